@@ -1,0 +1,136 @@
+"""The registry: every monitored loop, by unique display name, and who listens to them.
+
+Loops register themselves (looptui's own :class:`~looptui.core.loop.Loop` on creation or
+when bound to an instance; adapters when they see a foreign loop). The registry holds the
+:class:`~looptui.core.tracker.Tracker`, never the loop itself, so registering keeps nothing
+alive: a loop that is garbage-collected drops out (unless it ended ``failed``, which stays
+visible so an error is never lost).
+
+Listeners get ``(kind, tracker, fields)`` calls synchronously, on the event-loop thread.
+Front ends that draw a table should not listen: they read :meth:`Registry.trackers` on
+their own refresh tick (the UI pulls; it is never pushed per event).
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Any, Callable, Iterator
+
+from . import clock
+from .states import LoopState
+from .tracker import Tracker
+
+__all__ = ["Registry", "Listener", "REGISTRY", "get_registry"]
+
+Listener = Callable[[str, Tracker, "dict[str, Any]"], None]
+
+
+class Registry:
+    """Trackers by display name plus event listeners.
+
+    Attributes:
+        listeners: Callables receiving every event; empty means no event is built.
+        version: Bumped whenever a tracker is added or removed.
+    """
+
+    def __init__(self) -> None:
+        self._trackers: dict[str, Tracker] = {}
+        self.listeners: list[Listener] = []
+        self.version = 0
+        self._watchers: dict[int, weakref.ref[Any]] = {}
+
+    # ----------------------------------------------------------- membership
+    def register(self, tracker: Tracker, owner: object | None = None) -> Tracker:
+        """Add *tracker* under a unique display name and emit ``loop_added``.
+
+        Args:
+            tracker: The tracker; its ``base_name`` is made unique with ``#2``, ``#3`` …
+            owner: When given, the tracker is dropped once *owner* is garbage-collected
+                (unless it ended ``failed``).
+        """
+        if tracker.registry is self:
+            return tracker
+        name = tracker.base_name
+        n = 1
+        while name in self._trackers:
+            n += 1
+            name = f"{tracker.base_name}#{n}"
+        tracker.name = name
+        tracker.registry = self
+        self._trackers[name] = tracker
+        self.version += 1
+        if owner is not None:
+            tracker_ref = weakref.ref(tracker)
+
+            def _gone(_ref: object, tracker_ref: weakref.ref[Tracker] = tracker_ref) -> None:
+                t = tracker_ref()
+                if t is not None and t.state is not LoopState.FAILED:
+                    self.unregister(t)
+
+            self._watchers[id(tracker)] = weakref.ref(owner, _gone)
+        if self.listeners:
+            self.emit("loop_added", tracker, {"schedule": tracker.schedule, "source": tracker.source})
+        return tracker
+
+    def unregister(self, tracker: Tracker) -> None:
+        """Remove *tracker* (its name becomes free again)."""
+        if self._trackers.get(tracker.name) is tracker:
+            del self._trackers[tracker.name]
+            self.version += 1
+            if self.listeners:
+                self.emit("loop_removed", tracker, {})
+        self._watchers.pop(id(tracker), None)
+        tracker.registry = None
+
+    def clear(self) -> None:
+        """Forget every tracker (tests, reloads that start from scratch)."""
+        for tracker in list(self._trackers.values()):
+            self.unregister(tracker)
+
+    # -------------------------------------------------------------- reading
+    def trackers(self) -> list[Tracker]:
+        """All trackers in registration order (a new list: safe to keep)."""
+        return list(self._trackers.values())
+
+    def get(self, name: str) -> Tracker | None:
+        return self._trackers.get(name)
+
+    def __iter__(self) -> Iterator[Tracker]:
+        return iter(list(self._trackers.values()))
+
+    def __len__(self) -> int:
+        return len(self._trackers)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._trackers
+
+    # --------------------------------------------------------------- events
+    def add_listener(self, listener: Listener) -> None:
+        self.listeners.append(listener)
+
+    def remove_listener(self, listener: Listener) -> None:
+        try:
+            self.listeners.remove(listener)
+        except ValueError:
+            pass
+
+    def emit(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
+        """Call every listener with one event. A failing listener is removed, not raised."""
+        fields.setdefault("time", clock.now())
+        for listener in list(self.listeners):
+            try:
+                listener(kind, tracker, fields)
+            except Exception:  # a broken front end must not kill the loop it watches
+                self.remove_listener(listener)
+                import traceback, sys
+
+                print(f"looptui: event listener {listener!r} failed and was removed:", file=sys.stderr)
+                traceback.print_exc()
+
+
+REGISTRY = Registry()
+"""The process-wide registry every loop registers in."""
+
+
+def get_registry() -> Registry:
+    return REGISTRY

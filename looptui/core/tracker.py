@@ -1,0 +1,330 @@
+"""The monitor's view of one loop: state, counters, history, exceptions, output.
+
+A :class:`Tracker` is what front ends read. looptui's own :class:`~looptui.core.loop.Loop`
+owns one and updates it as it runs; adapters for foreign loops (discord.py, nextcord, …)
+own one too and update it from hooks. Front ends never need to know which kind of loop is
+behind a tracker, except for actions the loop cannot support (see :class:`Controls`).
+
+Every change bumps :attr:`Tracker.version`, so a front end that remembers the version it
+last drew can skip unchanged rows without comparing fields. Events are built only when
+someone listens (:class:`~looptui.core.registry.Registry` listeners), so an unobserved
+loop pays for little more than a record in a ring buffer.
+"""
+
+from __future__ import annotations
+
+import collections
+import datetime
+import weakref
+from typing import TYPE_CHECKING, Any, Protocol, Sequence
+
+from . import clock
+from .records import ExceptionInfo, IterationRecord
+from .states import TERMINAL_STATES, LoopState
+
+if TYPE_CHECKING:
+    from .registry import Registry
+
+__all__ = ["Tracker", "Controls", "Stats", "HISTORY_SIZE", "OUTPUT_SIZE"]
+
+HISTORY_SIZE = 200
+"""Iteration records kept per loop (a ring: older ones are dropped)."""
+DISTINCT_EXCEPTIONS = 20
+"""Distinct exceptions (by type and message) kept per loop."""
+OUTPUT_SIZE = 500
+"""Captured output lines kept per loop."""
+
+
+class Controls(Protocol):
+    """Actions a front end can take on a loop.
+
+    ``unsupported(action)`` returns ``None`` when the action can be done, or the reason
+    (one short sentence) it cannot. Actions: ``start``, ``stop``, ``cancel``, ``restart``,
+    ``change_interval``, ``trigger``, ``pause``.
+    """
+
+    def unsupported(self, action: str) -> str | None: ...
+    def ui_start(self) -> None: ...
+    def ui_stop(self) -> None: ...
+    def ui_cancel(self) -> None: ...
+    def ui_restart(self) -> None: ...
+    def ui_change_interval(
+        self, *, seconds: float | None = None, times: Sequence[datetime.time] | None = None
+    ) -> None: ...
+    def ui_trigger(self) -> None: ...
+    def ui_pause(self) -> None: ...
+    def ui_resume(self) -> None: ...
+    def is_paused(self) -> bool: ...
+
+
+class Stats:
+    """Counters and duration figures of a loop, computed from its tracker on demand."""
+
+    __slots__ = (
+        "iterations", "failures", "retries", "last_duration", "mean_duration",
+        "p95_duration", "max_lateness",
+    )
+
+    def __init__(self, tracker: Tracker) -> None:
+        self.iterations = tracker.total_iterations
+        self.failures = tracker.failures
+        self.retries = tracker.retries
+        self.last_duration = tracker.last_duration
+        self.mean_duration = (
+            tracker._duration_sum / tracker._duration_count if tracker._duration_count else None
+        )
+        durations = sorted(r.duration for r in tracker.history if r.duration is not None)
+        self.p95_duration = (
+            durations[min(len(durations) - 1, int(0.95 * len(durations)))] if durations else None
+        )
+        self.max_lateness = tracker.max_lateness
+
+    def as_dict(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        return f"Stats({self.as_dict()!r})"
+
+
+class Tracker:
+    """Everything the monitor shows about one loop.
+
+    Attributes:
+        name: Unique display name (set by the registry when registered).
+        base_name: ``name=`` if given, else the coroutine's ``__qualname__``.
+        source: ``looptui``, ``discord.py``, ``nextcord``, ``disnake`` or ``py-cord``.
+        state: Current :class:`LoopState`.
+        state_since: Epoch seconds when the state last changed.
+        schedule: Human text of the interval (``30s``, ``09:00, 15:00 UTC``).
+        count: The loop's ``count`` (``None`` for endless).
+        iterations: Bodies completed in the current (or last) run, for ``n/count``.
+        total_iterations / failures / retries: Counters over the tracker's life.
+        next_run: Epoch seconds of the next scheduled body, or ``None``.
+        history: Ring of :class:`IterationRecord` (newest last).
+        current: The record of the body now running, if any.
+        last_exception: The newest :class:`ExceptionInfo` of any kind.
+        exceptions: Distinct exceptions seen, newest last (bounded).
+        output: Captured output lines ``(time, stream, text)`` (bounded); see ``dropped``.
+        file / line: Where the loop's coroutine is defined.
+        version: Bumped on every change.
+    """
+
+    def __init__(
+        self,
+        base_name: str,
+        *,
+        source: str = "looptui",
+        controls: Controls | None = None,
+        count: int | None = None,
+        schedule: str = "",
+        file: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.name = base_name
+        self.base_name = base_name
+        self.source = source
+        self._controls_ref = weakref.ref(controls) if controls is not None else None
+        self.count = count
+        self.schedule = schedule
+        self.file = file
+        self.line = line
+        self.state = LoopState.IDLE
+        self.state_since = clock.now()
+        self.iterations = 0
+        self.total_iterations = 0
+        self.failures = 0
+        self.retries = 0
+        self.next_run: float | None = None
+        self.history: collections.deque[IterationRecord] = collections.deque(maxlen=HISTORY_SIZE)
+        self.current: IterationRecord | None = None
+        self.last_duration: float | None = None
+        self.max_lateness = 0.0
+        self._duration_sum = 0.0
+        self._duration_count = 0
+        self.last_exception: ExceptionInfo | None = None
+        self.exceptions: collections.deque[ExceptionInfo] = collections.deque(
+            maxlen=DISTINCT_EXCEPTIONS
+        )
+        self.output: collections.deque[tuple[float, str, str]] = collections.deque(
+            maxlen=OUTPUT_SIZE
+        )
+        self.output_total = 0
+        self.dropped = 0
+        self.notes: dict[str, Any] = {}
+        """Extra facts other layers attach (``blocked``, ``stuck``, ``owner`` …)."""
+        self.version = 0
+        self.registry: Registry | None = None
+
+    # ----------------------------------------------------------------- reading
+    @property
+    def controls(self) -> Controls | None:
+        """The object that carries out actions, or ``None`` once the loop is gone."""
+        return self._controls_ref() if self._controls_ref is not None else None
+
+    @property
+    def stats(self) -> Stats:
+        return Stats(self)
+
+    @property
+    def last_record(self) -> IterationRecord | None:
+        return self.history[-1] if self.history else None
+
+    @property
+    def is_active(self) -> bool:
+        return self.state not in TERMINAL_STATES
+
+    def unsupported(self, action: str) -> str | None:
+        """Why *action* cannot be done on this loop now (``None`` when it can)."""
+        controls = self.controls
+        if controls is None:
+            return "the loop object no longer exists"
+        return controls.unsupported(action)
+
+    def __repr__(self) -> str:
+        return f"<Tracker {self.name!r} {self.state.value} source={self.source}>"
+
+    # ----------------------------------------------------------------- writing
+    def _emit(self, kind: str, **fields: Any) -> None:
+        registry = self.registry
+        if registry is not None and registry.listeners:
+            registry.emit(kind, self, fields)
+
+    def set_state(self, state: LoopState) -> None:
+        """Record a state change (no-op when unchanged)."""
+        if state is self.state:
+            return
+        self.state = state
+        self.state_since = clock.now()
+        self.version += 1
+        self._emit("state", state=state.value)
+
+    def set_schedule(self, schedule: str) -> None:
+        self.schedule = schedule
+        self.version += 1
+
+    def set_next_run(self, ts: float | None) -> None:
+        self.next_run = ts
+        self.version += 1
+
+    def run_started(self) -> None:
+        """A new run (``start()``) begins: the per-run counter resets."""
+        self.iterations = 0
+        self.version += 1
+
+    def iteration_started(
+        self, iteration: int, scheduled: float | None, triggered: bool = False
+    ) -> IterationRecord:
+        record = IterationRecord(iteration, scheduled, clock.now(), triggered)
+        self.current = record
+        self.history.append(record)
+        if record.lateness > self.max_lateness:
+            self.max_lateness = record.lateness
+        self.version += 1
+        if self.registry is not None and self.registry.listeners:
+            self.registry.emit(
+                "iteration_started", self,
+                {"iteration": iteration, "scheduled": scheduled, "triggered": triggered},
+            )
+        return record
+
+    def _end(self, record: IterationRecord, outcome: str) -> float:
+        duration = clock.now() - record.started
+        record.duration = duration
+        record.outcome = outcome  # type: ignore[assignment]
+        if self.current is record:
+            self.current = None
+        self.last_duration = duration
+        self._duration_sum += duration
+        self._duration_count += 1
+        self.version += 1
+        return duration
+
+    def iteration_finished(self, record: IterationRecord, counted: bool = True) -> None:
+        """The body returned normally; *counted* is False for manual triggers."""
+        duration = self._end(record, "ok")
+        if counted:
+            self.iterations += 1
+        self.total_iterations += 1
+        if self.registry is not None and self.registry.listeners:
+            self.registry.emit(
+                "iteration_finished", self,
+                {"iteration": record.iteration, "duration": duration, "lateness": record.lateness},
+            )
+
+    def iteration_failed(
+        self, record: IterationRecord, exc: BaseException, retrying: bool
+    ) -> ExceptionInfo:
+        """The body raised *exc*; *retrying* when the loop will retry (reconnect)."""
+        duration = self._end(record, "retried" if retrying else "failed")
+        info = self.exception(exc, "body", retried=retrying, emit=False)
+        record.exception = info
+        self.total_iterations += 1
+        if retrying:
+            self.retries += 1
+        else:
+            self.failures += 1
+        self._emit(
+            "iteration_failed",
+            iteration=record.iteration, duration=duration, lateness=record.lateness,
+            error=info.type_name, message=info.message, traceback=info, retrying=retrying,
+        )
+        return info
+
+    def iteration_cancelled(self, record: IterationRecord) -> None:
+        """The body was cancelled while it ran."""
+        duration = self._end(record, "cancelled")
+        self._emit(
+            "iteration_cancelled",
+            iteration=record.iteration, duration=duration, lateness=record.lateness,
+        )
+
+    def exception(
+        self, exc: BaseException, where: str, *, retried: bool = False, emit: bool = True
+    ) -> ExceptionInfo:
+        """Record an exception raised in the body or a hook (``before_loop`` …)."""
+        info = ExceptionInfo(exc, where, clock.now(), retried)
+        self.last_exception = info
+        sig = info.signature()
+        for old in self.exceptions:
+            if old.signature() == sig:
+                self.exceptions.remove(old)
+                break
+        self.exceptions.append(info)
+        self.version += 1
+        if emit and where != "body":
+            self.failures += 1
+            self._emit(
+                "hook_failed", hook=where, error=info.type_name, message=info.message,
+                traceback=info,
+            )
+        return info
+
+    def add_output(self, stream: str, text: str) -> None:
+        """Attribute a line of output (print, stderr, logging) to this loop."""
+        if len(self.output) == self.output.maxlen:
+            self.dropped += 1
+        self.output.append((clock.now(), stream, text))
+        self.output_total += 1
+        self.version += 1
+        self._emit("log", stream=stream, text=text)
+
+    def adopt_history(self, old: Tracker) -> None:
+        """Carry counters and history over from *old* (same loop after a reload)."""
+        self.history.extend(old.history)
+        self.total_iterations += old.total_iterations
+        self.failures += old.failures
+        self.retries += old.retries
+        self._duration_sum += old._duration_sum
+        self._duration_count += old._duration_count
+        self.max_lateness = max(self.max_lateness, old.max_lateness)
+        if self.last_duration is None:
+            self.last_duration = old.last_duration
+        if self.last_exception is None:
+            self.last_exception = old.last_exception
+        for info in old.exceptions:
+            if all(info.signature() != mine.signature() for mine in self.exceptions):
+                self.exceptions.appendleft(info)
+        self.output.extendleft(reversed(old.output))
+        self.output_total += old.output_total
+        self.dropped += old.dropped
+        self.version += 1
