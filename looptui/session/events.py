@@ -1,0 +1,100 @@
+"""Build the JSON-ready event dicts of DESIGN §5 (``--json`` and ``--record``).
+
+Loop events come from registry listener calls ``(kind, tracker, fields)``; session events
+(``log`` without a loop, ``blocked``, ``reload``, ``summary``) are built here too so the
+shape of every line is decided in one place. Every dict has ``event`` and ``time``
+(ISO-8601 UTC); loop events have ``loop`` (the tracker's display name, or ``None``).
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+from typing import TYPE_CHECKING, Any, Iterable
+
+from looptui.core import clock
+from looptui.core.records import ExceptionInfo
+
+if TYPE_CHECKING:
+    from looptui.core.tracker import Tracker
+
+__all__ = [
+    "iso", "loop_event", "session_event", "summary_event", "loop_summary", "json_safe",
+]
+
+_UTC = datetime.timezone.utc
+_EPOCH_FIELDS = frozenset({"time", "scheduled"})
+
+
+def iso(ts: float | None) -> str | None:
+    """Epoch seconds as ISO-8601 UTC with milliseconds (``2024-05-01T09:00:00.000Z``)."""
+    if ts is None:
+        return None
+    stamp = datetime.datetime.fromtimestamp(ts, _UTC).isoformat(timespec="milliseconds")
+    return stamp.replace("+00:00", "Z")
+
+
+def json_safe(value: Any) -> Any:
+    """*value* with everything ``json.dumps`` cannot encode turned into text."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        if isinstance(value, enum.Enum):
+            return value.value
+        return value
+    if isinstance(value, ExceptionInfo):
+        return value.traceback
+    if isinstance(value, enum.Enum):
+        return json_safe(value.value)
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(_UTC).isoformat().replace("+00:00", "Z")
+    if isinstance(value, (datetime.date, datetime.time, datetime.timedelta)):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [json_safe(v) for v in value]
+    return str(value)
+
+
+def loop_event(kind: str, tracker: Tracker, fields: dict[str, Any]) -> dict[str, Any]:
+    """Turn one registry listener call into its event dict.
+
+    ``time`` and ``scheduled`` (epoch seconds) become ISO strings, ``traceback`` fields
+    (:class:`ExceptionInfo`) their formatted text; other fields pass through unchanged,
+    so kinds the core adds later (``iteration_cancelled``, ``hook_failed``,
+    ``loop_removed`` …) come out with their own keys.
+    """
+    event: dict[str, Any] = {
+        "event": kind,
+        "time": iso(fields.get("time", clock.now())),
+        "loop": tracker.name,
+    }
+    for key, value in fields.items():
+        if key in _EPOCH_FIELDS:
+            event[key] = iso(value) if isinstance(value, (int, float)) else json_safe(value)
+        elif key not in event:
+            event[key] = json_safe(value)
+    return event
+
+
+def session_event(kind: str, *, time: float | None = None, **fields: Any) -> dict[str, Any]:
+    """An event built by the session (``log`` with ``loop: None``, ``blocked``, ``reload``)."""
+    event: dict[str, Any] = {"event": kind, "time": iso(clock.now() if time is None else time)}
+    event.update((k, json_safe(v)) for k, v in fields.items())
+    return event
+
+
+def loop_summary(tracker: Tracker) -> dict[str, Any]:
+    """One entry of ``summary.loops``."""
+    last = tracker.last_exception
+    return {
+        "loop": tracker.name,
+        "state": tracker.state.value,
+        "iterations": tracker.total_iterations,
+        "failures": tracker.failures,
+        "last_error": last.summary if last is not None else None,
+    }
+
+
+def summary_event(trackers: Iterable[Tracker]) -> dict[str, Any]:
+    """The ``summary`` event: every loop's final state and counters."""
+    return session_event("summary", loops=[loop_summary(t) for t in trackers])
