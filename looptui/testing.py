@@ -66,9 +66,12 @@ _IDLE_SELECT = 1.0
 """Real seconds one idle select may block when no timer is scheduled at all.
 
 Nothing can happen in virtual time then, so the loop waits for real I/O (for example a
-thread calling ``call_soon_threadsafe``); the bound keeps each wait short so that the loop
-stays responsive to being stopped.
+thread calling ``call_soon_threadsafe``, which writes to the loop's self-pipe and so
+ends the wait at once). The bound is only a safety net against a missed wake-up.
 """
+
+_RESOLUTION = 1e-6
+"""Timers due within this many virtual seconds of now are run (see ``_clock_resolution``)."""
 
 
 def _epoch(start: datetime.datetime | float) -> float:
@@ -151,6 +154,11 @@ class VirtualTimeEventLoop(asyncio.SelectorEventLoop):
         selector = _JumpingSelector(autojump_threshold)
         super().__init__(selector)
         selector._loop = self
+        # asyncio runs timers with ``when < time() + clock_resolution``. Virtual time is
+        # epoch-sized (~1.8e9), where a float step is ~2.4e-7 s, so the monotonic clock's
+        # 1e-9 s resolution would vanish in the addition and a timer jumped to exactly
+        # would never count as due. One microsecond is the finest step a datetime has.
+        self._clock_resolution = max(self._clock_resolution, _RESOLUTION)
         self.clock = VirtualClock(self)
         """The wall clock that moves with this loop (install with ``set_clock``)."""
 
@@ -224,8 +232,12 @@ def run_virtual(
     loop = runner.get_loop()
     assert isinstance(loop, VirtualTimeEventLoop)
     previous = _clock.set_clock(loop.clock)
+    # Like asyncio.run: the loop is the current one while it runs (code that calls
+    # asyncio.get_event_loop() outside a coroutine finds it), and is unset afterwards.
+    asyncio.set_event_loop(loop)
     try:
         with runner:
             return runner.run(_main())
     finally:
+        asyncio.set_event_loop(None)
         _clock.set_clock(previous)
