@@ -70,20 +70,30 @@ class _Missing:
 
 MISSING: Any = _Missing()
 
-_default_exceptions: tuple[type[BaseException], ...] | None = None
+_aiohttp_installed: bool | None = None
 
 
 def default_exception_types() -> tuple[type[BaseException], ...]:
-    """``OSError``, ``asyncio.TimeoutError`` and ``aiohttp.ClientError`` if installed."""
-    global _default_exceptions
-    if _default_exceptions is None:
-        found: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
-        if "aiohttp" in sys.modules or importlib.util.find_spec("aiohttp") is not None:
-            import aiohttp
+    """``OSError``, ``asyncio.TimeoutError``, and ``aiohttp.ClientError`` once imported."""
+    aiohttp = sys.modules.get("aiohttp")
+    if aiohttp is not None:
+        return (OSError, aiohttp.ClientError, asyncio.TimeoutError)
+    return (OSError, asyncio.TimeoutError)
 
-            found = (OSError, aiohttp.ClientError, asyncio.TimeoutError)
-        _default_exceptions = found
-    return _default_exceptions
+
+def _aiohttp_pending() -> bool:
+    """aiohttp is installed but not imported yet: add its error type when it is.
+
+    Importing aiohttp just in case costs most of a second; an ``aiohttp.ClientError``
+    cannot be raised, nor named by user code, before aiohttp is imported, so the default
+    exception types pick it up lazily instead.
+    """
+    global _aiohttp_installed
+    if "aiohttp" in sys.modules:
+        return False
+    if _aiohttp_installed is None:
+        _aiohttp_installed = importlib.util.find_spec("aiohttp") is not None
+    return _aiohttp_installed
 
 
 def _is_class_template(coro: Callable[..., Any]) -> bool:
@@ -130,6 +140,7 @@ class Loop(Generic[LF]):
         self._task: asyncio.Task[None] | None = None
         self._injected: Any = None
         self._valid_exception: tuple[type[BaseException], ...] = default_exception_types()
+        self._aiohttp_pending = _aiohttp_pending()
         self._before_loop: Callable[..., Coroutine[Any, Any, Any]] | None = None
         self._after_loop: Callable[..., Coroutine[Any, Any, Any]] | None = None
         self._is_being_cancelled = False
@@ -196,12 +207,17 @@ class Loop(Generic[LF]):
     def _is_explicit_time(self) -> bool:
         return self._time is not MISSING
 
-    def _get_next_sleep_time(self) -> float:
+    def _get_next_sleep_time(self, inclusive: bool = True) -> float:
+        """The next run: grid step for intervals, next slot from now for ``time=``.
+
+        After waking for a slot, *inclusive* is False so the slot just reached (the clock
+        may read exactly its instant) is not found again.
+        """
         if self._sleep is not MISSING:
             assert self._last_iteration is not None
             self._next_dt = None
             return self._last_iteration + self._sleep
-        return self._next_slot_after(clock.now_datetime(), inclusive=True)
+        return self._next_slot_after(clock.now_datetime(), inclusive=inclusive)
 
     def _next_slot_after(self, after: datetime.datetime, inclusive: bool = False) -> float:
         dt = next_slot(self._time, after, inclusive=inclusive)
@@ -304,6 +320,14 @@ class Loop(Generic[LF]):
             tracker.iteration_cancelled(record)
             raise
         except BaseException as exc:
+            if self._aiohttp_pending and self._resolve_aiohttp() and isinstance(
+                exc, self._valid_exception
+            ):
+                retry = self.reconnect
+                tracker.iteration_failed(record, exc, retrying=retry)
+                if not retry:
+                    raise
+                return False
             tracker.iteration_failed(record, exc, retrying=False)
             raise
         tracker.iteration_finished(record, counted=scheduled is not None)
@@ -340,7 +364,7 @@ class Loop(Generic[LF]):
                 scheduled = self._next_iteration
                 if not self._last_iteration_failed:
                     self._last_iteration = self._next_iteration
-                    self._set_next(self._get_next_sleep_time())
+                    self._set_next(self._get_next_sleep_time(inclusive=False))
                     # Woke a hair early for a time= slot: never run the same slot twice.
                     if self._is_explicit_time() and self._next_iteration <= self._last_iteration:  # type: ignore[operator]
                         _log.warning(
@@ -442,6 +466,7 @@ class Loop(Generic[LF]):
         copy._after_loop = self._after_loop
         copy._error = self._error  # type: ignore[method-assign]
         copy._valid_exception = self._valid_exception
+        copy._aiohttp_pending = self._aiohttp_pending
         copy._name = self._name
         setattr(obj, self.coro.__name__, copy)
         try:
@@ -618,6 +643,8 @@ class Loop(Generic[LF]):
             return
         self._paused = True
         self._interrupt = True
+        if self._sleep_fut is not None:  # show it at once; the task confirms on its turn
+            self.tracker.set_state(_S.PAUSED)
         self._wake_sleep()
 
     def resume(self) -> None:
@@ -648,6 +675,17 @@ class Loop(Generic[LF]):
         self._interrupt = True
         self._wake_sleep()
 
+    def _resolve_aiohttp(self) -> bool:
+        """Add ``aiohttp.ClientError`` to the default types once aiohttp is imported."""
+        aiohttp = sys.modules.get("aiohttp")
+        if aiohttp is None:
+            return False
+        self._aiohttp_pending = False
+        types_ = list(self._valid_exception)
+        types_.insert(1 if OSError in types_ else 0, aiohttp.ClientError)
+        self._valid_exception = tuple(types_)
+        return True
+
     def add_exception_type(self, *exceptions: type[BaseException]) -> None:
         """Add exception types retried by the reconnect logic.
 
@@ -659,14 +697,19 @@ class Loop(Generic[LF]):
                 raise TypeError(f"{exc!r} must be a class.")
             if not issubclass(exc, BaseException):
                 raise TypeError(f"{exc!r} must inherit from BaseException.")
+        if self._aiohttp_pending:
+            self._resolve_aiohttp()
         self._valid_exception = (*self._valid_exception, *exceptions)
 
     def clear_exception_types(self) -> None:
         """Remove every exception type handled by the reconnect logic."""
+        self._aiohttp_pending = False
         self._valid_exception = ()
 
     def remove_exception_type(self, *exceptions: type[BaseException]) -> bool:
         """Remove exception types from the reconnect logic; True if all were present."""
+        if self._aiohttp_pending:
+            self._resolve_aiohttp()
         old_length = len(self._valid_exception)
         self._valid_exception = tuple(x for x in self._valid_exception if x not in exceptions)
         return len(self._valid_exception) == old_length - len(exceptions)

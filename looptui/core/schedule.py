@@ -87,15 +87,20 @@ def next_slot(
     Returns:
         An aware datetime in the zone of the time that matched.
     """
+    # Compare in UTC: two aware datetimes in different zones are never equal when one of
+    # them is the second occurrence of an ambiguous wall time (PEP 495).
+    after_utc = after.astimezone(UTC)
     best: datetime.datetime | None = None
+    best_utc: datetime.datetime | None = None
     for t in times:
         tz = t.tzinfo or UTC
         local_day = after.astimezone(tz).date()
         for offset in (-1, 0, 1, 2):
             instant = slot_instant(local_day + offset * _DAY, t)
-            if instant > after or (inclusive and instant == after):
-                if best is None or instant < best:
-                    best = instant
+            instant_utc = instant.astimezone(UTC)
+            if instant_utc > after_utc or (inclusive and instant_utc == after_utc):
+                if best_utc is None or instant_utc < best_utc:
+                    best, best_utc = instant, instant_utc
                 break  # later days only give later instants for the same time
     if best is None:  # pragma: no cover - a time always recurs within two days
         raise ValueError("no upcoming slot")
@@ -128,11 +133,23 @@ def normalize_times(
                 f"received {type(t).__name__!r} at index {index} instead."
             )
         result.append(t if t.tzinfo is not None else t.replace(tzinfo=UTC))
-    unique = list(dict.fromkeys(result))
+    # Named zones have no fixed offset, so their times hash and compare as if naive:
+    # 09:00 New York and 09:00 London would collapse into one. Key them by zone too.
+    first_of_key: dict[object, datetime.time] = {}
+    for t in result:
+        first_of_key.setdefault(_dedupe_key(t), t)
+    unique = list(first_of_key.values())
     try:
         return sorted(unique)
     except TypeError:  # zone-aware and fixed-offset times do not compare
         return sorted(unique, key=lambda t: (t.replace(tzinfo=None), _zone_name(t.tzinfo)))
+
+
+def _dedupe_key(t: datetime.time) -> object:
+    """Equal slots share a key: fixed offsets by instant, named zones by wall time + zone."""
+    if isinstance(t.tzinfo, datetime.timezone):
+        return t
+    return (t.replace(tzinfo=None), _zone_name(t.tzinfo))
 
 
 def format_interval(seconds: float) -> str:
