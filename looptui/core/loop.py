@@ -102,6 +102,14 @@ def _is_class_template(coro: Callable[..., Any]) -> bool:
     return len(parts) > 1 and parts[-2] != "<locals>"
 
 
+def _report_hook_error(loop_name: str, hook: str, exc: BaseException) -> None:
+    """Print (and log) an exception raised by a hook: nothing fails silently."""
+    print(f"Exception in {hook} of background task {loop_name!r}.", file=sys.stderr)
+    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    if _log.hasHandlers():
+        _log.error("Exception in %s of background task %r.", hook, loop_name, exc_info=exc)
+
+
 def _wake(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
@@ -199,13 +207,8 @@ class Loop(Generic[LF]):
             raise
         except BaseException as exc:
             self.tracker.exception(exc, name)
+            _report_hook_error(self.tracker.name, name, exc)
             raise
-
-    def _is_relative_time(self) -> bool:
-        return self._time is MISSING
-
-    def _is_explicit_time(self) -> bool:
-        return self._time is not MISSING
 
     def _get_next_sleep_time(self, inclusive: bool = True) -> float:
         """The next run: grid step for intervals, next slot from now for ``time=``.
@@ -295,7 +298,7 @@ class Loop(Generic[LF]):
                 if self._next_iteration < now:
                     # Missed runs are not replayed: interval loops run once now and
                     # re-anchor their grid, time= loops wait for the next real slot.
-                    if self._is_relative_time():
+                    if self._time is MISSING:
                         self._set_next(now)
                     else:
                         self._set_next(self._next_slot_after(clock.to_datetime(now)))
@@ -343,7 +346,7 @@ class Loop(Generic[LF]):
             self._end_state(exc, finished=False)
             raise
         self._last_iteration_failed = False
-        if self._is_explicit_time():
+        if self._time is not MISSING:
             self._set_next(self._get_next_sleep_time())
         else:
             self._set_next(clock.now())
@@ -355,7 +358,7 @@ class Loop(Generic[LF]):
             if self._stop_next_iteration:  # stop() called before the first iteration
                 return
             while True:
-                if self._is_explicit_time():
+                if self._time is not MISSING:
                     tracker.set_state(_S.STOPPING if self._stop_next_iteration else _S.SLEEPING)
                     if not await self._wait_until(self._next_iteration, args, kwargs, True):  # type: ignore[arg-type]
                         return
@@ -366,7 +369,7 @@ class Loop(Generic[LF]):
                     self._last_iteration = self._next_iteration
                     self._set_next(self._get_next_sleep_time(inclusive=False))
                     # Woke a hair early for a time= slot: never run the same slot twice.
-                    if self._is_explicit_time() and self._next_iteration <= self._last_iteration:  # type: ignore[operator]
+                    if self._time is not MISSING and self._next_iteration <= self._last_iteration:  # type: ignore[operator]
                         _log.warning(
                             "Clock drift detected for task %s: woke before %s.",
                             self.coro.__qualname__, self._next_dt,
@@ -376,7 +379,7 @@ class Loop(Generic[LF]):
                     self._last_iteration_failed = False
                     if self._stop_next_iteration:
                         return
-                    if self._is_relative_time():
+                    if self._time is MISSING:
                         tracker.set_state(_S.SLEEPING)
                         if not await self._wait_until(self._next_iteration, args, kwargs, True):  # type: ignore[arg-type]
                             return
@@ -440,7 +443,14 @@ class Loop(Generic[LF]):
         self._triggers = 0
 
     def _on_task_done(self, task: asyncio.Task[None]) -> None:
-        """Covers a task cancelled before its coroutine ever ran."""
+        """Final bookkeeping when the task ends.
+
+        The exception a failed task ends with has been recorded and printed already, so
+        it is marked retrieved: asyncio's "Task exception was never retrieved" would only
+        repeat it later, unattributed. Also covers a task cancelled before it ever ran.
+        """
+        if not task.cancelled():
+            task.exception()
         if task is self._task and self.tracker.is_active:
             self._reset_extensions()
             self.tracker.set_next_run(None)
@@ -815,7 +825,7 @@ class Loop(Generic[LF]):
             self._set_next(self._get_next_sleep_time())
         elif self._schedule_sleep and self._sleep_fut is not None:
             # Still sleeping toward the first slot: aim at the new schedule.
-            self._set_next(clock.now() if self._is_relative_time() else self._get_next_sleep_time())
+            self._set_next(clock.now() if self._time is MISSING else self._get_next_sleep_time())
         else:
             return
         if self._schedule_sleep and self._sleep_fut is not None and self._sleep_handle is not None:

@@ -196,7 +196,9 @@ class Tracker:
         self.state = state
         self.state_since = clock.now()
         self.version += 1
-        self._emit("state", state=state.value)
+        registry = self.registry
+        if registry is not None and registry.listeners:
+            registry.emit("state", self, {"state": state.value})
 
     def set_schedule(self, schedule: str) -> None:
         self.schedule = schedule
