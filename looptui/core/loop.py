@@ -31,7 +31,6 @@ import importlib.util
 import inspect
 import logging
 import sys
-import traceback
 import types
 from collections.abc import Sequence
 from typing import Any, Callable, Coroutine, Generic, TypeVar
@@ -43,6 +42,7 @@ from .records import ExceptionInfo
 from .registry import REGISTRY
 from .schedule import describe_times, format_interval, next_slot, normalize_times
 from .states import LoopState
+from .tb import format_user_exception
 from .tracker import Tracker
 
 __all__ = ["Loop", "loop", "MISSING"]
@@ -105,7 +105,7 @@ def _is_class_template(coro: Callable[..., Any]) -> bool:
 def _report_hook_error(loop_name: str, hook: str, exc: BaseException) -> None:
     """Print (and log) an exception raised by a hook: nothing fails silently."""
     print(f"Exception in {hook} of background task {loop_name!r}.", file=sys.stderr)
-    traceback.print_exception(type(exc), exc, exc.__traceback__, file=sys.stderr)
+    sys.stderr.write(format_user_exception(exc))
     if _log.hasHandlers():
         _log.error("Exception in %s of background task %r.", hook, loop_name, exc_info=exc)
 
@@ -745,7 +745,7 @@ class Loop(Generic[LF]):
         exception: BaseException = args[-1]
         name = self.tracker.name
         print(f"Unhandled exception in internal background task {name!r}.", file=sys.stderr)
-        traceback.print_exception(type(exception), exception, exception.__traceback__, file=sys.stderr)
+        sys.stderr.write(format_user_exception(exception))
         if _log.hasHandlers():
             _log.error("Unhandled exception in internal background task %r.", name, exc_info=exception)
 

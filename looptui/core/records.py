@@ -6,8 +6,9 @@ reads them (the details view, a JSON event), never when the exception happens.
 
 from __future__ import annotations
 
-import traceback as _tb
 from typing import Literal
+
+from .tb import format_user_exception
 
 __all__ = ["ExceptionInfo", "IterationRecord", "Outcome"]
 
@@ -43,11 +44,11 @@ class ExceptionInfo:
 
     @property
     def traceback(self) -> str:
-        """The full formatted traceback (computed on first access, then cached)."""
+        """The formatted traceback without looptui's own frames (formatted on first read)."""
         if self._text is None:
             exc = self.exc
             try:
-                self._text = "".join(_tb.format_exception(exc)) if exc is not None else ""
+                self._text = format_user_exception(exc) if exc is not None else ""
             except Exception as err:  # pragma: no cover - defensive
                 self._text = f"{self.type_name}: {self.message}\n<traceback unavailable: {err!r}>\n"
         return self._text

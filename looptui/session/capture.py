@@ -133,8 +133,11 @@ class OutputCapture:
     def install(self) -> None:
         """Put the proxies in place (again, if something replaced them). Idempotent."""
         if not self.active:
-            self.original_stdout = sys.stdout
-            self.original_stderr = sys.stderr
+            # (a proxy put back by someone else after uninstall is not an original)
+            if sys.stdout is not self.stdout:
+                self.original_stdout = sys.stdout
+            if sys.stderr is not self.stderr:
+                self.original_stderr = sys.stderr
             self.active = True
             try:
                 self._loop = asyncio.get_running_loop()
@@ -193,6 +196,8 @@ class OutputCapture:
                 (self.original_stderr if stream != "stdout" else self.original_stdout).write(text)
                 return
             loop.call_soon_threadsafe(self.write, tracker, stream, text)
+            return
+        if not text:
             return
         key = (tracker, stream)
         pending = self._pending.pop(key, "") + text

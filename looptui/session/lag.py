@@ -5,9 +5,11 @@ loop's lag: users can then tell "my loop is late" from "everything is late". A c
 scheduled every :data:`INTERVAL` seconds measures how late it woke; that costs a few
 callbacks per second.
 
-When a watchdog thread is enabled, it also notices a stall while it happens (no tick for
-longer than the threshold), takes the event-loop thread's stack at that moment and, once
-the loop runs again, reports the stall with that stack: that is the ``blocked`` event.
+When a watchdog thread is enabled, it also notices a stall while it happens (a tick
+overdue), samples the event-loop thread's stack every few tens of milliseconds while the
+stall lasts and, once the loop runs again, reports a stall longer than the threshold with
+the stack seen most often — where the time went: that is the ``blocked`` event. The
+thread only wakes to compare two numbers unless the loop is stalled.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Callable
 
 __all__ = ["LagProbe", "BlockedReport", "INTERVAL", "WINDOW", "BLOCK_THRESHOLD"]
 
-INTERVAL = 0.25
+INTERVAL = 0.1
 """Seconds between lag measurements."""
 WINDOW = 10.0
 """``lag_max`` is the largest lag over this many seconds."""
@@ -63,7 +65,8 @@ class LagProbe:
         self._on_blocked = on_blocked
         self._threshold = block_threshold
         self._last_tick = time.monotonic()  # read by the watchdog thread
-        self._stall: tuple[str, object] | None = None  # written by the watchdog thread
+        # (stack, running task) sampled by the watchdog thread during a stall
+        self._stall_samples: list[tuple[traceback.StackSummary, object]] = []
         self._stop = threading.Event()
         self._watchdog: threading.Thread | None = None
 
@@ -111,31 +114,37 @@ class LagProbe:
         self.lag = lag
         self._samples.append(lag)
         self.lag_max = max(self._samples)
-        stall, self._stall = self._stall, None
+        samples, self._stall_samples = self._stall_samples, []
+        if samples:  # the watchdog saw this tick late: how long was the loop held?
+            blocked = time.monotonic() - self._last_tick - self.interval
         self._schedule(now)
-        if stall is not None and self._on_blocked is not None:
-            self._on_blocked(lag, *stall)
+        if samples and blocked >= self._threshold and self._on_blocked is not None:
+            stack, task = _most_common(samples)
+            self._on_blocked(blocked, stack, task)
 
     # ---------------------------------------------------------- watchdog side
     def _watch(self, loop_thread: int) -> None:
+        """Sample the loop thread's stack while a tick is overdue (a stall in progress)."""
         poll = min(0.05, self._threshold / 2)
-        reported_for = -1.0
         while not self._stop.wait(poll):
-            last = self._last_tick
-            stalled = time.monotonic() - last - self.interval
-            if stalled < self._threshold or reported_for == last or self._stall is not None:
+            if time.monotonic() - self._last_tick - self.interval < self._threshold / 2:
                 continue
             frame = sys._current_frames().get(loop_thread)
             if frame is None:
                 continue
-            stack = "".join(traceback.format_list(
-                traceback.extract_stack(frame, limit=_STACK_FRAMES)
-            ))
-            task = None
-            if self._loop is not None:
-                try:
-                    task = asyncio.current_task(self._loop)
-                except RuntimeError:
-                    task = None
-            reported_for = last
-            self._stall = (stack, task)
+            stack = traceback.extract_stack(frame, limit=_STACK_FRAMES)
+            del frame
+            task = asyncio.current_task(self._loop) if self._loop is not None else None
+            self._stall_samples.append((stack, task))
+
+
+def _most_common(samples: list[tuple[traceback.StackSummary, object]]) -> tuple[str, object]:
+    """The stack seen most often during a stall (where the time went), as text."""
+    counts: collections.Counter[tuple[tuple[str, int | None], ...]] = collections.Counter()
+    for stack, _task in samples:
+        counts[tuple((f.filename, f.lineno) for f in stack)] += 1
+    best = max(counts.values())
+    for stack, task in reversed(samples):  # ties: the latest, closest to the stall's end
+        if counts[tuple((f.filename, f.lineno) for f in stack)] == best:
+            return "".join(traceback.format_list(stack)), task
+    raise AssertionError("unreachable")  # pragma: no cover

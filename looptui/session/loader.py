@@ -16,17 +16,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
-import traceback
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
+
+from ..core.tb import format_user_exception
 
 __all__ = [
     "TargetError", "TargetUsageError", "TargetImportError", "load_target",
     "resolve_target", "find_module_loops", "LOOP_RECOGNISERS", "user_traceback",
 ]
 
-_LOOPTUI_DIR = str(Path(__file__).resolve().parent.parent) + os.sep
 
 
 class TargetError(Exception):
@@ -181,30 +181,9 @@ def _import_error(target: str, exc: BaseException) -> TargetImportError:
     return TargetImportError(f"{target} {what}:\n\n{text.rstrip()}\n\n{hint}", text)
 
 
-def _is_own_frame(filename: str) -> bool:
-    return filename.startswith(_LOOPTUI_DIR) or filename.startswith("<frozen importlib")
-
-
 def user_traceback(exc: BaseException) -> str:
     """Format *exc* as Python would, without looptui's or importlib's frames."""
-    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
-    for part in _chain(te):
-        part.stack = traceback.StackSummary.from_list(
-            [frame for frame in part.stack if not _is_own_frame(frame.filename)]
-        )
-    return "".join(te.format())  # a part left with no frame gets no "Traceback" header
-
-
-def _chain(te: traceback.TracebackException) -> list[traceback.TracebackException]:
-    seen: list[traceback.TracebackException] = []
-    todo = [te]
-    while todo:
-        cur = todo.pop()
-        if any(cur is s for s in seen):
-            continue
-        seen.append(cur)
-        todo.extend(x for x in (cur.__cause__, cur.__context__) if x is not None)
-    return seen
+    return format_user_exception(exc)
 
 
 # --------------------------------------------------------------------------- discovery

@@ -37,7 +37,10 @@ class Recorder:
                 f"--record {path}: is a directory.\nGive a file name, e.g. --record events.jsonl."
             )
         try:
-            self._file: IO[str] | None = open(self.path, "a", encoding="utf-8")
+            # backslashreplace: a lone surrogate (undecodable output) becomes a JSON \u escape
+            self._file: IO[str] | None = open(
+                self.path, "a", encoding="utf-8", errors="backslashreplace"
+            )
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise RecordError(

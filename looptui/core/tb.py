@@ -1,0 +1,47 @@
+"""Tracebacks as the user needs them: their own frames, not looptui's machinery.
+
+An exception raised in a loop's body passes through looptui's ``Loop._run_body`` and
+``_loop``; an import error passes through importlib. Those frames say nothing about the
+user's bug, so they are dropped (at every level of a chained exception) before display.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+__all__ = ["format_user_exception", "is_own_frame"]
+
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
+def is_own_frame(filename: str) -> bool:
+    """True for frames of looptui itself or of importlib's bootstrap."""
+    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen importlib")
+
+
+def _chain(te: traceback.TracebackException) -> list[traceback.TracebackException]:
+    """*te* and every exception chained to it (cause, context), each once."""
+    seen: list[traceback.TracebackException] = []
+    todo = [te]
+    while todo:
+        cur = todo.pop()
+        if any(cur is s for s in seen):
+            continue
+        seen.append(cur)
+        todo.extend(x for x in (cur.__cause__, cur.__context__) if x is not None)
+    return seen
+
+
+def format_user_exception(exc: BaseException) -> str:
+    """Format *exc* like Python does, without looptui's or importlib's frames.
+
+    A part left with no frame (a ``SyntaxError`` raised by the import machinery) is
+    shown without a "Traceback" header: its message already names the file and line.
+    """
+    te = traceback.TracebackException(type(exc), exc, exc.__traceback__)
+    for part in _chain(te):
+        part.stack = traceback.StackSummary.from_list(
+            [frame for frame in part.stack if not is_own_frame(frame.filename)]
+        )
+    return "".join(te.format())

@@ -1,0 +1,239 @@
+"""``looptui TARGET --headless``: run the loops with no TUI and print what happens.
+
+Each event (DESIGN §5) becomes one readable line, or with ``--json`` one JSON object per
+line; the ``summary`` comes last. Useful as a CI smoke run of a user's loops: the exit
+status is 3 when any loop ended ``failed``. Everything printed passes through
+:func:`~looptui.session.sanitize.safe_text`, so user text cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import json
+import signal
+from typing import Any, Callable, TextIO
+
+from looptui.session import Session
+from looptui.session.sanitize import safe_text
+
+__all__ = ["run_headless", "EventPrinter", "format_event", "EXIT_FAILED"]
+
+EXIT_FAILED = 3
+"""Exit status when at least one loop ended ``failed``."""
+_POLL = 0.05
+_NAME_WIDTH = 24
+
+
+# --------------------------------------------------------------------------- formatting
+def _seconds(value: Any) -> str:
+    if not isinstance(value, (int, float)):
+        return "?"
+    if value < 0.001:
+        return f"{value * 1000:.2f}ms"
+    if value < 1.0:
+        return f"{value * 1000:.1f}ms"
+    return f"{value:.2f}s"
+
+
+def _clock(stamp: Any) -> str:
+    """An event's ISO time as local ``HH:MM:SS.mmm``."""
+    try:
+        when = datetime.datetime.fromisoformat(str(stamp)).astimezone()
+    except ValueError:
+        return safe_text(stamp, 12, multiline=False)
+    return when.strftime("%H:%M:%S.") + f"{when.microsecond // 1000:03d}"
+
+
+def _indented(text: Any) -> list[str]:
+    return ["    " + line for line in safe_text(text).rstrip("\n").splitlines()]
+
+
+def _summary_lines(event: dict[str, Any]) -> list[str]:
+    loops = event.get("loops") or []
+    failed = sum(1 for entry in loops if entry.get("state") == "failed")
+    head = f"summary: {len(loops)} loop{'s' if len(loops) != 1 else ''}"
+    lines = [head + (f", {failed} failed" if failed else "")]
+    width = max([len(safe_text(e.get("loop"), 40, multiline=False)) for e in loops] + [4])
+    for entry in loops:
+        name = safe_text(entry.get("loop"), 40, multiline=False)
+        line = (
+            f"  {name:<{width}}  {entry.get('state', '?'):<9}  "
+            f"{entry.get('iterations', 0)} iterations, {entry.get('failures', 0)} failures"
+        )
+        if entry.get("last_error"):
+            line += "  last: " + safe_text(entry["last_error"], 160, multiline=False)
+        lines.append(line)
+    return lines
+
+
+def format_event(event: dict[str, Any]) -> list[str]:
+    """Readable lines for one event dict (first line prefixed with time and loop)."""
+    kind = event.get("event", "?")
+    if kind == "summary":
+        return _summary_lines(event)
+    name = event.get("loop")
+    who = safe_text(name, _NAME_WIDTH, multiline=False) if name is not None else "-"
+    prefix = f"{_clock(event.get('time'))}  {who:<{_NAME_WIDTH}}  "
+    extra: list[str] = []
+    if kind == "loop_added":
+        schedule = safe_text(event.get("schedule") or "", 80, multiline=False)
+        text = f"added{': ' + schedule if schedule else ''} ({event.get('source')})"
+    elif kind == "loop_removed":
+        text = "removed"
+    elif kind == "state":
+        text = f"-> {event.get('state')}"
+    elif kind == "iteration_started":
+        text = f"iteration {event.get('iteration')} started"
+    elif kind == "iteration_finished":
+        text = (f"iteration {event.get('iteration')} ok in {_seconds(event.get('duration'))}"
+                f" ({_seconds(event.get('lateness'))} late)")
+    elif kind in ("iteration_failed", "hook_failed"):
+        what = (f"iteration {event.get('iteration')} failed after "
+                f"{_seconds(event.get('duration'))}" if kind == "iteration_failed"
+                else f"{event.get('hook')} failed")
+        error = safe_text(f"{event.get('error')}: {event.get('message')}", 200, multiline=False)
+        text = f"{what}: {error}" + (" (retrying)" if event.get("retrying") else "")
+        extra = _indented(event.get("traceback") or "")
+    elif kind == "iteration_cancelled":
+        text = f"iteration {event.get('iteration')} cancelled"
+    elif kind == "log":
+        text = f"{event.get('stream')}: {safe_text(event.get('text'), multiline=False)}"
+    elif kind == "blocked":
+        text = f"blocked the event loop for {_seconds(event.get('duration'))}"
+        extra = _indented(event.get("stack") or "")
+    elif kind == "reload":
+        parts = [f"{key} {', '.join(map(str, event.get(key) or [])) or '-'}"
+                 for key in ("added", "removed", "changed")]
+        text = "reloaded: " + safe_text("; ".join(parts), 300, multiline=False)
+    elif kind == "reload_failed":
+        text = "reload failed: " + safe_text(event.get("error"), 200, multiline=False)
+        extra = _indented(event.get("traceback") or "")
+    else:
+        rest = {k: v for k, v in event.items() if k not in ("event", "time", "loop")}
+        text = f"{kind} " + safe_text(json.dumps(rest, default=str), 300, multiline=False)
+    return [prefix + text, *extra]
+
+
+class EventPrinter:
+    """A session sink printing each event as readable lines or one JSON line.
+
+    A closed output (``looptui ... | head``) calls *on_closed* once instead of raising.
+    """
+
+    def __init__(
+        self, out: TextIO, json_mode: bool = False, on_closed: Callable[[], None] | None = None
+    ) -> None:
+        self.out = out
+        self.json_mode = json_mode
+        self.on_closed = on_closed
+        self.closed = False
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        if self.json_mode:
+            text = json.dumps(event) + "\n"
+        else:
+            text = "\n".join(format_event(event)) + "\n"
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (BrokenPipeError, ValueError):  # reader went away / stream closed
+            self.closed = True
+            if self.on_closed is not None:
+                self.on_closed()
+
+
+# --------------------------------------------------------------------------------- run
+def _should_end(session: Session, deadline: float | None, now: float) -> bool:
+    """Whether the run is over: ``--for`` elapsed, or nothing is left running.
+
+    Without ``--for`` a module with no loops ends at once. With it, the run waits the
+    full time for loops to appear, unless loops existed and all of them ended.
+    """
+    if session.main_state == "running":
+        return deadline is not None and now >= deadline
+    trackers = session.registry.trackers()
+    idle = not any(t.is_active for t in trackers)
+    if deadline is None:
+        return idle
+    return now >= deadline or (bool(trackers) and idle)
+
+
+def _install_signals(stop: asyncio.Event, session: Session) -> list[int]:
+    """SIGINT/SIGTERM: first one stops gracefully, a second one cancels every loop."""
+    loop = asyncio.get_running_loop()
+
+    def on_signal() -> None:
+        if not stop.is_set():
+            stop.set()
+            return
+        for tracker in session.registry.trackers():
+            controls = tracker.controls
+            if tracker.is_active and controls is not None:
+                controls.ui_cancel()
+
+    installed = []
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, on_signal)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
+            continue
+        installed.append(sig)
+    return installed
+
+
+async def run_headless(
+    target: str,
+    *,
+    main: str | None = None,
+    start_loops: bool = True,
+    watch: bool = True,
+    record: str | None = None,
+    json_mode: bool = False,
+    duration: float | None = None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Run *target*'s loops, print events to *out*, and return the exit status.
+
+    Runs until *duration* seconds passed (``--for``), every loop ended, or SIGINT/SIGTERM;
+    then stops everything gracefully and prints the summary.
+
+    Returns:
+        0, or :data:`EXIT_FAILED` when at least one loop ended ``failed``.
+
+    Raises:
+        TargetUsageError / TargetImportError / RecordError: as raised by the session.
+    """
+    stop = asyncio.Event()
+    session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record)
+    session.add_sink(EventPrinter(out, json_mode, on_closed=stop.set))
+    await session.start()
+    loop = asyncio.get_running_loop()
+    signals = _install_signals(stop, session)
+    try:
+        deadline = None if duration is None else loop.time() + duration
+        while not stop.is_set() and not _should_end(session, deadline, loop.time()):
+            try:
+                await asyncio.wait_for(stop.wait(), _POLL)
+            except asyncio.TimeoutError:
+                pass
+        if not len(session.registry):
+            message = (
+                f"no loops found in {safe_text(session.module_name, multiline=False)}\n"
+                "Define one at module level (from looptui import loop; @loop(seconds=5)), "
+                "or pass --main NAME to run code that creates them.\n"
+            )
+            (err if json_mode else out).write(message)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+        stragglers = await session.shutdown()
+    if stragglers:
+        err.write("looptui: these loops did not stop: "
+                  + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
+    if session.recorder is not None and session.recorder.error:
+        err.write(f"looptui: {safe_text(session.recorder.error)}\n")
+    return EXIT_FAILED if session.failed_loops() else 0
