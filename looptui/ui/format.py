@@ -137,8 +137,8 @@ def clock_time(
     """
     if ts is None:
         return "—"
-    when = datetime.datetime.fromtimestamp(ts, tz) if tz else datetime.datetime.fromtimestamp(ts)
-    today = datetime.datetime.fromtimestamp(now, tz) if tz else datetime.datetime.fromtimestamp(now)
+    when = datetime.datetime.fromtimestamp(ts, tz)
+    today = datetime.datetime.fromtimestamp(now, tz)
     hms = when.strftime("%H:%M:%S" if seconds else "%H:%M")
     if when.date() == today.date():
         return hms

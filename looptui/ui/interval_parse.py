@@ -35,7 +35,8 @@ _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _PART = re.compile(rf"\s*({_NUMBER})\s*([a-zA-Z]+)\s*")
 _TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 
-HINT = "try 30, 30s, 1.5m, 1h30m, 09:00 or 09:00, 15:00 Europe/Paris"
+HINT = "e.g. 30, 30s, 1.5m, 1h30m, 2h, 09:00 or 09:00, 15:00 Europe/Paris"
+"""Examples of accepted input, for the dialog."""
 
 
 def parse_interval(text: str) -> Parsed:
@@ -46,7 +47,7 @@ def parse_interval(text: str) -> Parsed:
     """
     raw = text.strip()
     if not raw:
-        raise ValueError(f"type an interval or a time of day ({HINT})")
+        raise ValueError("type an interval (30s, 1h30m) or a time of day (09:00)")
     if ":" in raw:
         return ("times", _parse_times(raw))
     return ("seconds", _parse_seconds(raw))
@@ -66,13 +67,13 @@ def _parse_seconds(raw: str) -> float:
         while pos < len(raw):
             match = _PART.match(raw, pos)
             if match is None:
-                raise ValueError(f"{raw!r} is not an interval ({HINT})")
+                raise ValueError(
+                    f"{raw!r} is not an interval: use a number of seconds or units, e.g. 1h30m"
+                )
             number, unit = match.groups()
             factor = _UNITS.get(unit.lower())
             if factor is None:
-                raise ValueError(
-                    f"unknown unit {unit!r}: use ms, s, m, h or d ({HINT})"
-                )
+                raise ValueError(f"unknown unit {unit!r}: use ms, s, m, h or d")
             if factor in seen:
                 raise ValueError(f"the unit {unit!r} is given twice in {raw!r}")
             seen.add(factor)

@@ -1,0 +1,563 @@
+"""The looptui terminal app: a live table of loops, with keys to act on them.
+
+The app runs on the same asyncio loop as the loops it monitors, so it is careful about
+the time it takes: it is never called per loop event; a timer (``refresh_hz``, default
+4 Hz) reads the registry and redraws only what changed and is visible, inside one
+``batch_update``. Every action goes through the tracker's ``Controls``; one the loop
+cannot do (``tracker.unsupported(action)`` gives a reason) is refused with a
+notification and does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import inspect
+import math
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
+
+from rich.console import Console
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import Footer
+
+from looptui.core import clock
+from looptui.core.states import TERMINAL_STATES
+
+from .screens.help import HelpScreen, key_rows
+from .screens.interval_dialog import IntervalDialog
+from .screens.stopping import StoppingScreen
+from .rows import recently_blocked
+from .text import one_line
+from .widgets.empty_hint import EmptyHint, no_loops_text, no_match_text
+from .widgets.filter_input import FilterInput
+from .widgets.log_pane import LogPane
+from .widgets.loop_table import LoopTable
+from .widgets.status_header import StatusHeader, header_text
+from . import format as fmt
+
+if TYPE_CHECKING:
+    from looptui.core.tracker import Tracker
+
+__all__ = ["LoopTuiApp"]
+
+MIN_ROWS_PER_TICK = 8
+"""Rows a refresh tick may always redraw (see :meth:`LoopTuiApp.refresh_now`)."""
+QUIT_TIMEOUT = 5.0
+"""Seconds the graceful quit waits for loops to stop before naming the stubborn ones."""
+
+
+def _is_details(screen: object) -> bool:
+    """Whether *screen* is a details view (without importing it before first use)."""
+    module = sys.modules.get("looptui.ui.screens.details")
+    return module is not None and isinstance(screen, module.DetailsScreen)
+
+
+class LoopTuiApp(App[list[str]]):
+    """Monitor of the loops of one session.
+
+    Args:
+        session: A started ``looptui.session.Session`` (or anything with the same
+            attributes: ``registry``, ``module_name``, ``lag``, ``lag_max``,
+            ``general_output``, ``output_version``, ``main_state``, ``main_exception``,
+            ``shutdown()``, ``install_capture()``; ``reload()`` is optional).
+        refresh_hz: Table refreshes per second (bounded to 0.5–30).
+        tz: Time zone of absolute times shown (``None``: the local zone).
+
+    The app's return value is the list of loops that ignored cancellation when it quit
+    (also kept in :attr:`ignored_cancellation`).
+
+    | Key(s) | Description |
+    | :- | :- |
+    | up/down, j/k | Select a loop. |
+    | enter | Details of the selected loop. |
+    | s | Stop (a sleeping loop stops at once; never starts another body). |
+    | x | Cancel. |
+    | r | Restart (starts a stopped or idle loop). |
+    | i | Change the interval. |
+    | t | Run one iteration now. |
+    | p | Pause / resume. |
+    | / | Filter by name. |
+    | l | Show / hide the log pane. |
+    | ? | Help. |
+    | q | Quit gracefully (again: force). |
+    | R | Reload the module. |
+    """
+
+    CSS_PATH = str(Path(__file__).with_name("app.tcss"))
+    TITLE = "looptui"
+    ENABLE_COMMAND_PALETTE = False
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "stop", "Stop", id="stop",
+                tooltip="Stop the selected loop (a sleeping loop stops at once)"),
+        Binding("x", "cancel", "Cancel", id="cancel", tooltip="Cancel the selected loop"),
+        Binding("r", "restart", "Restart", id="restart",
+                tooltip="Restart the selected loop (starts it if stopped or idle)"),
+        Binding("i", "interval", "Interval", id="interval",
+                tooltip="Change the selected loop's interval or times"),
+        Binding("t", "trigger", "Trigger", id="trigger",
+                tooltip="Run one iteration of the selected loop now"),
+        Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the selected loop"),
+        Binding("slash", "filter", "Filter", key_display="/", id="filter",
+                tooltip="Filter loops by name"),
+        Binding("l", "toggle_log", "Log", id="log", tooltip="Show or hide the output of all loops"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help",
+                tooltip="Show every key"),
+        Binding("q", "request_quit", "Quit", id="quit",
+                tooltip="Quit: stop loops gracefully (press again to force)"),
+        Binding("R", "reload", "Reload", show=False, id="reload",
+                tooltip="Reload the module now"),
+        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("ctrl+c,ctrl+q", "request_quit", "Quit", show=False, priority=True,
+                system=True),
+    ]
+
+    def __init__(
+        self, session: Any, refresh_hz: float = 4.0, *, tz: datetime.tzinfo | None = None
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self.refresh_hz = min(30.0, max(0.5, float(refresh_hz)))
+        self.tz = tz
+        # Textual prints a crash report to sys.stderr when it exits; by then that may be
+        # the session's output capture. Print it on the terminal instead.
+        self.error_console = Console(markup=False, highlight=False, file=sys.__stderr__)
+        self.ignored_cancellation: list[str] = []
+        """Loops that did not stop when the app quit (empty when all did)."""
+        self.quitting = False
+        self._quit_started = 0.0
+        self._timer: Timer | None = None
+        self._main_reported: object = None
+        self._log_version = -1
+        self._reload_seen: int | None = None
+        self._header: StatusHeader | None = None
+        self._hint: EmptyHint | None = None
+        self._table: LoopTable | None = None
+        self._pane: LogPane | None = None
+
+    # ------------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        # Textual has just redirected stdout/stderr; put the session's capture back at
+        # once so that no line a loop prints meanwhile is lost (again in on_mount).
+        self._install_capture()
+        yield StatusHeader(id="status")
+        yield FilterInput(id="filter")
+        with Vertical(id="main"):
+            yield LoopTable(id="loops")
+            yield EmptyHint(id="empty")
+        yield LogPane(tz=self.tz, id="log")
+        yield Footer()
+
+    @property
+    def table(self) -> LoopTable:
+        """The loop table (kept once found: it lives as long as the app)."""
+        if self._table is None:
+            self._table = self.query_one("#loops", LoopTable)
+        return self._table
+
+    @property
+    def log_pane(self) -> LogPane:
+        if self._pane is None:
+            self._pane = self.query_one("#log", LogPane)
+        return self._pane
+
+    def _install_capture(self) -> None:
+        install = getattr(self.session, "install_capture", None)
+        if callable(install):
+            install()
+
+    def on_mount(self) -> None:
+        self._install_capture()
+        self._header = self.query_one("#status", StatusHeader)
+        self._hint = self.query_one("#empty", EmptyHint)
+        table = self.table
+        table.registry = self.session.registry
+        self.refresh_now()
+        table.focus()
+        self._timer = self.set_interval(1.0 / self.refresh_hz, self._tick,
+                                        name="looptui-refresh")
+
+    def _tick(self) -> None:
+        self.refresh_now(budgeted=True)
+
+    # --------------------------------------------------------------- refreshing
+    def refresh_now(self, budgeted: bool = False) -> None:
+        """One refresh: header, table, and whichever panel or screen is shown.
+
+        Args:
+            budgeted: Redraw at most a share of the visible rows (the timer's ticks):
+                enough that every visible row is current within a second, few enough
+                that no single tick repaints the whole screen. Without it (after an
+                action, in tests), everything visible is brought up to date at once.
+        """
+        if self._header is None:  # not mounted yet
+            return
+        now = clock.now()
+        session = self.session
+        registry = session.registry
+        with self.batch_update():
+            trackers = registry.trackers()
+            status = self._status_word()
+            blocked = getattr(session, "blocked_count", None)
+            if not isinstance(blocked, int):  # count loops that blocked lately instead
+                blocked = sum(1 for t in trackers if t.notes and recently_blocked(t, now))
+            self._header.show(header_text(
+                session.module_name, trackers, getattr(session, "lag", None),
+                getattr(session, "lag_max", None), status=status,
+                main_state=getattr(session, "main_state", None), blocked=blocked,
+            ))
+            stack = self.screen_stack
+            if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
+                table = self.table
+                budget = None
+                if budgeted:
+                    rows = len(table.visible_range())
+                    budget = max(MIN_ROWS_PER_TICK, math.ceil(rows / self.refresh_hz))
+                table.sync(now, budget)
+                self._show_empty_hint(bool(trackers), bool(table.row_count))
+            pane = self.log_pane
+            if pane.shown:
+                version = getattr(session, "output_version", 0)
+                general = session.general_output if version != self._log_version else ()
+                self._log_version = version
+                pane.collect(trackers, general)
+            for layer in stack[1:]:
+                if _is_details(layer):
+                    layer.refresh_view(now)
+                elif isinstance(layer, StoppingScreen):
+                    active = [t for t in trackers if t.state not in TERMINAL_STATES]
+                    layer.show(active, now - self._quit_started)
+            self._report_main()
+            self._report_reload()
+
+    def _status_word(self) -> str:
+        """What the header says the session is doing, if anything special."""
+        session = self.session
+        if self.quitting:
+            return "stopping…"
+        if getattr(session, "reloading", False):
+            return "reloading…"
+        error = getattr(session, "reload_error", None)
+        if error is not None:
+            summary = getattr(error, "summary", None) or "see the log (l)"
+            return f"reload failed: {one_line(summary, 70)}"
+        return ""
+
+    def _report_reload(self) -> None:
+        """Say once what each reload did (``R`` or a saved file), or why it failed."""
+        version = getattr(self.session, "reload_version", None)
+        if version is None or version == self._reload_seen:
+            return
+        first = self._reload_seen is None
+        self._reload_seen = version
+        if first:
+            return
+        attempt = getattr(self.session, "last_reload_attempt", None)
+        if attempt is not None:
+            self._say_reload(attempt)
+
+    def _say_reload(self, attempt: Any) -> None:
+        if getattr(attempt, "ok", False):
+            parts = []
+            for what in ("changed", "added", "removed"):
+                names = list(getattr(attempt, what, None) or [])
+                if names:
+                    shown = ", ".join(one_line(n, 40) for n in names[:4])
+                    more = f" +{len(names) - 4}" if len(names) > 4 else ""
+                    parts.append(f"{what} {shown}{more}")
+            took = getattr(attempt, "duration", None)
+            self._say("reloaded" + (f": {'; '.join(parts)}" if parts else ": no loop changed")
+                      + (f" ({fmt.took(took)})" if isinstance(took, (int, float)) else ""))
+            stragglers = list(getattr(attempt, "stragglers", None) or [])
+            if stragglers:
+                self._say("old loops that did not stop: "
+                          + ", ".join(one_line(n, 40) for n in stragglers[:6]), "warning")
+        else:
+            error = getattr(attempt, "error", None)
+            summary = getattr(error, "summary", None) or "unknown error"
+            self.notify(f"reload failed: {one_line(summary, 300)}\nthe previous code keeps "
+                        "running; its traceback is in the log (l)", severity="error",
+                        timeout=12, markup=False)
+
+    def _show_empty_hint(self, any_loops: bool, any_rows: bool) -> None:
+        hint = self._hint
+        table = self.table
+        if hint is None:
+            return
+        if any_rows:
+            hint.set_class(False, "-shown")
+            table.display = True
+            return
+        hint.update(no_match_text(table.filter_text) if any_loops
+                    else no_loops_text(self.session.module_name))
+        hint.set_class(True, "-shown")
+        table.display = False
+
+    def _report_main(self) -> None:
+        """Say once when the ``--main`` coroutine failed (it is not fatal)."""
+        info = getattr(self.session, "main_exception", None)
+        if info is not None and info is not self._main_reported:
+            self._main_reported = info
+            self.notify(f"--main failed: {one_line(info.summary, 300)}", title="main",
+                        severity="error", timeout=15, markup=False)
+
+    def on_screen_resume(self) -> None:
+        self.refresh_now()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the table-only keys (filter, log pane) while another screen is shown."""
+        if action in {"filter", "toggle_log", "clear_filter"}:
+            stack = self.screen_stack
+            if action == "filter" and isinstance(self.focused, FilterInput):
+                return False  # "/" is typed into the filter, not a key there
+            return bool(stack) and stack[-1] is stack[0]
+        return True
+
+    # ---------------------------------------------------------------- selection
+    def selected(self) -> Tracker | None:
+        """The loop actions apply to: the one in the details view, else the table's."""
+        for layer in reversed(self.screen_stack):
+            if _is_details(layer):
+                return layer.tracker
+        name = self.table.selected_name
+        return self.session.registry.get(name) if name is not None else None
+
+    def _say(self, message: str, severity: str = "information") -> None:
+        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+
+    def _act(self, tracker: Tracker, action: str, verb: str,
+             do: Callable[[Any], object], done: str) -> bool:
+        """Run one control action, refusing it with the adapter's reason if unsupported."""
+        name = one_line(tracker.name, 60)
+        reason = tracker.unsupported(action)
+        if reason:
+            self._say(f"{name}: cannot {verb}: {one_line(reason, 200)}", "warning")
+            return False
+        try:
+            do(tracker.controls)
+        except Exception as err:
+            self._say(f"{name}: {verb} failed: {one_line(f'{type(err).__name__}: {err}', 200)}",
+                      "error")
+            return False
+        self._say(f"{name}: {done}")
+        self.refresh_now()
+        return True
+
+    def _target(self) -> Tracker | None:
+        tracker = self.selected()
+        if tracker is None:
+            self._say("No loop selected.", "warning")
+        return tracker
+
+    def _not_running(self, tracker: Tracker, verb: str) -> bool:
+        if tracker.state in TERMINAL_STATES:
+            self._say(f"{one_line(tracker.name, 60)} is {tracker.state.value}: "
+                      f"nothing to {verb} (r starts it)", "warning")
+            return True
+        return False
+
+    # ------------------------------------------------------------------ actions
+    def action_stop(self) -> None:
+        t = self._target()
+        if t is None or self._not_running(t, "stop"):
+            return
+        self._act(t, "stop", "stop", lambda c: c.ui_stop(),
+                  "stopping after the current iteration" if t.current is not None
+                  else "stopped")
+
+    def action_cancel(self) -> None:
+        t = self._target()
+        if t is None or self._not_running(t, "cancel"):
+            return
+        self._act(t, "cancel", "cancel", lambda c: c.ui_cancel(), "cancelled")
+
+    def action_restart(self) -> None:
+        t = self._target()
+        if t is None:
+            return
+        if t.state in TERMINAL_STATES:
+            self._act(t, "start", "start", lambda c: c.ui_start(), "started")
+        else:
+            self._act(t, "restart", "restart", lambda c: c.ui_restart(), "restarting")
+
+    def action_trigger(self) -> None:
+        t = self._target()
+        if t is None:
+            return
+        self._act(t, "trigger", "trigger", lambda c: c.ui_trigger(), "running one iteration now")
+
+    def action_pause(self) -> None:
+        t = self._target()
+        if t is None or self._not_running(t, "pause"):
+            return
+        controls = t.controls
+        paused = False
+        try:
+            paused = bool(controls.is_paused()) if controls is not None else False
+        except Exception:
+            paused = False
+        if paused:
+            self._act(t, "pause", "resume", lambda c: c.ui_resume(), "resumed")
+        else:
+            self._act(t, "pause", "pause", lambda c: c.ui_pause(), "paused")
+
+    def action_interval(self) -> None:
+        t = self._target()
+        if t is None:
+            return
+        reason = t.unsupported("change_interval")
+        if reason:
+            self._say(f"{one_line(t.name, 60)}: cannot change the interval: "
+                      f"{one_line(reason, 200)}", "warning")
+            return
+
+        def apply(kind: str, value: Any) -> None:
+            controls = t.controls
+            if controls is None:
+                raise RuntimeError("the loop object no longer exists")
+            if kind == "seconds":
+                controls.ui_change_interval(seconds=value)
+            else:
+                controls.ui_change_interval(times=value)
+
+        def applied(result: Any) -> None:
+            if result is None:
+                return
+            kind, value = result
+            shown = fmt.interval(value) if kind == "seconds" else one_line(t.schedule, 80)
+            self._say(f"{one_line(t.name, 60)}: interval changed to {shown}")
+            self.refresh_now()
+
+        self.push_screen(IntervalDialog(t.name, t.schedule, apply), applied)
+
+    def action_details(self) -> None:
+        t = self._target()
+        if t is None:
+            return
+        from .screens.details import DetailsScreen  # Rich syntax highlighting: load on use
+
+        self.push_screen(DetailsScreen(t, tz=self.tz))
+
+    @on(LoopTable.RowSelected, "#loops")
+    def _row_clicked(self) -> None:
+        """A click on the selected row opens it, like ``enter``."""
+        self.action_details()
+
+    def action_filter(self) -> None:
+        if self.screen is not self.screen_stack[0]:
+            return
+        box = self.query_one("#filter", FilterInput)
+        box.add_class("-shown")
+        box.focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", FilterInput)
+        if box.value or box.has_class("-shown"):
+            box.value = ""
+            self._close_filter()
+
+    @on(FilterInput.Changed, "#filter")
+    def _filter_changed(self, event: FilterInput.Changed) -> None:
+        self.table.set_filter(event.value)
+        self.refresh_now()
+
+    @on(FilterInput.Submitted, "#filter")
+    def _filter_submitted(self, event: FilterInput.Submitted) -> None:
+        table = self.table
+        if not event.value.strip():
+            self._close_filter()
+            return
+        table.focus()
+        table.select(index=0)
+
+    @on(FilterInput.Cleared, "#filter")
+    def _filter_cleared(self) -> None:
+        self._close_filter()
+
+    def _close_filter(self) -> None:
+        box = self.query_one("#filter", FilterInput)
+        box.remove_class("-shown")
+        table = self.table
+        selected = table.selected_name
+        table.set_filter("")
+        if selected:
+            table.select(selected)
+        table.focus()
+        self.refresh_now()
+
+    def action_toggle_log(self) -> None:
+        pane = self.log_pane
+        pane.toggle_class("-shown")
+        if pane.shown:
+            self._log_version = -1
+            self.refresh_now()
+
+    def action_help(self) -> None:
+        rows = key_rows([
+            Binding("up,down", "", "Select a loop", key_display="↑/↓ j/k"),
+            *LoopTable.BINDINGS,  # type: ignore[list-item]
+            *self.BINDINGS,  # type: ignore[list-item]
+            Binding("escape", "", "Back / close / clear the filter", key_display="esc"),
+        ])
+        hidden = {"j", "k", "escape", "ctrl+c,ctrl+q"}
+        self.push_screen(HelpScreen([r for r in rows if r[0] not in hidden]))
+
+    def action_reload(self) -> None:
+        reload = getattr(self.session, "reload", None)
+        if not callable(reload):
+            self._say("reload unavailable", "warning")
+            return
+        self._run_reload(reload)
+
+    @work(exclusive=True, group="reload")
+    async def _run_reload(self, reload: Callable[[], Any]) -> None:
+        try:
+            result = reload()
+            if inspect.isawaitable(result):
+                result = await result
+        except Exception as err:
+            self._say(f"reload failed: {one_line(f'{type(err).__name__}: {err}', 300)}",
+                      "error")
+            return
+        # Say what happened now (not again on the next tick, which sees the new version).
+        self._reload_seen = getattr(self.session, "reload_version", None)
+        if hasattr(result, "ok"):
+            self._say_reload(result)
+        else:
+            self._say("reloaded")
+        self.refresh_now()
+
+    # --------------------------------------------------------------------- quit
+    def action_request_quit(self) -> None:
+        """First press: stop every loop gracefully; second press: exit at once."""
+        if self.quitting:
+            still = [t.name for t in self.session.registry.trackers()
+                     if t.state not in TERMINAL_STATES]
+            self.ignored_cancellation = still
+            self.exit(still)
+            return
+        self.quitting = True
+        self._quit_started = clock.now()
+        self.push_screen(StoppingScreen(QUIT_TIMEOUT))
+        self.refresh_now()
+        self._stop_loops()
+
+    @work(exclusive=True, group="quit")
+    async def _stop_loops(self) -> None:
+        try:
+            ignored = list(await self.session.shutdown(QUIT_TIMEOUT))
+        except asyncio.CancelledError:
+            raise
+        except Exception as err:
+            self._say(f"stopping failed: {one_line(f'{type(err).__name__}: {err}', 300)}",
+                      "error")
+            ignored = [t.name for t in self.session.registry.trackers()
+                       if t.state not in TERMINAL_STATES]
+        self.ignored_cancellation = ignored
+        self.exit(ignored)

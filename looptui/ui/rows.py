@@ -1,0 +1,148 @@
+"""What each cell of the loop table shows for a tracker, as plain ``(text, style)`` pairs.
+
+Kept apart from the widget so the text of every column is testable without a terminal,
+and so the table can compare a cell's new ``(text, style)`` with what it drew last and
+skip the update when nothing changed (the common case on every refresh tick).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from looptui.core.states import LoopState
+
+from . import format as fmt
+from .text import one_line
+
+if TYPE_CHECKING:
+    from looptui.core.tracker import Tracker
+
+__all__ = ["COLUMNS", "STATE_STYLE", "Cell", "row_cells", "time_cells", "state_style",
+           "recently_blocked"]
+
+Cell = tuple[str, str]
+"""``(text, rich style)`` of one cell."""
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("loop", "Loop"),
+    ("status", "Status"),
+    ("iter", "Iter"),
+    ("every", "Every"),
+    ("next", "Next"),
+    ("last", "Last"),
+    ("took", "Took"),
+    ("errors", "Errors"),
+    ("exception", "Last exception"),
+)
+"""``(key, label)`` of the table's columns, in order (a contract: DESIGN §6)."""
+
+STATE_STYLE: dict[str, str] = {
+    LoopState.IDLE.value: "dim",
+    LoopState.WAITING.value: "cyan",
+    LoopState.SLEEPING.value: "green",
+    LoopState.RUNNING.value: "bold bright_green",
+    LoopState.RETRYING.value: "bold dark_orange",
+    LoopState.PAUSED.value: "magenta",
+    LoopState.STOPPING.value: "yellow",
+    LoopState.STOPPED.value: "dim",
+    LoopState.CANCELLED.value: "yellow",
+    LoopState.FINISHED.value: "blue",
+    LoopState.FAILED.value: "bold red",
+}
+"""How each state's word is coloured, in the table, the header and the details."""
+
+_SCHEDULED_STATES = frozenset(
+    {LoopState.SLEEPING, LoopState.RUNNING, LoopState.RETRYING, LoopState.WAITING}
+)
+"""States in which a next run can still happen (a countdown is meaningful)."""
+
+EXCEPTION_CHARS = 300
+"""Characters of an exception message looked at for the table (the rest is in details)."""
+
+
+BLOCKED_RECENTLY = 60.0
+"""A loop that blocked the event loop within this many seconds counts in the header."""
+
+
+def recently_blocked(tracker: Tracker, now: float) -> bool:
+    """Whether *tracker* blocked the event loop lately (the session notes each block)."""
+    note = tracker.notes.get("blocked")
+    if not note:
+        return False
+    when = note.get("time") if isinstance(note, dict) else None
+    return not isinstance(when, (int, float)) or now - when < BLOCKED_RECENTLY
+
+
+def state_style(state: str) -> str:
+    return STATE_STYLE.get(str(state), "")
+
+
+def time_cells(tracker: Tracker, now: float) -> tuple[Cell, Cell]:
+    """The two cells that change with time alone: Next (countdown) and Last (ago)."""
+    state = tracker.state
+    if state in _SCHEDULED_STATES and tracker.next_run is not None:
+        left = tracker.next_run - now
+        nxt = (fmt.countdown(tracker.next_run, now), "bold" if left < 1 else "")
+    else:  # ended, idle, or paused (nothing runs until resumed)
+        nxt = ("—", "dim")
+    history = tracker.history
+    if history:
+        last = (fmt.ago(history[-1].started, now), "")
+    else:
+        last = ("—", "dim")
+    return nxt, last
+
+
+def _status(tracker: Tracker) -> Cell:
+    """The state's word (a contract word, never decorated); a stuck body is highlighted."""
+    state = tracker.state.value
+    if tracker.notes.get("stuck") and tracker.state is LoopState.RUNNING:
+        return (state, "bold reverse yellow")
+    return (state, STATE_STYLE.get(state, ""))
+
+
+def _seconds(note: object, key: str) -> float | None:
+    value = note.get(key) if isinstance(note, dict) else getattr(note, key, None)
+    return float(value) if isinstance(value, (int, float)) else None
+
+
+def _exception(tracker: Tracker) -> Cell:
+    """``Type: message`` of the last exception, after what the session noticed:
+    ``stuck 42s`` (a body running far longer than its interval), ``blocked 2.1s``
+    (the last time this loop's code blocked the event loop)."""
+    info = tracker.last_exception
+    notes = tracker.notes
+    prefix = ""
+    stuck = notes.get("stuck")
+    if stuck and tracker.state is LoopState.RUNNING:
+        running = _seconds(stuck, "running_for")
+        prefix += f"stuck {fmt.duration(running)} · " if running is not None else "stuck · "
+    blocked = notes.get("blocked")
+    if blocked:
+        seconds = _seconds(blocked, "duration")
+        prefix += f"blocked {seconds:.1f}s · " if seconds is not None else "blocked · "
+    if info is None:
+        return (prefix.rstrip(" ·"), "yellow") if prefix else ("", "")
+    text = one_line(f"{info.type_name}: {info.message}" if info.message else info.type_name,
+                    EXCEPTION_CHARS)
+    style = "red" if tracker.state is LoopState.FAILED or info.where != "body" else "dark_orange"
+    if info.retried:
+        style = "dark_orange"
+    return (prefix + text, style)
+
+
+def row_cells(tracker: Tracker, now: float) -> tuple[Cell, ...]:
+    """Every cell of *tracker*'s row, in :data:`COLUMNS` order."""
+    nxt, last = time_cells(tracker, now)
+    failures = tracker.failures + tracker.retries  # every error, retried or not
+    return (
+        (one_line(tracker.name, 120), "bold" if tracker.is_active else ""),
+        _status(tracker),
+        (fmt.iter_text(tracker.iterations, tracker.count), ""),
+        (one_line(tracker.schedule, 60), ""),
+        nxt,
+        last,
+        (fmt.took(tracker.last_duration), "" if tracker.last_duration is not None else "dim"),
+        (str(failures), "bold red" if failures else "dim"),
+        _exception(tracker),
+    )

@@ -1,0 +1,1 @@
+"""Screens and dialogs of the looptui app, one per file."""

@@ -1,0 +1,1 @@
+"""Widgets of the looptui app, one per file."""

@@ -1,0 +1,585 @@
+"""The live table of loops: one keyed row per tracker (key = the loop's unique name).
+
+The table is redrawn from registry snapshots on the app's refresh tick, and the work per
+tick is bounded by what is on screen, not by how many loops exist or how often they run:
+
+* membership (rows added or removed) is reconciled only when ``Registry.version`` changed
+  or the filter changed; rows that stay keep their key, and rows are appended in bulk;
+* only rows inside the viewport are looked at; a row whose ``Tracker.version`` did not
+  change only has its two time-dependent cells (Next, Last) recomputed;
+* only cells whose text or style changed are written, and the row is repainted once, so
+  a tick where nothing visible changed repaints nothing;
+* a tick redraws at most a budget of rows (resuming where it stopped next time), so rows
+  that all change at once are spread over a few ticks instead of one long frame;
+* columns have fixed widths chosen here, so no cell is ever measured by the table.
+
+Rows scrolled into view are filled at once (from :meth:`watch_scroll_y`), so a row is
+never seen stale for more than the frame in which it appears.
+
+Drawing is specialised too. ``DataTable.update_cell`` invalidates every cached cell of
+the table and renders each visible cell through Rich's layout machinery again (tens of
+milliseconds per frame for a screenful of rows, measured), which would delay the very
+loops being watched. This subclass keeps DataTable's model (``_data``, row and column
+keys), cursor, bindings and messages, but repaints only the rows it changed, and
+:meth:`_render_line` draws a row of one-line cells directly from cached per-cell
+segments, caching each row's strip until that row changes. It relies on DataTable
+internals of the pinned Textual version (8.2.8); ``tests/test_ui_table.py`` guards them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar, Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist, ColumnKey, DuplicateKey, Row, RowKey
+
+from looptui.core import clock
+
+from ..rows import COLUMNS, Cell, row_cells, time_cells
+from ..text import one_line
+
+if TYPE_CHECKING:
+    from looptui.core.registry import Registry
+    from looptui.core.tracker import Tracker
+
+__all__ = ["LoopTable"]
+
+_KEYS = [key for key, _ in COLUMNS]
+_NEXT = _KEYS.index("next")
+_LAST = _KEYS.index("last")
+_LOOP = _KEYS.index("loop")
+_EXC = _KEYS.index("exception")
+
+_MIN_WIDTH = {"loop": 8, "status": 9, "iter": 4, "every": 5, "next": 5, "last": 7,
+              "took": 5, "errors": 6, "exception": 14}
+"""Starting widths (cells) of the columns; most grow to fit what they show."""
+_MAX_WIDTH = {"loop": 36, "status": 10, "iter": 13, "every": 28, "next": 7, "last": 8,
+              "took": 7, "errors": 8}
+"""The most a column grows to; longer text is cut with ``…`` (details show it whole)."""
+
+_SHRINK = (("every", 12), ("loop", 18), ("every", 8), ("loop", 14))
+"""When the table is wider than the screen, columns give back room in this order (down
+to the width given) before the last column is squeezed and the table scrolls sideways."""
+
+_REBUILD_REMOVALS = 32
+"""Above this many rows removed in one tick, the table is rebuilt instead (cheaper)."""
+
+_EMPTY = Text("", end="")
+
+
+def _make(cell: Cell) -> Text:
+    text, style = cell
+    return Text(text, style=style, no_wrap=True, overflow="ellipsis", end="")
+
+
+class LoopTable(DataTable):
+    """One row per monitored loop, with the columns of DESIGN §6.
+
+    | Key(s) | Description |
+    | :- | :- |
+    | up, k | Select the loop above. |
+    | down, j | Select the loop below. |
+    | enter | Open the selected loop's details. |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("enter", "app.details", "Details", tooltip="Open the selected loop's details",
+                id="details"),
+    ]
+
+    DEFAULT_CSS = """
+    LoopTable {
+        height: 1fr;
+        max-height: 100%;
+    }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, id=id)
+        self._trackers: dict[str, Tracker] = {}
+        """Rows present, by key (the loop's unique name)."""
+        self._order: list[str] = []
+        """Row keys in display order (index = row index)."""
+        self._drawn: dict[str, int] = {}
+        """``Tracker.version`` each row was last drawn at (``-1``: never filled)."""
+        self._cells: dict[str, list[Cell]] = {}
+        """What each row's cells show now, to skip updates that change nothing."""
+        self._registry_version = -1
+        self._filter = ""
+        self._widths: dict[str, int] = dict(_MIN_WIDTH)
+        """Width each column would like (grows to fit what it has shown, up to a cap)."""
+        self._shown_widths: dict[str, int] = dict(_MIN_WIDTH)
+        """Width each column has on screen (see :meth:`_fit_exception_column`)."""
+        self._widths_dirty = False
+        self.registry: Registry | None = None
+        """Where rows come from; set by the app before the first :meth:`sync`."""
+        self._resume = 0
+        """Where the next budgeted scan of the visible rows starts."""
+        self._line_style: Style | None = None
+        self._columns_at: tuple[int, list[tuple[object, int]]] = (-1, [])
+        self._row_keys: dict[str, RowKey] = {}
+        self._column_keys: list[ColumnKey] = [ColumnKey(key) for key in _KEYS]
+        self._row_gen: dict[RowKey, int] = {}
+        """Bumped when a row's content changes: part of its cached strip's key."""
+        self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
+        self._cell_segments: LRUCache[tuple[object, ...], tuple[object, list[Segment]]] = (
+            LRUCache(8192)
+        )
+
+    # ------------------------------------------------------------------ setup
+    def on_mount(self) -> None:
+        for key, label in COLUMNS:
+            self.add_column(Text(label, end=""), key=key, width=self._widths[key])
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def names(self) -> list[str]:
+        """Loop names in row order (only those matching the filter)."""
+        return list(self._order)
+
+    @property
+    def selected_name(self) -> str | None:
+        """Name of the loop under the cursor, or ``None`` when the table is empty."""
+        if not self._order:
+            return None
+        row = min(max(self.cursor_row, 0), len(self._order) - 1)
+        return self._order[row]
+
+    @property
+    def filter_text(self) -> str:
+        return self._filter
+
+    def shown_cells(self, name: str) -> list[str]:
+        """The texts the row of *name* shows now (for tests and screenshots)."""
+        return [text for text, _ in self._cells.get(name, [])]
+
+    def visible_range(self) -> range:
+        """Row indices inside the viewport."""
+        header = self.header_height if self.show_header else 0
+        height = max(0, self.scrollable_content_region.height - header)
+        first = max(0, int(self.scroll_y))
+        return range(first, min(len(self._order), first + height + 1))
+
+    # ---------------------------------------------------------------- writing
+    def set_filter(self, text: str) -> None:
+        """Show only loops whose name contains *text* (case-insensitive)."""
+        text = text.strip().lower()
+        if text == self._filter:
+            return
+        self._filter = text
+        if self.registry is not None:
+            self._rebuild(self._matching(self.registry.trackers()))
+            self.sync()
+
+    def select(self, name: str | None = None, index: int | None = None) -> None:
+        """Move the cursor to the row of *name* (or to row *index*)."""
+        if name is not None and name in self._trackers:
+            index = self._order.index(name)
+        if index is not None and 0 <= index < len(self._order):
+            self.move_cursor(row=index, animate=False)
+
+    def sync(self, now: float | None = None, budget: int | None = None) -> None:
+        """Bring the table up to date with the registry; cheap when nothing changed.
+
+        Args:
+            now: The time to compute countdowns from (default: the clock).
+            budget: Redraw at most this many rows now (the rest on later calls);
+                ``None`` redraws every visible row that changed.
+        """
+        registry = self.registry
+        if registry is None:
+            return
+        if registry.version != self._registry_version:
+            self._registry_version = registry.version
+            self._reconcile(self._matching(registry.trackers()))
+        self._sync_rows(self.visible_range(), clock.now() if now is None else now, budget)
+
+    def relayout(self) -> None:
+        """Fit the last column to the table's width (after a resize)."""
+        self._fit_exception_column()
+        self._apply_widths()
+
+    # --------------------------------------------------------------- internals
+    def _matching(self, trackers: Iterable[Tracker]) -> list[Tracker]:
+        needle = self._filter
+        if not needle:
+            return list(trackers)
+        return [t for t in trackers if needle in t.name.lower()]
+
+    def _reconcile(self, wanted: list[Tracker]) -> None:
+        """Add and remove rows so that they match *wanted*, keeping rows that stay."""
+        names = [t.name for t in wanted]
+        current = self._order
+        if names == current:
+            for t in wanted:
+                if self._trackers[t.name] is not t:  # same name, new loop (reload)
+                    self._trackers[t.name] = t
+                    self._drawn[t.name] = -1
+            return
+        wanted_set = set(names)
+        current_set = set(current)
+        removed = [n for n in current if n not in wanted_set]
+        kept = [n for n in current if n in wanted_set]
+        appended_only = names[: len(kept)] == kept
+        if not appended_only or len(removed) > _REBUILD_REMOVALS:
+            self._rebuild(wanted)
+            return
+        selected = self.selected_name
+        for name in removed:
+            self.remove_row(name)
+            self._forget(name)
+        self._order = kept
+        for t in wanted:
+            if t.name in current_set and self._trackers[t.name] is not t:
+                self._trackers[t.name] = t
+                self._drawn[t.name] = -1
+        self._add_many(t for t in wanted if t.name not in current_set)
+        self._after_membership_change()
+        if removed and selected in self._trackers and self.selected_name != selected:
+            self.select(selected)  # the cursor follows its loop, not its row number
+
+    def _rebuild(self, wanted: list[Tracker]) -> None:
+        selected = self.selected_name
+        # Forget our rows first: clear() scrolls to the top, which syncs visible rows.
+        self._trackers.clear()
+        self._order = []
+        self._drawn.clear()
+        self._cells.clear()
+        self._row_keys.clear()
+        self._resume = 0
+        self.clear()
+        self._add_many(wanted)
+        self._after_membership_change()
+        if selected is not None:
+            self.select(selected)
+
+    def _forget(self, name: str) -> None:
+        self._row_keys.pop(name, None)
+        self._trackers.pop(name, None)
+        self._drawn.pop(name, None)
+        self._cells.pop(name, None)
+
+    def _add_many(self, trackers: Iterable[Tracker]) -> None:
+        """Append rows; their cells are filled when they are first visible.
+
+        Equivalent to ``add_row`` per tracker, done in one pass: ``add_row`` re-validates
+        the cursor and rebuilds the column list for every row, which makes 10,000 rows
+        take seconds. Column widths are fixed here, so the table's own measuring of new
+        cells on idle is skipped as well.
+        """
+        columns = self.ordered_columns
+        if not columns:
+            return
+        blank = [_EMPTY] * (len(columns) - 1)
+        keys = [column.key for column in columns]
+        was_empty = self.row_count == 0
+        loop_width = self._widths["loop"]
+        added = 0
+        for tracker in trackers:
+            name = tracker.name
+            name_cell: Cell = (one_line(name, 120), "")
+            row_key = RowKey(name)
+            self._row_keys[name] = row_key
+            if row_key in self._row_locations:
+                raise DuplicateKey(f"The row key {row_key!r} already exists.")
+            self._trackers[name] = tracker
+            self._drawn[name] = -1
+            self._cells[name] = [name_cell] + [("", "")] * (len(columns) - 1)
+            self._row_locations[row_key] = len(self._order)
+            self._order.append(name)
+            self._data[row_key] = dict(zip(keys, [_make(name_cell), *blank]))
+            self.rows[row_key] = Row(row_key, 1)
+            loop_width = max(loop_width, min(_MAX_WIDTH["loop"], len(name_cell[0])))
+            added += 1
+        if not added:
+            return
+        if loop_width != self._widths["loop"]:
+            self._widths["loop"] = loop_width
+            self._widths_dirty = True
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self.cursor_coordinate = self.cursor_coordinate  # re-clamp, as add_row does
+        if was_empty and self.show_cursor and self.cursor_type != "none":
+            self._highlight_cursor()
+        self.check_idle()
+
+    def _after_membership_change(self) -> None:
+        if self._widths_dirty:
+            self._fit_exception_column()
+            self._apply_widths()
+
+    def _sync_rows(self, rows: range, now: float, budget: int | None = None) -> None:
+        """Bring the rows at *rows* up to date, redrawing at most *budget* of them.
+
+        With a budget, the scan resumes next time where it stopped, so every visible
+        row is redrawn within ``len(rows) / budget`` ticks even when they all change at
+        once (loops started together tick together): one tick never has to repaint a
+        whole screen of rows, which would delay the loops by as much.
+        """
+        count = len(rows)
+        if not count:
+            return
+        start = self._resume % count if budget is not None else 0
+        redrawn = 0
+        for k in range(count):
+            position = (start + k) % count
+            if budget is not None and redrawn >= budget:
+                self._resume = position
+                break
+            if self._sync_row(rows[position], now):
+                redrawn += 1
+        else:
+            self._resume = start
+        if self._widths_dirty:
+            self._fit_exception_column()
+            self._apply_widths()
+
+    def _sync_row(self, index: int, now: float) -> bool:
+        """Update the cells of row *index* that changed; True if any did."""
+        name = self._order[index]
+        tracker = self._trackers[name]
+        old = self._cells[name]
+        if self._drawn[name] != tracker.version:
+            self._drawn[name] = tracker.version
+            cells: tuple[Cell, ...] | list[Cell] = row_cells(tracker, now)
+            changed = [k for k, cell in enumerate(cells) if old[k] != cell]
+        else:
+            nxt, last = time_cells(tracker, now)
+            cells = old[:]
+            cells[_NEXT] = nxt
+            cells[_LAST] = last
+            changed = [k for k in (_NEXT, _LAST) if old[k] != cells[k]]
+        if not changed:
+            return False
+        row_key = self._row_keys.get(name) or RowKey(name)
+        data = self._data[row_key]
+        for k in changed:
+            cell = cells[k]
+            old[k] = cell
+            key = _KEYS[k]
+            data[self._column_keys[k]] = _make(cell)
+            if k != _EXC:
+                limit = _MAX_WIDTH.get(key)
+                if limit is not None and len(cell[0]) > self._widths[key]:
+                    self._widths[key] = min(len(cell[0]), limit)
+                    self._widths_dirty = True
+        self._row_gen[row_key] = self._row_gen.get(row_key, 0) + 1
+        self._refresh_line(index)
+        return True
+
+    def sync_row(self, name: str, now: float | None = None) -> None:
+        """Redraw the row of *name* now (after an action on it), whatever the budget."""
+        if name in self._trackers:
+            self._sync_row(self._order.index(name), clock.now() if now is None else now)
+
+    def _refresh_line(self, index: int) -> None:
+        header = self.header_height if self.show_header else 0
+        width = max(self.size.width, self.virtual_size.width)
+        self._refresh_region(Region(0, index + header, width, 1))
+
+    def _fit_exception_column(self) -> None:
+        """Choose the widths shown: the last column takes the room left; on a narrow
+        screen, long columns (Every, Loop) are cut first, with ``…``."""
+        padding = 2 * self.cell_padding
+        available = self.scrollable_content_region.width
+        shown = dict(self._widths)
+        need = sum(w + padding for key, w in shown.items() if key != "exception")
+        need += _MIN_WIDTH["exception"] + padding
+        for key, floor in _SHRINK:
+            if need <= available:
+                break
+            cut = min(need - available, max(0, shown[key] - floor))
+            shown[key] -= cut
+            need -= cut
+        used = sum(w + padding for key, w in shown.items() if key != "exception")
+        shown["exception"] = max(_MIN_WIDTH["exception"] - 4, available - used - padding)
+        self._shown_widths = shown
+
+    def _apply_widths(self) -> None:
+        """Give the columns the widths chosen here (the table never measures cells)."""
+        self._widths_dirty = False
+        changed = False
+        for key, width in self._shown_widths.items():
+            column = self.columns.get(ColumnKey(key))
+            if column is not None and column.width != width:
+                column.width = width
+                changed = True
+        if changed:
+            # Cached row strips depend on the widths: invalidate them, and let the table
+            # recompute its virtual size on idle.
+            self._update_count += 1
+            self._require_update_dimensions = True
+            self.refresh()
+            self.check_idle()
+
+    # ----------------------------------------------------------------- drawing
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: object,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """Set one cell, repainting only its row (columns here never auto-size).
+
+        Raises:
+            CellDoesNotExist: When the row or column does not exist.
+        """
+        if isinstance(row_key, str):
+            row_key = RowKey(row_key)
+        if isinstance(column_key, str):
+            column_key = ColumnKey(column_key)
+        if row_key not in self._row_locations or column_key not in self._column_locations:
+            raise CellDoesNotExist(
+                f"No cell exists for row_key={row_key!r}, column_key={column_key!r}."
+            )
+        self._data[row_key][column_key] = value
+        self._row_gen[row_key] = self._row_gen.get(row_key, 0) + 1
+        self._refresh_line(self._row_locations.get(row_key))
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The widget's style is the same for every line of one render: look it up once
+        # (``rich_style`` walks the CSS each time it is read).
+        self._line_style = self.rich_style
+        return super().render_lines(crop)
+
+    def render_line(self, y: int) -> Strip:
+        """Line *y* of the viewport (the header stays put; rows scroll)."""
+        scroll_x, scroll_y = self.scroll_offset
+        header = self.header_height if self.show_header else 0
+        if y >= header:
+            y += scroll_y
+        style = self._line_style if self._line_style is not None else self.rich_style
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, style)
+
+    def _render_line(self, y: int, x1: int, x2: int, base_style: Style) -> Strip:
+        """Draw line *y* of the table (header or one row), from a per-row cache."""
+        width = self.size.width
+        header = self.header_height if self.show_header else 0
+        if y < header:
+            row_index = -1
+            row_key = self._header_row_key
+        else:
+            row_index = y - header
+            row_key = self._row_locations.get_key(row_index)
+            if row_key is None:
+                return Strip.blank(width, base_style)
+        show_cursor = self.show_cursor and self.cursor_type == "row"
+        cursor = show_cursor and row_index >= 0 and self.cursor_coordinate.row == row_index
+        hover = self._show_hover_cursor and self.hover_coordinate.row == row_index
+        key = (
+            row_key, row_index, self._row_gen.get(row_key, 0), cursor, hover, x1, x2, width,
+            base_style, self._pseudo_class_state, self._update_count, show_cursor,
+        )
+        strip = self._strips.get(key)
+        if strip is None:
+            strip = self._draw_row(row_index, row_key, cursor, hover, base_style)
+            strip = strip.crop(x1, x2).adjust_cell_length(width, base_style)
+            self._strips[key] = strip
+        return strip
+
+    def _draw_row(
+        self, row_index: int, row_key: RowKey, cursor: bool, hover: bool, base_style: Style
+    ) -> Strip:
+        """One row as segments: each cell's segments come from a cache keyed by the cell."""
+        if self._columns_at[0] != self._update_count:
+            self._columns_at = (
+                self._update_count,
+                [(column, column.get_render_width(self)) for column in self.ordered_columns],
+            )
+        columns = self._columns_at[1]
+        is_header = row_index == -1
+        if is_header:
+            cells: list[object] = [column.label for column, _ in columns]
+        else:
+            data = self._data[row_key]
+            cells = [data.get(column.key) for column, _ in columns]
+        row_style = self._get_row_style(row_index, base_style)
+        component, post = self._get_styles_to_render_cell(
+            is_header, False, False, hover, cursor, self.show_cursor,
+            self._show_hover_cursor, self.cursor_foreground_priority == "css",
+            self.cursor_background_priority == "css",
+        )
+        pre = row_style + component
+        segments: list[Segment] = []
+        total = 0
+        cache = self._cell_segments
+        for (_column, render_width), cell in zip(columns, cells):
+            total += render_width
+            cell_key = (id(cell), render_width, pre, post)
+            cached = cache.get(cell_key)
+            if cached is None or cached[0] is not cell:
+                cached = (cell, self._draw_cell(cell, render_width, pre, post))
+                cache[cell_key] = cached
+            segments.extend(cached[1])
+        remaining = max(0, self.size.width - total)
+        if remaining:
+            extend = row_style
+            if self.cursor_type == "row":
+                extend_component, _ = self._get_styles_to_render_cell(
+                    is_header, False, False, hover, cursor, self.show_cursor,
+                    self._show_hover_cursor, False, False,
+                )
+                extend = row_style + extend_component
+            segments.append(Segment(" " * remaining, extend))
+        return Strip(segments)
+
+    def _draw_cell(self, cell: object, render_width: int, pre: Style, post: Style) -> list[Segment]:
+        """A one-line cell, padded and cut (with ``…``) to *render_width* cells."""
+        padding = self.cell_padding
+        content_width = max(0, render_width - 2 * padding)
+        pad_style = pre + post
+        segments: list[Segment] = []
+        if padding:
+            segments.append(Segment(" " * padding, pad_style))
+        text = cell if isinstance(cell, Text) else Text("" if cell is None else str(cell), end="")
+        if text.cell_len > content_width:
+            text = text.copy()
+            text.truncate(content_width, overflow=text.overflow or "ellipsis")
+        used = 0
+        for segment in text.render(self.app.console):
+            if not segment.text or segment.text == "\n":
+                continue
+            used += segment.cell_length
+            style = segment.style
+            segments.append(Segment(segment.text, pre + style + post if style else pad_style))
+        if used < content_width + padding:
+            segments.append(Segment(" " * (content_width - used + padding), pad_style))
+        return segments
+
+    async def _on_click(self, event: events.Click) -> None:
+        """Click selects a row; clicking the selected row opens it (like ``enter``).
+
+        Rows are drawn without per-cell click metadata, so the row comes from ``y``.
+        """
+        self._set_hover_cursor(False)
+        header = self.header_height if self.show_header else 0
+        row_index = int(self.scroll_y) + event.y - header
+        if event.y < header or not 0 <= row_index < self.row_count:
+            return
+        event.stop()
+        if row_index == self.cursor_row:
+            self._post_selected_message()
+        else:
+            self.move_cursor(row=row_index, animate=False)
+
+    # ------------------------------------------------------------------ events
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if int(old_value) != int(new_value) and self.registry is not None:
+            self._sync_rows(self.visible_range(), clock.now())
+
+    def on_resize(self) -> None:
+        self.relayout()
+        self._sync_rows(self.visible_range(), clock.now())

@@ -1,0 +1,112 @@
+"""Snapshot tests of the TUI (pytest-textual-snapshot), with time frozen and fixed data.
+
+Update the stored SVGs after an intended change with ``pytest --snapshot-update`` and look
+at the report before committing them.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Iterator
+
+import pytest
+from textual.pilot import Pilot
+
+from looptui.ui.app import LoopTuiApp
+
+from ui_fakes import FakeSession, FrozenClock, demo_session, frozen_time, run_body
+
+UTC = datetime.timezone.utc
+SIZE = (120, 34)
+
+
+@pytest.fixture
+def clock() -> Iterator[FrozenClock]:
+    with frozen_time() as fake:
+        yield fake
+
+
+@pytest.fixture
+def app(clock: FrozenClock) -> LoopTuiApp:
+    session = demo_session(clock)
+    t = session.registry.get("update_status")
+    for k in range(4):
+        clock.advance(0.5)
+        t.add_output("stdout", f"presence set to 'watching {k + 3} servers'")
+    clock.advance(0.5)
+    session.registry.get("flaky_api").add_output("stderr", "upstream slow, retrying later")
+    clock.advance(0.5)
+    return LoopTuiApp(session, tz=UTC)
+
+
+def test_table(snap_compare, app: LoopTuiApp) -> None:
+    """Every state, countdowns, errors and last exceptions in one table."""
+    assert snap_compare(app, terminal_size=SIZE)
+
+
+def test_table_narrow(snap_compare, app: LoopTuiApp) -> None:
+    """At 80 columns the last column shrinks and the header is cut with an ellipsis."""
+    assert snap_compare(app, terminal_size=(80, 24))
+
+
+def test_details_with_traceback(snap_compare, app: LoopTuiApp) -> None:
+    """Details of a failed loop: its traceback, history and records."""
+
+    async def open_failed(pilot: Pilot) -> None:
+        app.table.select("fetch_prices")
+        await pilot.press("enter")
+
+    assert snap_compare(app, terminal_size=(120, 44), run_before=open_failed)
+
+
+def test_details_with_output(snap_compare, app: LoopTuiApp) -> None:
+    """Details of a healthy loop: next runs, sparkline of durations, captured output."""
+    assert snap_compare(app, press=["enter"], terminal_size=(120, 44))
+
+
+def test_log_pane(snap_compare, app: LoopTuiApp) -> None:
+    assert snap_compare(app, press=["l"], terminal_size=SIZE)
+
+
+def test_help(snap_compare, app: LoopTuiApp) -> None:
+    assert snap_compare(app, press=["question_mark"], terminal_size=(120, 40))
+
+
+def test_interval_dialog_refusal(snap_compare, app: LoopTuiApp) -> None:
+    """A refused interval: the reason is shown in the dialog, which stays open."""
+
+    async def type_bad_interval(pilot: Pilot) -> None:
+        await pilot.press("i")
+        await pilot.pause()
+        pilot.app.screen.query_one("Input").cursor_blink = False
+        await pilot.press(*"every day", "enter")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=type_bad_interval)
+
+
+def test_filter(snap_compare, app: LoopTuiApp) -> None:
+    async def filter_rows(pilot: Pilot) -> None:
+        await pilot.press("slash")
+        await pilot.pause()
+        pilot.app.query_one("#filter").cursor_blink = False
+        await pilot.press(*"data")
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=filter_rows)
+
+
+def test_empty_state(snap_compare, clock: FrozenClock) -> None:
+    assert snap_compare(LoopTuiApp(FakeSession("mybot.py"), tz=UTC), terminal_size=SIZE)
+
+
+def test_tiny_terminal(snap_compare, app: LoopTuiApp) -> None:
+    assert snap_compare(app, terminal_size=(30, 8))
+
+
+def test_hostile_names_render_inert(snap_compare, clock: FrozenClock) -> None:
+    """Markup and escape sequences in names and messages are shown as text."""
+    session = FakeSession("[b]bot[/b]")
+    t = session.add("[red]evil[/red]\x1b]0;pwned\x07", seconds=5, next_in=3)
+    run_body(t, clock, ago=2, took=0.1,
+             error=RuntimeError("\x1b[31mred\x1b[0m [bold]not bold[/bold] bell\x07"))
+    session.add("normal_loop", seconds=5, next_in=1)
+    assert snap_compare(LoopTuiApp(session, tz=UTC), terminal_size=(100, 10))
