@@ -11,6 +11,7 @@ offset.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Sequence
 
 __all__ = [
@@ -153,22 +154,31 @@ def _dedupe_key(t: datetime.time) -> object:
 
 
 def format_interval(seconds: float) -> str:
-    """``30`` → ``30s``, ``300`` → ``5m``, ``5400`` → ``1h30m``, ``1.5`` → ``1.5s``."""
+    """An interval as people write it: ``30s``, ``1.5s``, ``5m``, ``1h30m``, ``2d``.
+
+    Exact: ``90`` gives ``1m30s``, never a rounded ``2m``. Sub-second parts are kept to
+    the millisecond (``0.25s``); intervals of a day or more use ``d``.
+    """
+    if seconds != seconds or seconds in (math.inf, -math.inf):
+        return str(seconds)
     if seconds < 0:
-        return f"-{format_interval(-seconds)}"
+        return "-" + format_interval(-seconds)
+    if seconds < 60 and seconds != int(seconds):
+        return f"{round(seconds, 3):g}s"
     whole = int(seconds)
-    frac = seconds - whole
-    hours, rest = divmod(whole, 3600)
+    frac = round(seconds - whole, 3)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
     parts = []
+    if days:
+        parts.append(f"{days}d")
     if hours:
         parts.append(f"{hours}h")
     if minutes:
         parts.append(f"{minutes}m")
     if secs or frac or not parts:
-        value = secs + frac
-        text = f"{value:.3f}".rstrip("0").rstrip(".") if frac else str(secs)
-        parts.append(f"{text}s")
+        parts.append(f"{secs + frac:g}s")
     return "".join(parts)
 
 

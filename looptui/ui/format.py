@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 import math
 
+from ..core.schedule import format_interval
+
 __all__ = [
     "duration",
     "interval",
@@ -26,33 +28,8 @@ _HOUR = 3600.0
 _DAY = 86400.0
 
 
-def interval(seconds: float) -> str:
-    """An interval as people write it: ``30s``, ``1.5s``, ``5m``, ``1h30m``, ``2d``.
-
-    Exact: ``90`` gives ``1m30s``, never a rounded ``2m``. Sub-second parts are kept to
-    the millisecond (``0.25s``); intervals of a day or more use ``d``.
-    """
-    if seconds != seconds or seconds in (math.inf, -math.inf):
-        return str(seconds)
-    if seconds < 0:
-        return "-" + interval(-seconds)
-    if seconds < 60 and seconds != int(seconds):
-        return f"{round(seconds, 3):g}s"
-    whole = int(seconds)
-    frac = round(seconds - whole, 3)
-    days, rest = divmod(whole, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = []
-    if days:
-        parts.append(f"{days}d")
-    if hours:
-        parts.append(f"{hours}h")
-    if minutes:
-        parts.append(f"{minutes}m")
-    if secs or frac or not parts:
-        parts.append(f"{secs + frac:g}s")
-    return "".join(parts)
+interval = format_interval
+"""An interval as people write it (``30s``, ``1h30m``): the same text as the Every column."""
 
 
 def duration(seconds: float | None) -> str:
