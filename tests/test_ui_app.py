@@ -740,3 +740,27 @@ async def test_click_selects_and_a_second_click_opens(session: FakeSession) -> N
         await pilot.click("#loops", offset=(5, 3))
         await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
         assert app.screen.tracker.name == "cleanup_temp_files"  # type: ignore[attr-defined]
+
+
+async def test_e_shows_the_full_traceback_of_a_failed_reload(session: FakeSession) -> None:
+    from types import SimpleNamespace
+
+    from looptui.ui.screens.reload_error import ReloadErrorScreen
+
+    app = RecordingApp(session)
+    async with app.run_test(size=(160, 40)) as pilot:
+        await pilot.press("e")
+        assert app.last_note == "no failed reload"
+        session.reload_error = SimpleNamespace(  # type: ignore[attr-defined]
+            summary="NameError: name 'x' is not defined (mybot.py:7)",
+            traceback='Traceback (most recent call last):\n  File "mybot.py", line 7, in <module>\n'
+                      "    x\nNameError: name 'x' is not defined\n\x1b[2J",
+        )
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, ReloadErrorScreen))
+        shown = "\n".join(plain(w) for w in app.screen.query("Static"))
+        assert 'File "mybot.py", line 7, in <module>' in shown
+        assert "Reload failed: NameError: name 'x' is not defined (mybot.py:7)" in shown
+        assert "\x1b" not in shown
+        await pilot.press("escape")
+        await until(pilot, lambda: not isinstance(app.screen, ReloadErrorScreen))

@@ -82,6 +82,29 @@ class Registry:
         self._watchers.pop(id(tracker), None)
         tracker.registry = None
 
+    def hide(self, trackers: list[Tracker]) -> None:
+        """Unlist *trackers* without detaching them: they keep reporting events.
+
+        A reload hides the old generation while the new code is imported, so the new
+        loops get the very same display names; :meth:`show` puts them back if the import
+        fails, or they are unregistered for good once the old loops have stopped.
+        """
+        for tracker in trackers:
+            if self._trackers.get(tracker.name) is tracker:
+                del self._trackers[tracker.name]
+        self.version += 1
+
+    def show(self, trackers: list[Tracker]) -> None:
+        """List hidden *trackers* again, first, ahead of any registered since.
+
+        Trackers unregistered meanwhile (their loop was garbage-collected) stay out.
+        """
+        merged = {t.name: t for t in trackers if t.registry is self}
+        for name, tracker in self._trackers.items():
+            merged.setdefault(name, tracker)
+        self._trackers = merged
+        self.version += 1
+
     def clear(self) -> None:
         """Forget every tracker (tests, reloads that start from scratch)."""
         for tracker in list(self._trackers.values()):

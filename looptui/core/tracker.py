@@ -25,7 +25,9 @@ from .states import TERMINAL_STATES, LoopState
 if TYPE_CHECKING:
     from .registry import Registry
 
-__all__ = ["Tracker", "Controls", "Stats", "HISTORY_SIZE", "OUTPUT_SIZE"]
+__all__ = [
+    "Tracker", "Controls", "Stats", "HISTORY_SIZE", "OUTPUT_SIZE", "OUTPUT_LINE_SIZE", "kept_line",
+]
 
 HISTORY_SIZE = 200
 """Iteration records kept per loop (a ring: older ones are dropped)."""
@@ -33,6 +35,19 @@ DISTINCT_EXCEPTIONS = 20
 """Distinct exceptions (by type and message) kept per loop."""
 OUTPUT_SIZE = 500
 """Captured output lines kept per loop."""
+OUTPUT_LINE_SIZE = 10_000
+"""Characters of one output line kept in the ring; the ``log`` event has all of it."""
+
+
+def kept_line(text: str) -> str:
+    """*text* cut to :data:`OUTPUT_LINE_SIZE` characters, saying how much was cut.
+
+    A loop printing megabyte lines must not make the bounded output ring hold
+    hundreds of megabytes.
+    """
+    if len(text) <= OUTPUT_LINE_SIZE:
+        return text
+    return text[:OUTPUT_LINE_SIZE] + f"… [{len(text) - OUTPUT_LINE_SIZE:,} more characters]"
 
 
 class Controls(Protocol):
@@ -305,14 +320,18 @@ class Tracker:
         """Attribute a line of output (print, stderr, logging) to this loop."""
         if len(self.output) == self.output.maxlen:
             self.dropped += 1
-        self.output.append((clock.now(), stream, text))
+        self.output.append((clock.now(), stream, kept_line(text)))
         self.output_total += 1
         self.version += 1
         self._emit("log", stream=stream, text=text)
 
     def adopt_history(self, old: Tracker) -> None:
-        """Carry counters and history over from *old* (same loop after a reload)."""
-        self.history.extend(old.history)
+        """Carry counters, history, exceptions and output over from *old* (same loop).
+
+        Used across a reload: the new loop may already have run, so records, output
+        lines and distinct exceptions of both are merged in time order and the newest
+        are kept when a ring overflows.
+        """
         self.total_iterations += old.total_iterations
         self.failures += old.failures
         self.retries += old.retries
@@ -323,10 +342,18 @@ class Tracker:
             self.last_duration = old.last_duration
         if self.last_exception is None:
             self.last_exception = old.last_exception
-        for info in old.exceptions:
-            if all(info.signature() != mine.signature() for mine in self.exceptions):
-                self.exceptions.appendleft(info)
-        self.output.extendleft(reversed(old.output))
+        history = sorted([*old.history, *self.history], key=lambda record: record.started)
+        self.history.clear()
+        self.history.extend(history)
+        output = sorted([*old.output, *self.output], key=lambda line: line[0])
+        self.dropped += old.dropped + max(0, len(output) - (self.output.maxlen or len(output)))
+        self.output.clear()
+        self.output.extend(output)
         self.output_total += old.output_total
-        self.dropped += old.dropped
+        distinct: dict[tuple[str, str], ExceptionInfo] = {}
+        for info in sorted([*old.exceptions, *self.exceptions], key=lambda info: info.time):
+            distinct.pop(info.signature(), None)  # the newest of equal ones goes last
+            distinct[info.signature()] = info
+        self.exceptions.clear()
+        self.exceptions.extend(distinct.values())
         self.version += 1

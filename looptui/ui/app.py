@@ -31,6 +31,7 @@ from looptui.core.states import TERMINAL_STATES
 
 from .screens.help import HelpScreen, key_rows
 from .screens.interval_dialog import IntervalDialog
+from .screens.reload_error import ReloadErrorScreen
 from .screens.stopping import StoppingScreen
 from .rows import recently_blocked
 from .text import one_line
@@ -111,6 +112,8 @@ class LoopTuiApp(App[list[str]]):
                 tooltip="Show every key"),
         Binding("q", "request_quit", "Quit", id="quit",
                 tooltip="Quit: stop loops gracefully (press again to force)"),
+        Binding("e", "reload_error", "Reload error", show=False, id="reload-error",
+                tooltip="Show the traceback of the last failed reload"),
         Binding("R", "reload", "Reload", show=False, id="reload",
                 tooltip="Reload the module now"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
@@ -246,7 +249,7 @@ class LoopTuiApp(App[list[str]]):
         error = getattr(session, "reload_error", None)
         if error is not None:
             summary = getattr(error, "summary", None) or "see the log (l)"
-            return f"reload failed: {one_line(summary, 70)}"
+            return f"reload failed: {one_line(summary, 70)} (e: traceback)"
         return ""
 
     def _report_reload(self) -> None:
@@ -282,7 +285,7 @@ class LoopTuiApp(App[list[str]]):
             error = getattr(attempt, "error", None)
             summary = getattr(error, "summary", None) or "unknown error"
             self.notify(f"reload failed: {one_line(summary, 300)}\nthe previous code keeps "
-                        "running; its traceback is in the log (l)", severity="error",
+                        "running; press e for its traceback", severity="error",
                         timeout=12, markup=False)
 
     def _show_empty_hint(self, any_loops: bool, any_rows: bool) -> None:
@@ -507,6 +510,13 @@ class LoopTuiApp(App[list[str]]):
         ])
         hidden = {"j", "k", "escape", "ctrl+c,ctrl+q"}
         self.push_screen(HelpScreen([r for r in rows if r[0] not in hidden]))
+
+    def action_reload_error(self) -> None:
+        error = getattr(self.session, "reload_error", None)
+        if error is None:
+            self._say("no failed reload")
+            return
+        self.push_screen(ReloadErrorScreen(error))
 
     def action_reload(self) -> None:
         reload = getattr(self.session, "reload", None)

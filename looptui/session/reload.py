@@ -1,0 +1,459 @@
+"""Hot reload: replace the running program with the code now on disk.
+
+One reload at a time (a lock), in this order:
+
+1. The trackers now in the registry are the *old generation*: everything the running
+   code created, module loops and dynamic ones alike (each successful reload retires
+   all earlier ones). They are hidden from the registry's name table, so the new loops
+   get the same display names, and registry listeners are held back while importing.
+2. The user's modules (target and siblings under the program root, see
+   :mod:`~looptui.session.sources`) leave :data:`sys.modules` with their cached bytecode,
+   and the target is imported again, as a new module object.
+3. If that fails, whatever the failed import created is discarded (its tasks cancelled
+   before they ever ran, its trackers unregistered) and the old modules and trackers are
+   put back: the old loops never stopped. ``reload_failed`` is emitted and the error is
+   kept on ``session.reload_error`` (one-line summary, full traceback with file:line).
+4. If it succeeds, every old loop is asked to stop (a sleeping one ends at once, a body
+   in progress finishes, ``after_loop`` runs; one still in ``before_loop`` is cancelled
+   after :data:`WAITING_GRACE`, and whatever is left after :data:`STOP_TIMEOUT` is
+   cancelled). As each ends, the new loop of the same name takes over its history and
+   counters and — if looptui starts it, by the same rules as the first start — starts:
+   an old and a new body of one loop never run side by side, and a slow body elsewhere
+   delays no other loop. Loops the old code creates while stopping are stopped too.
+5. Tasks still running code of the old modules, and ``--main``, are cancelled; the new
+   ``--main`` runs. ``reload`` is emitted with the names ``added``, ``removed`` and
+   ``changed`` (:mod:`~looptui.session.fingerprint`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import sys
+import time
+import weakref
+from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable
+
+from looptui.core import clock
+from looptui.core.states import LoopState
+from looptui.core.tb import is_own_frame
+
+from .fingerprint import loop_coroutine, loop_fingerprint, loop_object
+from .handover import carry_over, hide, release, show
+from .loader import find_module_loops, load_target
+from .reload_outcome import ReloadError, ReloadResult, describe_failure
+from .sources import forget_bytecode, program_root, source_path, user_modules, watch_dirs
+
+if TYPE_CHECKING:
+    from looptui.core.registry import Registry
+    from looptui.core.tracker import Tracker
+
+    from .reloader import FileWatcher
+    from .session import Session
+
+__all__ = ["HotReload", "ReloadError", "ReloadResult", "describe_failure"]
+
+STOP_TIMEOUT = 3.0
+"""Seconds old loops get to finish their body and ``after_loop`` before being cancelled."""
+CANCEL_WAIT = 1.0
+"""Seconds cancelled stragglers (and old tasks) get to end."""
+WAITING_GRACE = 0.3
+"""Seconds an old loop still in ``before_loop`` gets before it is cancelled."""
+POLL = 0.005
+"""Seconds between checks while old loops end."""
+
+
+class HotReload:
+    """The reload state of one session: generation bookkeeping, watcher, the procedure.
+
+    Created by :meth:`Session.start` once the first import succeeded.
+
+    Attributes:
+        root: The program's folder (see :func:`~looptui.session.sources.program_root`).
+        broken: True after a failed reload: any source change then triggers a retry.
+        watcher: The :class:`~looptui.session.reloader.FileWatcher`, when watching.
+    """
+
+    def __init__(self, session: Session, baseline: Iterable[str]) -> None:
+        module = session.module
+        assert module is not None
+        self.session = session
+        self.baseline = frozenset(baseline)
+        self.module_name = module.__name__
+        self.root = program_root(module)
+        self.target_file = source_path(module)
+        self.broken = False
+        self.watcher: FileWatcher | None = None
+        self._fingerprints: weakref.WeakKeyDictionary[Tracker, Hashable] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._relevant: set[str] = set()
+        self._lock = asyncio.Lock()
+        self._closed = False
+        self._note_generation()
+
+    # -------------------------------------------------------------- bookkeeping
+    def _current_modules(self) -> dict[str, Any]:
+        found = user_modules(self.root, self.baseline)
+        target = sys.modules.get(self.module_name)
+        if target is not None and target is self.session.module:
+            found[self.module_name] = target
+        return found
+
+    def _note_generation(self) -> None:
+        """Remember the running code's loops (fingerprints) and source files."""
+        for tracker in self.session.registry.trackers():
+            if tracker not in self._fingerprints:
+                self._fingerprints[tracker] = loop_fingerprint(tracker)
+        files = {source_path(m) for m in self._current_modules().values()}
+        files.add(self.target_file)
+        self._relevant = {f for f in files if f}
+
+    def _fingerprint(self, tracker: Tracker) -> Hashable:
+        known = self._fingerprints.get(tracker)
+        return known if known is not None else loop_fingerprint(tracker)
+
+    @property
+    def files(self) -> list[str]:
+        """The source files of the running code (a change to one of them reloads)."""
+        return sorted(self._relevant)
+
+    def is_relevant(self, path: str) -> bool:
+        """Whether a change to *path* should reload (after a failure: any source file)."""
+        return self.broken or os.path.abspath(path) in self._relevant
+
+    # ------------------------------------------------------------------ watching
+    @property
+    def watching(self) -> bool:
+        return self.watcher is not None and self.watcher.running
+
+    def start_watching(self) -> None:
+        """Watch the program's folders and reload on every relevant change."""
+        from .reloader import FileWatcher
+
+        self.watcher = FileWatcher(
+            watch_dirs(self.root, self._relevant), self._on_files_changed,
+            relevant=self.is_relevant, on_error=self._on_watch_error,
+        )
+        self.watcher.start()
+
+    async def _on_files_changed(self, paths: set[str]) -> None:
+        await self.reload(paths)
+
+    def _on_watch_error(self, exc: BaseException) -> None:
+        self.session._say("stderr", f"looptui: watching files: {type(exc).__name__}: {exc} "
+                                    "(press R to reload by hand)")
+
+    async def close(self) -> None:
+        """Stop watching and wait for a reload in progress to end; no reload after this."""
+        self._closed = True
+        if self.watcher is not None:
+            await self.watcher.stop()
+        async with self._lock:
+            pass
+
+    # -------------------------------------------------------------------- reload
+    async def reload(self, files: Iterable[str] | None = None) -> ReloadResult:
+        """Reload the program now (see the module docstring). Never raises for user errors.
+
+        The work runs in a task of its own: cancelling the caller (a UI worker replaced
+        by a newer one) does not leave a reload half done.
+        """
+        work = asyncio.ensure_future(self._reload_locked(files))
+        work.add_done_callback(_retrieve)  # its outcome is read even if the caller left
+        return await asyncio.shield(work)
+
+    async def _reload_locked(self, files: Iterable[str] | None) -> ReloadResult:
+        async with self._lock:
+            if self._closed:
+                raise RuntimeError("nothing to reload: the session is shutting down")
+            session = self.session
+            session.reloading = True
+            try:
+                return await self._attempt(sorted(set(files)) if files is not None else None)
+            finally:
+                session.reloading = False
+                session.reload_version += 1
+
+    async def _attempt(self, files: list[str] | None) -> ReloadResult:
+        session = self.session
+        registry = session.registry
+        began = time.perf_counter()
+        old = registry.trackers()
+        old_prints = {t: self._fingerprint(t) for t in old}
+        old_modules = self._current_modules()
+        tasks_before = asyncio.all_tasks()
+        listeners = list(registry.listeners)
+        hide(registry, old)
+        registry.listeners.clear()
+        try:
+            module, loops, main = self._import(old_modules)
+        except BaseException as exc:
+            discarded = registry.trackers()  # only the failed import's are listed
+            doomed = {_task_of(t) for t in discarded}
+            for task in asyncio.all_tasks() - tasks_before:
+                if task in doomed or not _is_own(task):
+                    task.cancel()  # started by the failed import: they never ran
+            for tracker in discarded:
+                registry.unregister(tracker)
+            self._restore_modules(old_modules)
+            show(registry, old)
+            _restore_listeners(registry, listeners)
+            if not isinstance(exc, Exception):
+                raise
+            return self._failed(exc, files, began)
+        _restore_listeners(registry, listeners)
+        return await self._commit(module, loops, main, old, old_prints, old_modules, files, began)
+
+    def _import(self, old_modules: dict[str, Any]) -> tuple[Any, list[Any], Any]:
+        session = self.session
+        for name in old_modules:
+            sys.modules.pop(name, None)
+        forget_bytecode({f for f in map(source_path, old_modules.values()) if f}
+                        | ({self.target_file} if self.target_file else set()))
+        importlib.invalidate_caches()  # folder listings cached by the finders may be stale
+        previous = sys.dont_write_bytecode
+        sys.dont_write_bytecode = True  # a stale .pyc could hide the next edit (see sources)
+        try:
+            module = load_target(session.target, module_name=self.module_name)
+            main = session._main_function(module) if session.main_name else None
+            loops = find_module_loops(module)
+        finally:
+            sys.dont_write_bytecode = previous
+        return module, loops, main
+
+    def _restore_modules(self, old_modules: dict[str, Any]) -> None:
+        for name in self._current_modules():
+            sys.modules.pop(name, None)
+        sys.modules.update(old_modules)
+
+    def _failed(self, exc: BaseException, files: list[str] | None, began: float) -> ReloadResult:
+        session = self.session
+        error = describe_failure(exc)
+        self.broken = True
+        session.reload_error = error
+        result = ReloadResult(False, error.time, time.perf_counter() - began,
+                              files=self._names(files), error=error)
+        session.last_reload_attempt = result
+        for line in ("looptui: reload failed; the loops keep running the code loaded before:",
+                     *error.traceback.rstrip("\n").splitlines()):
+            session._note("stderr", line)
+        session.emit("reload_failed", error=error.summary, traceback=error.traceback)
+        return result
+
+    def _names(self, files: list[str] | None) -> list[str]:
+        return [os.path.relpath(f, self.root) for f in files] if files else []
+
+    # -------------------------------------------------------------------- commit
+    async def _commit(
+        self, module: Any, loops: list[Any], main: Any, old: list[Tracker],
+        old_prints: dict[Tracker, Hashable], old_modules: dict[str, Any],
+        files: list[str] | None, began: float,
+    ) -> ReloadResult:
+        session = self.session
+        registry = session.registry
+        session.module = module
+        session.module_loops = loops
+        new = registry.trackers()
+        new_by_name = {t.name: t for t in new}
+        for tracker in new:
+            self._fingerprints[tracker] = loop_fingerprint(tracker)
+        old_by_name = {t.name: t for t in old}
+        added = [n for n in new_by_name if n not in old_by_name]
+        removed = [n for n in old_by_name if n not in new_by_name]
+        changed = [n for n, t in new_by_name.items()
+                   if n in old_by_name and old_prints[old_by_name[n]] != self._fingerprints[t]]
+        if registry.listeners:
+            for name in added:
+                t = new_by_name[name]
+                registry.emit("loop_added", t, {"schedule": t.schedule, "source": t.source})
+        to_start: dict[Any, Any] = {}
+        if session.start_loops:
+            for lp in loops:
+                if lp.get_task() is None:
+                    tracker = self._tracker_of(lp)
+                    to_start[tracker.name if tracker is not None else id(lp)] = lp
+        old_globals = {id(vars(m)) for m in old_modules.values()}
+        old_main = session._main_task
+        if old_main is not None and not old_main.done():
+            old_main.cancel()
+        stragglers = await self._retire(old, set(new), new_by_name, to_start, old_globals)
+        await self._cancel_old_tasks(old_globals, old_main)
+        for tracker in old:
+            if tracker.name not in new_by_name and registry.listeners:
+                registry.emit("loop_removed", tracker, {})
+            registry.unregister(tracker)  # hidden: this only lets go of it
+            release(tracker)
+        if main is not None:
+            session.main_state = "running"
+            session.main_exception = None
+            session._main_task = asyncio.get_running_loop().create_task(
+                session._run_main(main), name=f"looptui --main {session.main_name}"
+            )
+        self.broken = False
+        self._note_generation()
+        result = ReloadResult(
+            True, clock.now(), time.perf_counter() - began, added, removed, changed,
+            self._names(files), [t.name for t in stragglers],
+        )
+        session.reload_error = None
+        session.reload_count += 1
+        session.last_reload = result.as_dict()
+        session.last_reload_attempt = result
+        session.emit("reload", added=added, removed=removed, changed=changed)
+        if stragglers:
+            session._say("stderr", "looptui: loops of the previous code did not stop: "
+                                   + ", ".join(result.stragglers))
+        await self._follow_new_folders()
+        return result
+
+    def _tracker_of(self, lp: Any) -> Tracker | None:
+        tracker = getattr(lp, "tracker", None)
+        if tracker is None and self.session._adapters is not None:
+            tracker = self.session._adapters.tracker_for(lp)
+        return tracker
+
+    def _start(self, lp: Any) -> None:
+        try:
+            if lp.get_task() is None:
+                lp.start()
+        except Exception as exc:
+            tracker = self._tracker_of(lp)
+            label = tracker.name if tracker is not None else repr(lp)
+            self.session._say("stderr", f"looptui: could not start {label}: "
+                                        f"{type(exc).__name__}: {exc}")
+
+    def _handed_over(self, old: Tracker, new_by_name: dict[str, Tracker],
+                     to_start: dict[Any, Any]) -> None:
+        """*old* ended: its successor takes its history and, if looptui starts it, starts."""
+        successor = new_by_name.get(old.name)
+        if successor is None or successor is old:
+            return
+        carry_over(successor, old)
+        lp = to_start.pop(old.name, None)
+        if lp is not None:
+            self._start(lp)
+        else:  # started by the user's code during the import, while listeners were held
+            registry = self.session.registry
+            if successor.is_active and registry.listeners:
+                registry.emit("state", successor, {"state": successor.state.value})
+
+    async def _retire(
+        self, old: list[Tracker], new: set[Tracker], new_by_name: dict[str, Tracker],
+        to_start: dict[Any, Any], old_globals: set[int],
+    ) -> list[Tracker]:
+        """Stop the old generation's loops; hand each over as it ends. Returns stragglers."""
+        session = self.session
+        registry = session.registry
+        evloop = asyncio.get_running_loop()
+        old_names = {t.name for t in old}
+        for key in [k for k in to_start if k not in old_names]:
+            self._start(to_start.pop(key))
+        known = set(old) | new
+        seen_version = -1
+        ended: set[Tracker] = set()
+        asked: dict[Tracker, float] = {}
+        cancelled: set[Tracker] = set()
+        how, deadline = "stop", evloop.time() + STOP_TIMEOUT
+        active: list[Tracker] = []
+        while True:
+            now = evloop.time()
+            if registry.version != seen_version:  # loops the old code created meanwhile
+                strays = [t for t in registry.trackers()
+                          if t not in known and _defined_in(t, old_globals)]
+                if strays:
+                    known.update(strays)
+                    old.extend(strays)
+                    hide(registry, strays)
+                seen_version = registry.version
+            active = []
+            for tracker in old:
+                if tracker in ended:
+                    continue
+                if tracker.is_active:
+                    active.append(tracker)
+                else:
+                    ended.add(tracker)
+                    self._handed_over(tracker, new_by_name, to_start)
+            if not active:
+                break
+            for tracker in active:
+                if tracker not in asked:
+                    asked[tracker] = now
+                    session._ask(tracker, how)
+                elif (how == "stop" and tracker not in cancelled
+                      and tracker.state is LoopState.WAITING
+                      and now - asked[tracker] >= WAITING_GRACE):
+                    cancelled.add(tracker)
+                    session._ask(tracker, "cancel")
+            if now >= deadline:
+                if how == "cancel":
+                    break
+                how, deadline = "cancel", now + CANCEL_WAIT
+                asked.clear()
+                continue
+            await asyncio.sleep(POLL)
+        for tracker in active:  # did not end: hand over what they have
+            self._handed_over(tracker, new_by_name, to_start)
+        for lp in list(to_start.values()):
+            self._start(lp)
+        return active
+
+    async def _cancel_old_tasks(self, old_globals: set[int], old_main: Any) -> None:
+        """Cancel tasks still running the old modules' code (and the old ``--main``)."""
+        current = asyncio.current_task()
+        doomed = [task for task in asyncio.all_tasks()
+                  if task is not current and not task.done() and _task_globals(task) in old_globals]
+        for task in doomed:
+            task.cancel()
+        if old_main is not None and not old_main.done():
+            doomed.append(old_main)
+        if doomed:
+            await asyncio.wait(doomed, timeout=CANCEL_WAIT)
+
+    async def _follow_new_folders(self) -> None:
+        """Watch the folder of a newly imported source file that was not watched yet."""
+        watcher = self.watcher
+        if watcher is None:
+            return
+        folders = {os.path.dirname(f) for f in self._relevant}
+        if not folders <= set(watcher.dirs):
+            await watcher.set_dirs(watch_dirs(self.root, self._relevant))
+
+
+def _retrieve(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
+
+
+def _restore_listeners(registry: Registry, listeners: list[Callable[..., Any]]) -> None:
+    added_meanwhile = [x for x in registry.listeners if x not in listeners]
+    registry.listeners[:] = listeners + added_meanwhile
+
+
+def _defined_in(tracker: Tracker, module_dicts: set[int]) -> bool:
+    """Whether *tracker*'s loop runs a coroutine defined in one of *module_dicts*."""
+    coro = loop_coroutine(loop_object(tracker))
+    func = getattr(coro, "__func__", coro)
+    return id(getattr(func, "__globals__", None)) in module_dicts
+
+
+def _task_of(tracker: Tracker) -> Any:
+    """The task *tracker*'s loop runs in, if any."""
+    get_task = getattr(loop_object(tracker), "get_task", None)
+    try:
+        return get_task() if callable(get_task) else None
+    except Exception:
+        return None
+
+
+def _is_own(task: asyncio.Task[Any]) -> bool:
+    """Whether *task* runs looptui's own code (not the user's, nor a library's)."""
+    code = getattr(task.get_coro(), "cr_code", None)
+    return code is not None and is_own_frame(code.co_filename)
+
+
+def _task_globals(task: asyncio.Task[Any]) -> int | None:
+    frame = getattr(task.get_coro(), "cr_frame", None)
+    return id(frame.f_globals) if frame is not None else None
