@@ -2,7 +2,7 @@
 
 Exit status: 0 normal · 1 the target failed to import · 2 usage error (bad option,
 missing file, not importable as given, unwritable ``--record`` file) · 3 (headless) at
-least one loop ended ``failed``. Every mistake a user can make ends in a short message on
+least one loop ended ``failed`` · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
 stderr saying what was wrong and what to do, never in a traceback of looptui's own.
 
 Textual is imported only when the TUI actually starts, so ``--help``, ``--version`` and
@@ -17,13 +17,18 @@ import sys
 from typing import Sequence
 
 from looptui.session.loader import TargetError
+from looptui.session.runner import run_bounded
 from looptui.session.sanitize import safe_text
+from looptui.session.signals import QuitSignals
+from looptui.session.watchdog import DEFAULT_THRESHOLD
 
 __all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE"]
 
 EXIT_OK = 0
 EXIT_IMPORT = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+"""Ended by a forced interrupt (the third SIGINT/SIGTERM), as shells report Ctrl+C."""
 _MAX_LINES = 60
 """Longer error messages are cut in the middle to stay on one screen."""
 
@@ -38,7 +43,8 @@ examples:
   looptui mybot.py --headless --for 30 --json > events.jsonl
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
 
-exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop failed
+exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop failed,
+  130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 
 
@@ -100,6 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop everything gracefully after SECONDS, then exit")
     p.add_argument("--record", metavar="FILE",
                    help="append every event as a JSON line to FILE (flushed per event)")
+    p.add_argument("--block-threshold", metavar="SECONDS", type=_positive("--block-threshold", True),
+                   default=DEFAULT_THRESHOLD,
+                   help="report a loop that blocks the event loop for at least SECONDS "
+                        f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
     p.add_argument("--version", action="version", version=f"looptui {_version()}")
@@ -125,7 +135,8 @@ async def _run_tui(args: argparse.Namespace) -> int:
     from looptui.session import Session
 
     session = Session(args.target, main=args.main, start_loops=not args.no_start,
-                      watch=not args.no_reload, record=args.record)
+                      watch=not args.no_reload, record=args.record,
+                      block_threshold=args.block_threshold)
     # The only place textual is imported. Before the loops start: importing it takes
     # a noticeable fraction of a second, which would stall every loop already running.
     from looptui.ui.app import LoopTuiApp
@@ -138,6 +149,14 @@ async def _run_tui(args: argparse.Namespace) -> int:
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
         )
         return EXIT_USAGE
+    app: LoopTuiApp | None = None
+
+    def request_quit() -> None:  # SIGINT/SIGTERM: like q (the second: like q q)
+        if app is not None:
+            app.call_later(app.action_request_quit)
+
+    signals = QuitSignals(request_quit, request_quit)
+    signals.install()
     try:
         app = LoopTuiApp(session, refresh_hz=args.refresh)
         timer = None
@@ -155,11 +174,14 @@ async def _run_tui(args: argparse.Namespace) -> int:
             if timer is not None:
                 timer.cancel()
     finally:
-        stragglers = await session.shutdown()  # no-op when the app already did it
+        try:
+            stragglers = await session.shutdown()  # no-op when the app already did it
+        finally:
+            signals.uninstall()
     if stragglers:
         sys.stderr.write("looptui: these loops did not stop: "
                          + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
-    return app.return_code or EXIT_OK  # non-zero when the app itself crashed
+    return (app.return_code if app is not None else None) or EXIT_OK  # non-zero: app crashed
 
 
 async def _run_headless(args: argparse.Namespace) -> int:
@@ -168,7 +190,7 @@ async def _run_headless(args: argparse.Namespace) -> int:
     return await run_headless(
         args.target, main=args.main, start_loops=not args.no_start, watch=not args.no_reload,
         record=args.record, json_mode=args.json, duration=args.duration,
-        out=sys.stdout, err=sys.stderr,
+        block_threshold=args.block_threshold, out=sys.stdout, err=sys.stderr,
     )
 
 
@@ -186,12 +208,18 @@ def run(argv: Sequence[str] | None = None) -> int:
                          "Use: looptui TARGET --headless --json\n")
         return EXIT_USAGE
     try:
-        return asyncio.run(_run_headless(args) if args.headless else _run_tui(args))
+        # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that
+        # ignores cancellation must not keep it from ending (see session.runner)
+        return run_bounded(_run_headless(args) if args.headless else _run_tui(args))
     except TargetError as err:
         _print_error(err)
         return err.exit_code
     except KeyboardInterrupt:
-        return 130
+        sys.stderr.write("looptui: interrupted\n")
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # user code outside any loop called sys.exit()
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-import signal
 from typing import Any, Callable, TextIO
 
 from looptui.session import Session
+from looptui.session.clip import clip_line
+from looptui.session.flood import RATE as LOG_RATE
 from looptui.session.sanitize import safe_text
+from looptui.session.signals import QuitSignals
+from looptui.session.watchdog import DEFAULT_THRESHOLD
 
 __all__ = ["run_headless", "EventPrinter", "format_event", "EXIT_FAILED"]
 
@@ -23,6 +26,9 @@ EXIT_FAILED = 3
 """Exit status when at least one loop ended ``failed``."""
 _POLL = 0.05
 _NAME_WIDTH = 24
+_LINE_CHARS = 1000
+"""A printed line of user text (output, a traceback line) is cut after this many characters."""
+_BLOCK_CHARS = 200_000
 
 
 # --------------------------------------------------------------------------- formatting
@@ -46,7 +52,9 @@ def _clock(stamp: Any) -> str:
 
 
 def _indented(text: Any) -> list[str]:
-    return ["    " + line for line in safe_text(text).rstrip("\n").splitlines()]
+    """Multi-line text (a traceback, a stack) indented, each line cut to one screen line."""
+    return ["    " + clip_line(line, _LINE_CHARS)
+            for line in safe_text(text, _BLOCK_CHARS).rstrip("\n").splitlines()]
 
 
 def _summary_lines(event: dict[str, Any]) -> list[str]:
@@ -98,7 +106,13 @@ def format_event(event: dict[str, Any]) -> list[str]:
     elif kind == "iteration_cancelled":
         text = f"iteration {event.get('iteration')} cancelled"
     elif kind == "log":
-        text = f"{event.get('stream')}: {safe_text(event.get('text'), multiline=False)}"
+        text = f"{event.get('stream')}: {safe_text(event.get('text'), _LINE_CHARS, multiline=False)}"
+    elif kind == "log_dropped":
+        text = (f"{event.get('dropped')} lines of output left out "
+                f"(more than {LOG_RATE:g} a second)")
+    elif kind == "stuck":
+        text = (f"iteration {event.get('iteration')} stuck: running for "
+                f"{_seconds(event.get('running_for'))} (more than {_seconds(event.get('threshold'))})")
     elif kind == "blocked":
         text = f"blocked the event loop for {_seconds(event.get('duration'))}"
         extra = _indented(event.get("stack") or "")
@@ -152,7 +166,7 @@ def _should_end(session: Session, deadline: float | None, now: float) -> bool:
     Without ``--for`` a module with no loops ends at once. With it, the run waits the
     full time for loops to appear, unless loops existed and all of them ended.
     """
-    if session.main_state == "running":
+    if session.main_state == "running" or session.reloading:  # mid-reload: new loops start
         return deadline is not None and now >= deadline
     trackers = session.registry.trackers()
     idle = not any(t.is_active for t in trackers)
@@ -161,27 +175,23 @@ def _should_end(session: Session, deadline: float | None, now: float) -> bool:
     return now >= deadline or (bool(trackers) and idle)
 
 
-def _install_signals(stop: asyncio.Event, session: Session) -> list[int]:
-    """SIGINT/SIGTERM: first one stops gracefully, a second one cancels every loop."""
-    loop = asyncio.get_running_loop()
+def _install_signals(stop: asyncio.Event, session: Session) -> QuitSignals:
+    """SIGINT/SIGTERM: the first stops gracefully, the second cancels every loop, the
+    third interrupts whatever runs (a loop blocking the event loop for good)."""
 
-    def on_signal() -> None:
-        if not stop.is_set():
-            stop.set()
-            return
+    def cancel_all() -> None:
+        stop.set()
         for tracker in session.registry.trackers():
             controls = tracker.controls
             if tracker.is_active and controls is not None:
-                controls.ui_cancel()
+                try:
+                    controls.ui_cancel()
+                except Exception:  # a foreign loop in a strange state: keep going
+                    pass
 
-    installed = []
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, on_signal)
-        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread / Windows
-            continue
-        installed.append(sig)
-    return installed
+    handler = QuitSignals(stop.set, cancel_all)
+    handler.install()  # (not in the main thread: signals keep their usual meaning)
+    return handler
 
 
 async def run_headless(
@@ -193,6 +203,7 @@ async def run_headless(
     record: str | None = None,
     json_mode: bool = False,
     duration: float | None = None,
+    block_threshold: float = DEFAULT_THRESHOLD,
     out: TextIO,
     err: TextIO,
 ) -> int:
@@ -208,11 +219,16 @@ async def run_headless(
         TargetUsageError / TargetImportError / RecordError: as raised by the session.
     """
     stop = asyncio.Event()
-    session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record)
+    session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record,
+                      block_threshold=block_threshold)
     session.add_sink(EventPrinter(out, json_mode, on_closed=stop.set))
-    await session.start()
     loop = asyncio.get_running_loop()
-    signals = _install_signals(stop, session)
+    signals = _install_signals(stop, session)  # before the import: it may hang
+    try:
+        await session.start()
+    except BaseException:
+        signals.uninstall()
+        raise
     try:
         deadline = None if duration is None else loop.time() + duration
         while not stop.is_set() and not _should_end(session, deadline, loop.time()):
@@ -228,9 +244,10 @@ async def run_headless(
             )
             (err if json_mode else out).write(message)
     finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-        stragglers = await session.shutdown()
+        try:
+            stragglers = await session.shutdown()  # a 2nd signal cancels, a 3rd interrupts
+        finally:
+            signals.uninstall()
     if stragglers:
         err.write("looptui: these loops did not stop: "
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")

@@ -35,12 +35,15 @@ SCHEMA: dict[str, dict[str, tuple[type, ...] | type]] = {
     "loop_removed": {},
     "log": {"stream": str, "text": str},
     "blocked": {"duration": NUM, "stack": str},
+    "stuck": {"iteration": int, "running_for": NUM, "threshold": NUM},
+    "log_dropped": {"dropped": int},
     "reload": {"added": list, "removed": list, "changed": list},
     "reload_failed": {"error": str, "traceback": str},
     "summary": {"loops": list},
 }
 LOOPLESS = {"summary", "reload", "reload_failed"}
-"""Kinds without a ``loop`` key (``log`` and ``blocked`` have one that may be null)."""
+"""Kinds without a ``loop`` key (``log``, ``log_dropped`` and ``blocked`` have one that
+may be null)."""
 
 
 def check_event(event: dict) -> None:
@@ -52,7 +55,7 @@ def check_event(event: dict) -> None:
     assert stamp.utcoffset() == datetime.timedelta(0), "time must be UTC"
     if kind not in LOOPLESS:
         assert "loop" in event
-        nullable = kind in ("log", "blocked")
+        nullable = kind in ("log", "log_dropped", "blocked")
         assert isinstance(event["loop"], str) or (nullable and event["loop"] is None)
     for key, types in SCHEMA[kind].items():
         assert key in event, f"{kind} lacks {key!r}"

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from looptui.core.context import current_tracker
 
+from .flood import INBOX_SIZE, ThreadInbox
+
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
@@ -124,10 +126,12 @@ class OutputCapture:
         self.original_stderr: TextIO = sys.stderr
         self.active = False
         self._pending: dict[tuple[Any, str], str] = {}
+        self._cut: set[tuple[Any, str]] = set()  # delivered early, before their newline
         self._delivering = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread = threading.get_ident()
         self._handlers: list[tuple[logging.StreamHandler[Any], Any]] = []
+        self._inbox: ThreadInbox | None = None
 
     # ------------------------------------------------------------- install
     def install(self) -> None:
@@ -144,6 +148,9 @@ class OutputCapture:
             except RuntimeError:
                 self._loop = None
             self._thread = threading.get_ident()
+            if self._loop is not None and (self._inbox is None or self._inbox.loop is not self._loop):
+                # writes from other threads: handed over in batches, bounded (see flood)
+                self._inbox = ThreadInbox(self._loop, self._from_thread, self._threads_dropped)
         if sys.stdout is not self.stdout:
             sys.stdout = self.stdout
         if sys.stderr is not self.stderr:
@@ -195,14 +202,25 @@ class OutputCapture:
             if loop is None or loop.is_closed():
                 (self.original_stderr if stream != "stdout" else self.original_stdout).write(text)
                 return
-            loop.call_soon_threadsafe(self.write, tracker, stream, text)
+            inbox = self._inbox
+            if inbox is not None and inbox.loop is loop:
+                inbox.put((tracker, stream, text))
+            else:
+                loop.call_soon_threadsafe(self.write, tracker, stream, text)
             return
         if not text:
             return
         key = (tracker, stream)
+        if self._cut and key in self._cut:
+            self._cut.discard(key)
+            if text.startswith("\n"):  # ends the line already delivered: not a new one
+                text = text[1:]
+                if not text:
+                    return
         pending = self._pending.pop(key, "") + text
         if "\n" not in pending:
             if len(pending) > MAX_PENDING:
+                self._cut.add(key)
                 self._emit(tracker, stream, pending)
             else:
                 self._pending[key] = pending
@@ -213,9 +231,20 @@ class OutputCapture:
         for line in lines:
             self._emit(tracker, stream, line)
 
+    def _from_thread(self, item: tuple[Tracker | None, str, str]) -> None:
+        self.write(*item)
+
+    def _threads_dropped(self, count: int) -> None:
+        self._emit(None, "stderr", f"looptui: {count} writes from other threads were dropped "
+                                   f"(more than {INBOX_SIZE:,} were waiting)")
+
     def flush_pending(self) -> None:
-        """Deliver every partial line now (at shutdown)."""
+        """Deliver every partial line now (at shutdown), writes from threads first."""
+        inbox = self._inbox
+        if inbox is not None and threading.get_ident() == self._thread:
+            inbox.drain()
         pending, self._pending = self._pending, {}
+        self._cut.clear()
         for (tracker, stream), text in pending.items():
             self._emit(tracker, stream, text)
 

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, Iterable
 from looptui.core import clock
 from looptui.core.records import ExceptionInfo
 
+from .clip import clip_traceback
+
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
@@ -41,7 +43,7 @@ def json_safe(value: Any) -> Any:
             return value.value
         return value
     if isinstance(value, ExceptionInfo):
-        return value.traceback
+        return clip_traceback(value.traceback)  # bounded; the whole text stays on the loop
     if isinstance(value, enum.Enum):
         return json_safe(value.value)
     if isinstance(value, datetime.datetime):

@@ -4,6 +4,11 @@ The file is opened when the recorder is created, before anything runs, so a path
 cannot be written is a usage error at start (exit 2), not a surprise later. If writing
 fails mid-run (disk full), recording stops and the reason is kept in :attr:`error`; the
 monitored loops are not disturbed.
+
+Durability: each event is one ``write`` of a whole line followed by a flush to the
+operating system, so a ``kill -9`` loses nothing already written and leaves at most a
+partial last line; every complete line is valid JSON. (There is no ``fsync``: a power
+cut may still lose what the system had not yet written to disk.)
 """
 
 from __future__ import annotations
@@ -15,6 +20,15 @@ from typing import IO, Any
 from .loader import TargetUsageError
 
 __all__ = ["Recorder", "RecordError"]
+
+# Characters JSON allows raw in a string but a terminal may act on (``cat events.jsonl``):
+# DEL and the C1 controls (8-bit CSI, OSC …), line/paragraph separators and the
+# bidirectional overrides. Written as \u escapes they decode to the same text, and the
+# line stays valid JSON (outside strings, JSON is plain ASCII).
+_INERT = {code: f"\\u{code:04x}" for code in (
+    *range(0x7F, 0xA0), 0x061C, *range(0x200B, 0x2010), 0x2028, 0x2029,
+    *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF,
+)}
 
 
 class RecordError(TargetUsageError):
@@ -54,7 +68,7 @@ class Recorder:
         if file is None:
             return
         try:
-            file.write(json.dumps(event, ensure_ascii=False) + "\n")
+            file.write(json.dumps(event, ensure_ascii=False).translate(_INERT) + "\n")
             file.flush()
         except (OSError, ValueError) as exc:
             self.error = f"recording to {self.path} stopped: {exc}"

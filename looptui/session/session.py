@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import inspect
+import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
@@ -18,7 +19,7 @@ from typing import Any, Callable
 from looptui.core import clock
 from looptui.core.records import ExceptionInfo
 from looptui.core.registry import REGISTRY, Registry
-from looptui.core.tracker import Tracker
+from looptui.core.tracker import Tracker, kept_line
 
 from . import events
 from .capture import OutputCapture
@@ -28,6 +29,11 @@ from .loader import (
     user_traceback,
 )
 from .recorder import Recorder
+from .flood import LogLimiter
+from .owners import TaskOwners
+from .stuck import StuckWatch
+from .watchdog import DEFAULT_THRESHOLD, Block, Watchdog
+from .reload import HotReload, ReloadError, ReloadResult
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE"]
 
@@ -55,6 +61,22 @@ class Session:
         main_state: ``None`` without ``--main``; else ``running``, ``finished`` or ``failed``.
         main_exception: What ``--main`` raised, if it failed.
         recorder: The ``--record`` writer, if any.
+        watchdog: The blocking watchdog (:class:`~looptui.session.watchdog.Watchdog`).
+        blocked_count: Stalls of the event loop caused by user code (the header's count);
+            ``monitor_blocked_count`` those of the monitor's own code.
+        last_block: The latest stall: ``loop`` (name or ``None``), ``duration``,
+            ``time``, ``stack``, ``monitor``; ``None`` before any.
+        stuck: The stuck-iteration check (``tracker.notes["stuck"]``).
+        log_limiter: Limits ``log`` events per loop (``total_dropped``).
+        reload_error: Why the last reload failed (:class:`ReloadError`: ``summary`` one
+            line, ``traceback`` in full with file:line), or ``None`` once one succeeds.
+        last_reload: The last successful reload: ``added``/``removed``/``changed``
+            (display names), ``files`` (changed, relative to the program folder),
+            ``time`` (epoch), ``duration`` (s), ``stragglers``; ``None`` before any.
+        last_reload_attempt: The :class:`ReloadResult` of the latest attempt (``ok``).
+        reload_count: Successful reloads so far.
+        reload_version: Bumped at the end of every reload attempt, failed or not.
+        reloading: True while a reload is in progress.
     """
 
     def __init__(
@@ -66,6 +88,7 @@ class Session:
         watch: bool = True,
         record: str | None = None,
         registry: Registry = REGISTRY,
+        block_threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         """Prepare a session; nothing is imported or started until :meth:`start`.
 
@@ -88,13 +111,27 @@ class Session:
         self.main_exception: ExceptionInfo | None = None
         self.recorder = Recorder(record) if record else None
         self.capture = OutputCapture(self._deliver, self._note)
-        self._probe = LagProbe(on_blocked=self._blocked)
+        self._probe = LagProbe()
+        self.watchdog = Watchdog(self._blocked, block_threshold)
+        self.blocked_count = 0
+        self.monitor_blocked_count = 0
+        self.last_block: dict[str, Any] | None = None
+        self.stuck = StuckWatch(registry)
+        self.owners = TaskOwners(registry)
+        self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._listening = False
         self._main_task: asyncio.Task[None] | None = None
         self._started = False
         self._shutdown_result: list[str] | None = None
         self._adapters: ModuleType | None = None
+        self.reload_error: ReloadError | None = None
+        self.last_reload: dict[str, Any] | None = None
+        self.last_reload_attempt: ReloadResult | None = None
+        self.reload_count = 0
+        self.reload_version = 0
+        self.reloading = False
+        self._hot: HotReload | None = None
         if self.recorder is not None:
             self.add_sink(self.recorder)
 
@@ -127,6 +164,8 @@ class Session:
             self._dispatch(events.session_event(kind, **fields))
 
     def _on_registry_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
+        if kind == "log" and not self.log_limiter.allow(tracker):
+            return
         self._dispatch(events.loop_event(kind, tracker, fields))
 
     def _dispatch(self, event: dict[str, Any]) -> None:
@@ -147,9 +186,9 @@ class Session:
             tracker.add_output(stream, text)
             return
         now = clock.now()
-        self.general_output.append((now, stream, text))
+        self.general_output.append((now, stream, kept_line(text)))
         self.output_version += 1
-        if self._sinks:
+        if self._sinks and self.log_limiter.allow(None):
             self._dispatch(
                 events.session_event("log", time=now, loop=None, stream=stream, text=text)
             )
@@ -165,25 +204,37 @@ class Session:
             self._deliver(None, stream, line)
 
     # --------------------------------------------------------------- blocked loop
-    def _blocked(self, duration: float, stack: str, task: object) -> None:
-        tracker = self._tracker_for_task(task)
+    def _blocked(self, block: Block) -> None:
+        """The watchdog saw the event loop stall: note it on the loop, count it, emit it."""
+        tracker = self.owners.owner(block.task)
+        now = clock.now()
+        monitor = tracker is None and block.monitor
+        if monitor:
+            self.monitor_blocked_count += 1
+        else:
+            self.blocked_count += 1
         if tracker is not None:
-            tracker.notes["blocked"] = {"time": clock.now(), "duration": duration, "stack": stack}
+            before = tracker.notes.get("blocked") or {}
+            tracker.notes["blocked"] = {
+                "duration": block.duration, "count": before.get("count", 0) + 1,
+                "total": before.get("total", 0.0) + block.duration, "time": now,
+                "stack": block.stack,
+            }
             tracker.version += 1
-        self.emit("blocked", loop=tracker.name if tracker else None, duration=duration, stack=stack)
+        name = tracker.name if tracker is not None else None
+        self.last_block = {"loop": name, "duration": block.duration, "time": now,
+                           "stack": block.stack, "monitor": monitor}
+        self.emit("blocked", time=now, loop=name, duration=block.duration, stack=block.stack)
 
-    def _tracker_for_task(self, task: object) -> Tracker | None:
-        if task is None:
-            return None
-        for tracker in self.registry.trackers():
-            controls = tracker.controls
-            # looptui's Loop has get_task(); an adapter exposes the foreign loop as .loop
-            get_task = getattr(controls, "get_task", None) or getattr(
-                getattr(controls, "loop", None), "get_task", None
-            )
-            if callable(get_task) and get_task() is task:
-                return tracker
-        return None
+    def _log_dropped(self, tracker: Tracker | None, count: int) -> None:
+        """``log`` lines of one source left out of the events (see :mod:`.flood`)."""
+        if not self._sinks:
+            return
+        if tracker is None or tracker.registry is None:
+            name = None if tracker is None else tracker.name
+            self._dispatch(events.session_event("log_dropped", loop=name, dropped=count))
+        else:
+            self._dispatch(events.loop_event("log_dropped", tracker, {"dropped": count}))
 
     # -------------------------------------------------------------------- start
     async def start(self) -> None:
@@ -202,6 +253,8 @@ class Session:
         self.capture.install()
         self._probe.start()
         self._install_adapters()
+        self.owners.install()
+        baseline = set(sys.modules)  # what the user's program did not import
         try:
             self.module = load_target(self.target)
             main = self._main_function() if self.main_name else None
@@ -211,11 +264,38 @@ class Session:
         self.module_loops = find_module_loops(self.module)
         if self.start_loops:
             self._start_module_loops()
+        self.watchdog.start()  # after the import: its own time is not a loop's fault
+        self.stuck.start()
         if main is not None:
             self.main_state = "running"
             self._main_task = asyncio.get_running_loop().create_task(
                 self._run_main(main), name=f"looptui --main {self.main_name}"
             )
+        self._hot = HotReload(self, baseline)
+        if self.watch:
+            self._hot.start_watching()
+
+    # ------------------------------------------------------------------- reload
+    @property
+    def watching(self) -> bool:
+        """Whether source files are being watched (off with ``--no-reload``)."""
+        return self._hot is not None and self._hot.watching
+
+    async def reload(self, files: Any = None) -> ReloadResult:
+        """Import the target's code afresh and swap the loops over (the ``R`` key).
+
+        Old loops keep running if the new code fails to import (:attr:`reload_error`,
+        event ``reload_failed``); otherwise they stop gracefully and the new ones start
+        under the same names, with their history (event ``reload``). *files* are the
+        changed paths, when a file watcher asks. User errors never raise.
+
+        Raises:
+            RuntimeError: the session is not running (before :meth:`start`, after
+                :meth:`shutdown`).
+        """
+        if self._hot is None or self._shutdown_result is not None:
+            raise RuntimeError("nothing to reload: the session is not running")
+        return await self._hot.reload(files)
 
     def _install_adapters(self) -> None:
         """Monitor discord.py / nextcord / disnake / py-cord loops too (see adapters)."""
@@ -235,8 +315,8 @@ class Session:
                 self._say("stderr", f"looptui: could not start {_loop_label(lp)}: "
                                     f"{type(exc).__name__}: {exc}")
 
-    def _main_function(self) -> Callable[[], Any]:
-        func = getattr(self.module, self.main_name or "", None)
+    def _main_function(self, module: ModuleType | None = None) -> Callable[[], Any]:
+        func = getattr(module if module is not None else self.module, self.main_name or "", None)
         if func is None or not callable(func):
             what = "has no function" if func is None else "has something that is not a function"
             raise TargetUsageError(
@@ -254,7 +334,7 @@ class Session:
         except asyncio.CancelledError:
             self.main_state = "finished"
             raise
-        except (Exception, SystemExit) as exc:
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # shown, never fatal
             info = ExceptionInfo(exc, "main", clock.now())
             info._text = user_traceback(exc)  # the user's frames, not looptui's
             self.main_exception = info
@@ -284,15 +364,21 @@ class Session:
             self.capture.uninstall()
             return list(self._shutdown_result)
         self._shutdown_result = []
+        if self._hot is not None:  # no file watching, no reload half done from here on
+            await self._hot.close()
         loop = asyncio.get_running_loop()
         stragglers = await self._end_loops("stop", loop.time() + timeout)
         if stragglers:
             stragglers = await self._end_loops("cancel", loop.time() + min(_CANCEL_WAIT, timeout))
         await self._end_main()
         self.capture.flush_pending()
+        self.log_limiter.flush()
         if summary:
             self._dispatch(events.summary_event(self.registry.trackers()))
         self._probe.stop()
+        self.watchdog.stop()
+        self.stuck.stop()
+        self.owners.uninstall()
         if self._adapters is not None:
             self._adapters.uninstall()
             if self._adapters.recognise in LOOP_RECOGNISERS:

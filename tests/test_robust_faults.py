@@ -1,0 +1,308 @@
+"""Faults in user code: each has a defined outcome, and looptui is the last thing standing.
+
+Hook and shutdown cases run in virtual time; the ones about the process (exit codes,
+signals, a loop that never gives control back) run ``python -m looptui`` in a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from looptui import LoopState, loop
+from looptui.core import clock
+from looptui.session import Session
+from looptui.session.clip import TRACEBACK_LINES
+from looptui.testing import run_virtual
+from robust_support import (  # noqa: F401  (fixture)
+    TIMEOUT, isolated, json_lines, looptui_process, target, wait_for,
+)
+
+pytestmark = pytest.mark.usefixtures("isolated")
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+
+
+async def _session(received: list[dict]) -> Session:
+    session = Session(target("quiet.py"), watch=False)
+    session.add_sink(received.append)
+    await session.start()
+    return session
+
+
+# ---------------------------------------------------------------------- hooks
+def test_after_loop_raising_fails_the_loop_with_the_hook_named():
+    async def main():
+        received: list[dict] = []
+        session = await _session(received)
+
+        @loop(seconds=1, count=2, name="tidy")
+        async def tidy():
+            pass
+
+        @tidy.after_loop
+        async def tidy_after():
+            raise RuntimeError("could not close the connection")
+
+        task = tidy.start()
+        await wait_for(task.done)
+        return tidy, task, await session.shutdown(), received
+
+    tidy, task, names, received = run_virtual(main)
+    assert isinstance(task.exception(), RuntimeError)  # as in discord.py: the task fails
+    assert names == []
+    tracker = tidy.tracker
+    assert tracker.state is LoopState.FAILED and tracker.total_iterations == 2
+    assert tracker.last_exception.where == "after_loop"
+    assert tracker.last_exception.summary == "RuntimeError: could not close the connection"
+    hook = [e for e in received if e["event"] == "hook_failed"]
+    assert [(e["hook"], e["error"]) for e in hook] == [("after_loop", "RuntimeError")]
+    assert "could not close" in hook[0]["traceback"]
+
+
+def test_the_error_handler_raising_records_both_exceptions():
+    async def main():
+        received: list[dict] = []
+        session = await _session(received)
+
+        @loop(seconds=1, name="fragile")
+        async def fragile():
+            raise ValueError("body broke")
+
+        @fragile.error
+        async def fragile_error(exc):
+            raise TypeError("handler broke too")
+
+        fragile.start()
+        await wait_for(lambda: not fragile.is_running())
+        await session.shutdown()
+        return fragile, received
+
+    fragile, received = run_virtual(main)
+    tracker = fragile.tracker
+    assert tracker.state is LoopState.FAILED and fragile.failed()
+    assert [(e.where, e.type_name) for e in tracker.exceptions] == [
+        ("body", "ValueError"), ("error", "TypeError")]
+    kinds = [(e["event"], e.get("error")) for e in received
+             if e["event"] in ("iteration_failed", "hook_failed")]
+    assert kinds == [("iteration_failed", "ValueError"), ("hook_failed", "TypeError")]
+
+
+def test_before_loop_that_never_returns_waits_visibly_and_is_cancelled_at_shutdown():
+    async def main():
+        session = await _session([])
+        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        @loop(seconds=1, name="unready")
+        async def unready():
+            pass
+
+        @unready.before_loop
+        async def wait_ready():
+            await ready  # e.g. bot.wait_until_ready() while offline
+
+        unready.start()
+        started = clock.now()
+        await asyncio.sleep(30)
+        waiting = (unready.tracker.state, clock.now() - unready.tracker.state_since)
+        names = await session.shutdown()
+        return waiting, started, names, unready.tracker.state
+
+    (state, waited), started, names, final = run_virtual(main)
+    assert state is LoopState.WAITING and waited >= 30  # the details show "waiting 30s"
+    assert names == [] and final is LoopState.CANCELLED
+
+
+def test_a_loop_that_swallows_cancellation_is_named_and_shutdown_stays_bounded():
+    async def main():
+        session = Session(target("stubborn.py"), watch=False)
+        await session.start()
+        await asyncio.sleep(2)
+        evloop = asyncio.get_running_loop()
+        began = evloop.time()
+        names = await session.shutdown(timeout=5.0)
+        took = evloop.time() - began
+        session.module.relent = True  # so that this test's own event loop can end
+        return names, took
+
+    names, took = run_virtual(main)
+    assert names == ["stubborn"]
+    assert took <= 5.0 + 1.0 + 0.5  # stop timeout + cancel wait (virtual seconds)
+
+
+def test_a_recursion_error_keeps_events_bounded_and_the_loop_keeps_all_of_it():
+    async def main():
+        received: list[dict] = []
+        session = await _session(received)
+
+        def ping(n):
+            return pong(n + 1)
+
+        def pong(n):
+            return ping(n + 1)
+
+        @loop(seconds=1, count=1, name="deep")
+        async def deep():
+            ping(0)
+
+        deep.start()
+        await wait_for(lambda: not deep.is_running())
+        await session.shutdown()
+        return deep, received
+
+    deep, received = run_virtual(main)
+    info = deep.tracker.last_exception
+    assert info.type_name == "RecursionError"
+    failed = next(e for e in received if e["event"] == "iteration_failed")
+    clipped = failed["traceback"].splitlines()
+    assert len(clipped) <= TRACEBACK_LINES + 1
+    assert any("lines not shown" in line for line in clipped)
+    assert clipped[-1].startswith("RecursionError")  # the end, where the error is, is kept
+    assert len(info.traceback.splitlines()) > 3 * TRACEBACK_LINES  # all of it on demand
+
+
+# ------------------------------------------------------------ exits and signals
+def test_sys_exit_and_keyboard_interrupt_in_a_body_end_that_loop_only():
+    proc = looptui_process(target("exits.py"), "--headless", "--json", "--for", "5")
+    out, err = proc.communicate(timeout=TIMEOUT)
+    events = json_lines(out)
+    assert proc.returncode == 3, err  # loops ended failed; looptui itself did not exit 4
+    summary = {e["loop"]: e for e in events[-1]["loops"]}
+    assert summary["quitter"]["state"] == "failed"
+    assert summary["quitter"]["last_error"] == "SystemExit: 4"
+    assert summary["interrupter"]["last_error"] == "KeyboardInterrupt: from the body"
+    assert summary["survivor"]["state"] == "finished"
+    assert summary["survivor"]["iterations"] == 20
+    said = [e["text"] for e in events if e["event"] == "log"]
+    assert any("loop quitter raised SystemExit(4)" in text for text in said)
+    assert any("looptui keeps running" in text for text in said)
+    assert "survivor after_loop ran" in said
+
+
+def test_sys_exit_from_a_task_that_is_not_a_loop_quits_gracefully_with_its_code():
+    proc = looptui_process(target("user_exit.py"), "--headless", "--json")
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 5, err
+    events = json_lines(out)
+    assert events[-1]["event"] == "summary"
+    assert events[-1]["loops"][0]["state"] == "stopped"
+    assert any(e.get("text") == "ticker after_loop ran" for e in events)
+
+
+def test_quit_is_bounded_with_a_loop_that_ignores_cancellation():
+    proc = looptui_process(target("stubborn.py"), "--headless", "--for", "0.2")
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 0, err
+    assert "these loops did not stop: stubborn" in err
+    assert "summary: 1 loop" in out
+
+
+@posix_only
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_runs_after_loop_hooks_before_exiting(sig):
+    proc = looptui_process(target("exits.py"), "--headless", "--json")
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:  # the survivor has run: it is mid-way
+            if '"iteration_finished"' in line and '"survivor"' in line:
+                break
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    events = json_lines(out)
+    assert proc.returncode == 3, err  # quitter and interrupter failed
+    assert events[-1]["event"] == "summary"
+    assert any(e.get("text") == "survivor after_loop ran" for e in events)
+
+
+@posix_only
+def test_three_signals_end_a_loop_that_never_gives_the_event_loop_back():
+    proc = looptui_process(target("spin.py"), "--headless", "--json")
+    sent = 0
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if '"iteration_started"' in line:  # the body is spinning from now on
+                break
+        while proc.poll() is None and sent < 10:
+            proc.send_signal(signal.SIGTERM)
+            sent += 1
+            try:
+                proc.wait(timeout=0.3)
+            except subprocess.TimeoutExpired:
+                pass
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert sent >= 3
+    assert "interrupted" in err
+    events = json_lines(out)
+    assert events[-1]["event"] == "summary"
+    assert events[-1]["loops"][0]["state"] == "failed"
+    assert "ForcedInterrupt" in events[-1]["loops"][0]["last_error"]
+    assert any(e.get("text") == "spin after_loop ran" for e in events)
+
+
+def _tui(args: list[str], env: dict[str, str], when=None, then=None) -> tuple[int, bytes]:
+    """Run the TUI on a pseudo-terminal; once ``when(screen)`` is true, call ``then(proc)``.
+
+    Returns the exit status and everything drawn.
+    """
+    import pty
+    import select
+
+    master, slave = pty.openpty()
+    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "30", **env}
+    proc = subprocess.Popen([sys.executable, "-m", "looptui", *args],
+                            stdin=slave, stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    screen = bytearray()
+    try:
+        deadline = time.monotonic() + TIMEOUT
+        while proc.poll() is None and time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    screen += os.read(master, 65536)
+                except OSError:
+                    break
+            if when is not None and when(bytes(screen)):
+                then(proc)
+                when = None
+        code = proc.wait(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+        os.close(master)
+    assert when is None, "the condition was never met"
+    return code, bytes(screen)
+
+
+@posix_only
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_quits_the_tui_gracefully(tmp_path, sig):
+    code, screen = _tui(
+        [target("marked.py")], {"LOOPTUI_TEST_MARKS": str(tmp_path)},
+        when=lambda screen: (tmp_path / "ran").exists() and b"marked" in screen,
+        then=lambda proc: proc.send_signal(sig),
+    )
+    assert code == 0
+    assert (tmp_path / "after_loop").exists()
+    assert b"\x1b[?1049l" in screen  # the alternate screen was left: terminal restored
+
+
+@posix_only
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_the_tui_survives_a_loop_calling_sys_exit():
+    code, screen = _tui([target("exits.py"), "--for", "1.5", "--no-reload"], {})
+    assert code == 0
+    text = screen.decode("utf-8", "replace")
+    assert "SystemExit" in text and "KeyboardInterrupt" in text  # shown in the table
+    assert "survivor" in text
