@@ -313,25 +313,19 @@ class Loop(Generic[LF]):
         record = tracker.iteration_started(self._current_loop, scheduled, scheduled is None)
         try:
             await self.coro(*args, **kwargs)
-        except self._valid_exception as exc:
-            retry = self.reconnect
-            tracker.iteration_failed(record, exc, retrying=retry)
-            if not retry:
-                raise
-            return False
-        except asyncio.CancelledError:
-            tracker.iteration_cancelled(record)
-            raise
         except BaseException as exc:
-            if self._aiohttp_pending and self._resolve_aiohttp() and isinstance(
-                exc, self._valid_exception
-            ):
-                retry = self.reconnect
-                tracker.iteration_failed(record, exc, retrying=retry)
-                if not retry:
+            if self._aiohttp_pending:
+                self._resolve_aiohttp()
+            # Same order as discord.py's except clauses: reconnect types first.
+            if isinstance(exc, self._valid_exception):
+                tracker.iteration_failed(record, exc, retrying=self.reconnect)
+                if not self.reconnect:
                     raise
                 return False
-            tracker.iteration_failed(record, exc, retrying=False)
+            if isinstance(exc, asyncio.CancelledError):
+                tracker.iteration_cancelled(record)
+            else:
+                tracker.iteration_failed(record, exc, retrying=False)
             raise
         tracker.iteration_finished(record, counted=scheduled is not None)
         return True
