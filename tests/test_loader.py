@@ -19,15 +19,8 @@ TARGETS = Path(__file__).parent / "fixtures" / "targets"
 
 
 @pytest.fixture(autouse=True)
-def _isolation(monkeypatch):
-    """Each test gets its own sys.path / sys.modules view and an empty registry."""
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    REGISTRY.clear()
-    yield
-    REGISTRY.clear()
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+def _isolation(isolated_imports: None) -> None:
+    """Every test here loads user programs: see ``isolated_imports``."""
 
 
 def write(folder: Path, name: str, source: str) -> Path:

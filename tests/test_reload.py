@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 
 import pytest
 from reload_support import heartbeat_program, install_probe, marks_of, run, wait_for, write
@@ -20,14 +19,8 @@ from looptui.session import Session
 
 
 @pytest.fixture(autouse=True)
-def _isolation(monkeypatch):
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    REGISTRY.clear()
-    yield
-    REGISTRY.clear()
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+def _isolation(isolated_imports: None) -> None:
+    """Every test here loads user programs: see ``isolated_imports``."""
 
 
 @pytest.fixture()

@@ -26,14 +26,8 @@ TARGETS = Path(__file__).parent / "fixtures" / "targets"
 
 
 @pytest.fixture(autouse=True)
-def _isolation(monkeypatch):
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    REGISTRY.clear()
-    yield
-    REGISTRY.clear()
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+def _isolation(isolated_imports: None) -> None:
+    """Every test here loads user programs: see ``isolated_imports``."""
 
 
 async def wait_for(condition, timeout: float = 10.0) -> None:

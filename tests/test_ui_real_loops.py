@@ -6,10 +6,9 @@ generous bound; nothing asserts how long anything took.
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import pytest
 from textual.pilot import Pilot
@@ -54,14 +53,8 @@ BOT = textwrap.dedent(
 
 
 @pytest.fixture(autouse=True)
-def _isolation(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    REGISTRY.clear()
-    yield
-    REGISTRY.clear()
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+def _isolation(isolated_imports: None) -> None:
+    """Every test here loads user programs: see ``isolated_imports``."""
 
 
 @pytest.fixture

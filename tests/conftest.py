@@ -1,0 +1,26 @@
+"""Fixtures shared by test modules that import user programs."""
+
+from __future__ import annotations
+
+import sys
+from typing import Iterator
+
+import pytest
+
+from looptui.core.registry import REGISTRY
+
+
+@pytest.fixture()
+def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Own ``sys.path`` / ``sys.modules`` view and an empty registry for one test.
+
+    Modules the test imported (the user programs it loads) are forgotten afterwards, so
+    the next test imports its own fresh copies.
+    """
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    before = set(sys.modules)
+    REGISTRY.clear()
+    yield
+    REGISTRY.clear()
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
