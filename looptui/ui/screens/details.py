@@ -12,7 +12,6 @@ only when the tracker changed, and the tracebacks only when the exceptions did.
 from __future__ import annotations
 
 import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.syntax import Syntax
@@ -24,10 +23,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-import looptui
 from looptui.core import clock
 from looptui.core.schedule import next_slot
 from looptui.core.states import LoopState
+from looptui.core.tb import is_own_frame
 
 from .. import format as fmt
 from ..rows import STATE_STYLE
@@ -106,10 +105,6 @@ def next_runs(tracker: Tracker, controls: Any, n: int = NEXT_RUNS) -> list[float
     return runs
 
 
-_OWN_CODE = str(Path(looptui.__file__).resolve().parent)
-"""Frames from files under this folder are looptui's own: dimmed in tracebacks."""
-
-
 _BARS = " ▁▂▃▄▅▆▇█"
 
 
@@ -174,7 +169,7 @@ def traceback_lines(info: ExceptionInfo) -> list[Text]:
     for line in lines:
         plain = line.plain
         if plain.startswith('  File "'):
-            own = plain[8:].startswith(_OWN_CODE)
+            own = is_own_frame(plain[8:].split('"', 1)[0])
         elif not plain.startswith("    "):
             own = False
         if own:
