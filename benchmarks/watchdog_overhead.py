@@ -22,7 +22,7 @@ import asyncio
 import gc
 import time
 
-from looptui.session.watchdog import Watchdog
+from looptui.session.health.watchdog import Watchdog
 
 
 def _pct(values: list[float], q: float) -> float:

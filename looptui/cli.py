@@ -16,11 +16,11 @@ import asyncio
 import sys
 from typing import Sequence
 
-from looptui.session.loader import TargetError
-from looptui.session.runner import run_bounded
-from looptui.session.sanitize import safe_text
-from looptui.session.signals import QuitSignals
-from looptui.session.watchdog import DEFAULT_THRESHOLD
+from looptui.session.program.loader import TargetError
+from looptui.session.program.runner import run_bounded
+from looptui.session.output.sanitize import safe_text
+from looptui.session.program.signals import QuitSignals
+from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 
 __all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE"]
 

@@ -3,7 +3,7 @@
 Each event (DESIGN §5) becomes one readable line, or with ``--json`` one JSON object per
 line; the ``summary`` comes last. Useful as a CI smoke run of a user's loops: the exit
 status is 3 when any loop ended ``failed``. Everything printed passes through
-:func:`~looptui.session.sanitize.safe_text`, so user text cannot drive the terminal.
+:func:`~looptui.session.output.sanitize.safe_text`, so user text cannot drive the terminal.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import json
 from typing import Any, Callable, TextIO
 
 from looptui.session import Session
-from looptui.session.clip import clip_line
-from looptui.session.flood import RATE as LOG_RATE
-from looptui.session.sanitize import safe_text
-from looptui.session.signals import QuitSignals
-from looptui.session.watchdog import DEFAULT_THRESHOLD
+from looptui.session.output.clip import clip_line
+from looptui.session.output.flood import RATE as LOG_RATE
+from looptui.session.output.sanitize import safe_text
+from looptui.session.program.signals import QuitSignals
+from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 
 __all__ = ["run_headless", "EventPrinter", "format_event", "EXIT_FAILED"]
 

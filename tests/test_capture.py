@@ -14,8 +14,8 @@ from looptui import loop
 from looptui.core.context import current_tracker
 from looptui.core.registry import REGISTRY
 from looptui.core.tracker import Tracker
-from looptui.session.capture import MAX_PENDING, OutputCapture
-from looptui.session.sanitize import safe_text
+from looptui.session.output.capture import MAX_PENDING, OutputCapture
+from looptui.session.output.sanitize import safe_text
 from looptui.testing import run_virtual
 
 

@@ -15,7 +15,7 @@ from looptui.core import clock
 from looptui.core.registry import Registry
 from looptui.core.states import LoopState
 from looptui.core.tracker import Tracker
-from looptui.session.events import iso, json_safe, loop_event, session_event, summary_event
+from looptui.session.events.build import iso, json_safe, loop_event, session_event, summary_event
 
 NUM = (int, float)
 OPT_STR = (str, type(None))

@@ -13,7 +13,7 @@ import pytest
 
 NON_UI = [
     "looptui", "looptui.core.loop", "looptui.core.registry", "looptui.tasks",
-    "looptui.session", "looptui.session.loader", "looptui.session.capture",
+    "looptui.session", "looptui.session.program.loader", "looptui.session.output.capture",
     "looptui.session.session", "looptui.headless", "looptui.cli", "looptui.__main__",
 ]
 

@@ -10,8 +10,8 @@ import pytest
 
 from looptui import Loop
 from looptui.core.registry import REGISTRY
-from looptui.session import loader
-from looptui.session.loader import (
+from looptui.session.program import loader
+from looptui.session.program.loader import (
     LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops, load_target,
 )
 

@@ -14,13 +14,13 @@ import pytest
 from looptui.core.registry import REGISTRY
 from looptui.core.tracker import Tracker
 from looptui.headless import format_event
-from looptui.session import events
-from looptui.session.fingerprint import function_fingerprint
-from looptui.session.handover import carry_over
-from looptui.session.loader import TargetImportError, load_target
-from looptui.session.reload_outcome import describe_failure
-from looptui.session.reloader import python_source_filter
-from looptui.session.sources import program_root, user_modules, watch_dirs
+from looptui.session.events import build as events
+from looptui.session.reload.fingerprint import function_fingerprint
+from looptui.session.reload.handover import carry_over
+from looptui.session.program.loader import TargetImportError, load_target
+from looptui.session.reload.outcome import describe_failure
+from looptui.session.reload.watcher import python_source_filter
+from looptui.session.program.sources import program_root, user_modules, watch_dirs
 
 
 def compile_function(source: str, name: str = "body"):
@@ -181,7 +181,7 @@ def test_headless_prints_reload_events():
 
 def test_reload_modules_import_no_ui_library_nor_watchfiles():
     code = (
-        "import sys, looptui.session.reloader, looptui.session.reload; "
+        "import sys, looptui.session.reload.watcher, looptui.session.reload.hot_reload; "
         "print(','.join(m for m in ('textual', 'rich', 'watchfiles') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -17,9 +17,9 @@ from looptui import loop
 from looptui.cli import build_parser, run
 from looptui.core.registry import REGISTRY
 from looptui.session import Session
-from looptui.session.stacks import format_frames, is_monitor_callback
-from looptui.session.stalls import NO_STACK, analyse
-from looptui.session.watchdog import DEFAULT_THRESHOLD, Watchdog
+from looptui.session.health.stacks import format_frames, is_monitor_callback
+from looptui.session.health.stalls import NO_STACK, analyse
+from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Watchdog
 from test_events import check_event
 from robust_support import isolated, target, wait_for  # noqa: F401  (fixture)
 

@@ -18,7 +18,7 @@ import pytest
 from looptui import LoopState, loop
 from looptui.core import clock
 from looptui.session import Session
-from looptui.session.clip import TRACEBACK_LINES
+from looptui.session.output.clip import TRACEBACK_LINES
 from looptui.testing import run_virtual
 from robust_support import (  # noqa: F401  (fixture)
     TIMEOUT, isolated, json_lines, looptui_process, target, wait_for,

@@ -10,7 +10,7 @@ import pytest
 from looptui import loop
 from looptui.core.tracker import OUTPUT_SIZE
 from looptui.session import Session
-from looptui.session.flood import BURST, INBOX_SIZE, RATE, LogLimiter, ThreadInbox
+from looptui.session.output.flood import BURST, INBOX_SIZE, RATE, LogLimiter, ThreadInbox
 from looptui.session.session import GENERAL_OUTPUT_SIZE
 from looptui.testing import run_virtual
 from test_events import check_event

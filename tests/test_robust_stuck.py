@@ -12,7 +12,7 @@ import pytest
 from looptui import LoopState, loop
 from looptui.core.registry import REGISTRY
 from looptui.session import Session
-from looptui.session.stuck import (
+from looptui.session.health.stuck import (
     STUCK_INTERVALS, STUCK_MIN_SECONDS, StuckWatch, await_stack, stuck_after,
 )
 from looptui.testing import run_virtual

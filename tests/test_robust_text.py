@@ -16,7 +16,7 @@ import pytest
 from looptui.core.registry import REGISTRY
 from looptui.core.tracker import OUTPUT_LINE_SIZE
 from looptui.headless import run_headless
-from looptui.session.runner import run_bounded
+from looptui.session.program.runner import run_bounded
 from robust_support import isolated, target  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.usefixtures("isolated")

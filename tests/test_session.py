@@ -19,7 +19,7 @@ from looptui import LoopState, loop
 from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker
 from looptui.session import Session, TargetImportError, TargetUsageError
-from looptui.session.lag import LagProbe
+from looptui.session.health.lag import LagProbe
 from looptui.testing import run_virtual
 
 TARGETS = Path(__file__).parent / "fixtures" / "targets"
@@ -346,7 +346,7 @@ async def test_a_blocking_loop_is_reported_with_its_stack():
 
 
 def test_recorder_appends_lines_that_read_back_exactly(tmp_path):
-    from looptui.session.recorder import Recorder
+    from looptui.session.events.recorder import Recorder
 
     path = tmp_path / "r.jsonl"
     path.write_text('{"event": "earlier"}\n')

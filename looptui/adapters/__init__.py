@@ -159,7 +159,7 @@ def find_foreign_loops(module: ModuleType) -> list[Any]:
 def recognise(obj: object) -> Any:
     """*obj* if it is a foreign loop (tracked from now on), else ``None``.
 
-    Shaped for :data:`looptui.session.loader.LOOP_RECOGNISERS`.
+    Shaped for :data:`looptui.session.program.loader.LOOP_RECOGNISERS`.
     """
     if not is_foreign_loop(obj):
         return None

@@ -4,12 +4,12 @@ Imports the user's target, discovers and starts its loops, captures their output
 measures event-loop lag and turns what happens into events. Never imports textual.
 """
 
-from .loader import (
+from looptui.session.program.loader import (
     TargetError, TargetImportError, TargetUsageError, find_module_loops, load_target,
 )
-from .recorder import RecordError, Recorder
-from .sanitize import safe_text
-from .session import Session
+from looptui.session.events.recorder import RecordError, Recorder
+from looptui.session.output.sanitize import safe_text
+from looptui.session.session import Session
 
 __all__ = [
     "Session", "TargetError", "TargetImportError", "TargetUsageError", "RecordError",

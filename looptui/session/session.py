@@ -21,19 +21,19 @@ from looptui.core.records import ExceptionInfo
 from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker, kept_line
 
-from . import events
-from .capture import OutputCapture
-from .lag import LagProbe
-from .loader import (
+from looptui.session.events import build as events
+from looptui.session.output.capture import OutputCapture
+from looptui.session.health.lag import LagProbe
+from looptui.session.program.loader import (
     LOOP_RECOGNISERS, TargetUsageError, find_module_loops, load_target, resolve_target,
     user_traceback,
 )
-from .recorder import Recorder
-from .flood import LogLimiter
-from .owners import TaskOwners
-from .stuck import StuckWatch
-from .watchdog import DEFAULT_THRESHOLD, Block, Watchdog
-from .reload import HotReload, ReloadError, ReloadResult
+from looptui.session.events.recorder import Recorder
+from looptui.session.output.flood import LogLimiter
+from looptui.session.program.owners import TaskOwners
+from looptui.session.health.stuck import StuckWatch
+from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog
+from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE"]
 
@@ -61,7 +61,7 @@ class Session:
         main_state: ``None`` without ``--main``; else ``running``, ``finished`` or ``failed``.
         main_exception: What ``--main`` raised, if it failed.
         recorder: The ``--record`` writer, if any.
-        watchdog: The blocking watchdog (:class:`~looptui.session.watchdog.Watchdog`).
+        watchdog: The blocking watchdog (:class:`~looptui.session.health.watchdog.Watchdog`).
         blocked_count: Stalls of the event loop caused by user code (the header's count);
             ``monitor_blocked_count`` those of the monitor's own code.
         last_block: The latest stall: ``loop`` (name or ``None``), ``duration``,

@@ -1,7 +1,7 @@
 """Text from user code, made safe to show: inert escape sequences, never markup.
 
 Everything the user's code controls (loop names, exception messages, tracebacks, captured
-output) goes through :func:`looptui.session.sanitize.safe_text` and reaches Textual as a
+output) goes through :func:`looptui.session.output.sanitize.safe_text` and reaches Textual as a
 :class:`rich.text.Text`, never as a string that Textual or Rich would parse as markup:
 ``[red]`` in a loop name is shown as the five characters ``[red]``, and an ESC byte is
 shown as ``␛`` and does nothing.
@@ -14,7 +14,7 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 
-from looptui.session.sanitize import safe_text
+from looptui.session.output.sanitize import safe_text
 
 __all__ = ["safe_text", "safe", "one_line", "clip"]
 

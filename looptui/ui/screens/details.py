@@ -139,7 +139,7 @@ def duration_bars(records: list[Any], now: float) -> Text:
 def _await_stack(tracker: Tracker) -> str:
     """What a stuck body is waiting for (the session knows how to find out)."""
     try:
-        from looptui.session.stuck import await_stack
+        from looptui.session.health.stuck import await_stack
     except ImportError:  # pragma: no cover - the session layer is part of looptui
         return "(unknown)"
     try:

@@ -56,9 +56,10 @@ def is_stdlib(filename: str) -> bool:
     return any(name.startswith(lib) for lib in _STDLIB)
 
 
+_PACKAGE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+"""The ``looptui`` package folder (this file is ``looptui/session/health/stacks.py``)."""
 _ENGINE = tuple(
-    os.path.normcase(os.path.join(os.path.dirname(os.path.dirname(__file__)), part)) + os.sep
-    for part in ("core", "adapters")
+    os.path.normcase(os.path.join(_PACKAGE_ROOT, part)) + os.sep for part in ("core", "adapters")
 )
 
 

@@ -6,9 +6,9 @@ scheduled every :data:`INTERVAL` seconds measures how late it woke; that costs a
 callbacks per second.
 
 Who blocked the loop (the ``blocked`` event) is the business of
-:mod:`looptui.session.watchdog`, which measures stalls exactly instead of from ticks.
+:mod:`looptui.session.health.watchdog`, which measures stalls exactly instead of from ticks.
 The tick also keeps every ``select`` of the event loop short, which the signal handlers
-of :mod:`looptui.session.signals` rely on.
+of :mod:`looptui.session.program.signals` rely on.
 """
 
 from __future__ import annotations

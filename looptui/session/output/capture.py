@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from looptui.core.context import current_tracker
 
-from .flood import INBOX_SIZE, ThreadInbox
+from looptui.session.output.flood import INBOX_SIZE, ThreadInbox
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker

@@ -15,7 +15,7 @@ from typing import Any
 from looptui.core import clock
 from looptui.core.tb import format_user_exception, is_own_frame
 
-from .loader import TargetError, TargetImportError
+from looptui.session.program.loader import TargetError, TargetImportError
 
 __all__ = ["ReloadError", "ReloadResult", "describe_failure"]
 

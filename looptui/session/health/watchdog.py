@@ -17,7 +17,7 @@ How it works, and why it is cheap when nothing blocks:
   (``sys._current_frames``) and the asyncio task that is running, every tenth of the
   threshold while the stall lasts.
 * When the loop thread gets back to ``select`` after a stall of at least the threshold,
-  it schedules a report: :func:`~looptui.session.stalls.analyse` turns the samples into
+  it schedules a report: :func:`~looptui.session.health.stalls.analyse` turns the samples into
   blocks — per task that held the loop, the duration and the stack seen most often
   (where the time went). The session maps each task to its loop.
 
@@ -36,8 +36,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from .stacks import RawFrame, walk_frames
-from .stalls import NO_STACK, Block, Sample, analyse
+from looptui.session.health.stacks import RawFrame, walk_frames
+from looptui.session.health.stalls import NO_STACK, Block, Sample, analyse
 
 __all__ = ["Watchdog", "Block", "DEFAULT_THRESHOLD", "NO_STACK"]
 

@@ -7,7 +7,7 @@ One reload at a time (a lock), in this order:
    all earlier ones). They are hidden from the registry's name table, so the new loops
    get the same display names, and registry listeners are held back while importing.
 2. The user's modules (target and siblings under the program root, see
-   :mod:`~looptui.session.sources`) leave :data:`sys.modules` with their cached bytecode,
+   :mod:`~looptui.session.program.sources`) leave :data:`sys.modules` with their cached bytecode,
    and the target is imported again, as a new module object.
 3. If that fails, whatever the failed import created is discarded (its tasks cancelled
    before they ever ran, its trackers unregistered) and the old modules and trackers are
@@ -22,7 +22,7 @@ One reload at a time (a lock), in this order:
    delays no other loop. Loops the old code creates while stopping are stopped too.
 5. Tasks still running code of the old modules, and ``--main``, are cancelled; the new
    ``--main`` runs. ``reload`` is emitted with the names ``added``, ``removed`` and
-   ``changed`` (:mod:`~looptui.session.fingerprint`).
+   ``changed`` (:mod:`~looptui.session.reload.fingerprint`).
 """
 
 from __future__ import annotations
@@ -39,18 +39,18 @@ from looptui.core import clock
 from looptui.core.states import LoopState
 from looptui.core.tb import is_own_frame
 
-from .fingerprint import loop_coroutine, loop_fingerprint, loop_object
-from .handover import carry_over, hide, release, show
-from .loader import find_module_loops, load_target
-from .reload_outcome import ReloadError, ReloadResult, describe_failure
-from .sources import forget_bytecode, program_root, source_path, user_modules, watch_dirs
+from looptui.session.reload.fingerprint import loop_coroutine, loop_fingerprint, loop_object
+from looptui.session.reload.handover import carry_over, hide, release, show
+from looptui.session.program.loader import find_module_loops, load_target
+from looptui.session.reload.outcome import ReloadError, ReloadResult, describe_failure
+from looptui.session.program.sources import forget_bytecode, program_root, source_path, user_modules, watch_dirs
 
 if TYPE_CHECKING:
     from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
 
-    from .reloader import FileWatcher
-    from .session import Session
+    from looptui.session.reload.watcher import FileWatcher
+    from looptui.session.session import Session
 
 __all__ = ["HotReload", "ReloadError", "ReloadResult", "describe_failure"]
 
@@ -70,9 +70,9 @@ class HotReload:
     Created by :meth:`Session.start` once the first import succeeded.
 
     Attributes:
-        root: The program's folder (see :func:`~looptui.session.sources.program_root`).
+        root: The program's folder (see :func:`~looptui.session.program.sources.program_root`).
         broken: True after a failed reload: any source change then triggers a retry.
-        watcher: The :class:`~looptui.session.reloader.FileWatcher`, when watching.
+        watcher: The :class:`~looptui.session.reload.watcher.FileWatcher`, when watching.
     """
 
     def __init__(self, session: Session, baseline: Iterable[str]) -> None:
@@ -130,7 +130,7 @@ class HotReload:
 
     def start_watching(self) -> None:
         """Watch the program's folders and reload on every relevant change."""
-        from .reloader import FileWatcher
+        from looptui.session.reload.watcher import FileWatcher
 
         self.watcher = FileWatcher(
             watch_dirs(self.root, self._relevant), self._on_files_changed,

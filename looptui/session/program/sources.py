@@ -33,7 +33,7 @@ IGNORED_DIRS = frozenset({
 MAX_WATCHED_DIRS = 500
 """At most this many folders under the root are watched (plus those of imported files)."""
 
-_OWN_PREFIX = str(Path(__file__).resolve().parent.parent) + os.sep
+_OWN_PREFIX = str(Path(__file__).resolve().parents[2]) + os.sep  # the looptui package
 
 
 def is_ignored_dir(name: str) -> bool:

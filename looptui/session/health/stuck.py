@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from looptui.core import clock
 
-from .owners import task_of
-from .stacks import await_chain
+from looptui.session.program.owners import task_of
+from looptui.session.health.stacks import await_chain
 
 if TYPE_CHECKING:
     from looptui.core.registry import Registry

@@ -24,7 +24,7 @@ import asyncio
 import os
 from typing import Any, Awaitable, Callable, Iterable
 
-from .sources import is_ignored_dir
+from looptui.session.program.sources import is_ignored_dir
 
 __all__ = ["FileWatcher", "python_source_filter", "STEP_MS", "DEBOUNCE_MS", "MISSING_GRACE"]
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 from looptui.core import clock
 from looptui.core.records import ExceptionInfo
 
-from .clip import clip_traceback
+from looptui.session.output.clip import clip_traceback
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker

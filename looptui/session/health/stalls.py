@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from .stacks import RawFrame, format_frames, is_monitor_callback
+from looptui.session.health.stacks import RawFrame, format_frames, is_monitor_callback
 
 __all__ = ["Block", "Sample", "analyse", "NO_STACK"]
 
@@ -45,7 +45,7 @@ class Block:
         samples: Stack samples behind this block.
         monitor: True when the callback that held the loop is the monitor's own
             (looptui's file watcher, Textual's redraw …: see
-            :func:`~looptui.session.stacks.is_monitor_callback`).
+            :func:`~looptui.session.health.stacks.is_monitor_callback`).
         stall: Seconds the whole stall lasted (equal to ``duration`` unless shared).
     """
 

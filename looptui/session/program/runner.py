@@ -7,7 +7,7 @@
    (its tracker recorded it, or its task ended with it), the loop has already ended
    ``failed`` with the exception on record; looptui says so on stderr (captured as
    output, and a ``log`` event) and keeps running. From anywhere else (a task of the
-   user's that is not a loop, or a :class:`~looptui.session.signals.ForcedInterrupt`),
+   user's that is not a loop, or a :class:`~looptui.session.program.signals.ForcedInterrupt`),
    the front end is cancelled, so it quits gracefully (loops stopped, ``after_loop``
    hooks run, summary), and then the exception is raised again: ``KeyboardInterrupt``
    ends looptui with status 130, ``SystemExit`` with its own code. A second one while
@@ -27,9 +27,9 @@ from typing import Any, Coroutine, TypeVar
 from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker
 
-from .owners import task_of
-from .sanitize import safe_text
-from .signals import ForcedInterrupt
+from looptui.session.program.owners import task_of
+from looptui.session.output.sanitize import safe_text
+from looptui.session.program.signals import ForcedInterrupt
 
 __all__ = ["run_bounded", "loop_that_raised", "CANCEL_GRACE"]
 

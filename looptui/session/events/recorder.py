@@ -17,7 +17,7 @@ import json
 from pathlib import Path
 from typing import IO, Any
 
-from .loader import TargetUsageError
+from looptui.session.program.loader import TargetUsageError
 
 __all__ = ["Recorder", "RecordError"]
 
