@@ -1,8 +1,10 @@
 """The ``looptui`` command (DESIGN §4): parse options, run the TUI or headless mode.
 
 Exit status: 0 normal · 1 the target failed to import · 2 usage error (bad option,
-missing file, not importable as given, unwritable ``--record`` file) · 3 (headless) at
-least one loop ended ``failed`` · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
+missing file, not importable as given, unusable ``--record`` file, no terminal for the
+TUI) · 3 (headless) at least one loop ended ``failed`` · 4 writing the ``--record`` file
+failed during the run · 130 interrupted by force (a third SIGINT/SIGTERM). Every
+mistake a user can make ends in a short message on
 stderr saying what was wrong and what to do, never in a traceback of looptui's own.
 
 Textual is imported only when the TUI actually starts, so ``--help``, ``--version`` and
@@ -16,13 +18,16 @@ import asyncio
 import sys
 from typing import Sequence
 
-from looptui.session.program.loader import TargetError
+from looptui.session.program.loader import TargetError, check_target
+from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
+from looptui.ui.terminal import TerminalGuard
 
-__all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE"]
+__all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE",
+           "EXIT_RECORD_FAILED"]
 
 EXIT_OK = 0
 EXIT_IMPORT = 1
@@ -44,7 +49,7 @@ examples:
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
 
 exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop failed,
-  130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
+  4 writing the --record file failed, 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 
 
@@ -102,10 +107,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--headless", action="store_true",
                    help="no TUI: print events as lines; with --json, one JSON object per line")
     p.add_argument("--json", action="store_true", help="(with --headless) JSON lines on stdout")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="(with --headless) also print every iteration (started, ok, state "
+                        "changes); --json always has every event")
     p.add_argument("--for", dest="duration", metavar="SECONDS", type=_positive("--for", True),
                    help="stop everything gracefully after SECONDS, then exit")
     p.add_argument("--record", metavar="FILE",
-                   help="append every event as a JSON line to FILE (flushed per event)")
+                   help="append every event as a JSON line to FILE (written within 50 ms; "
+                        "exit 4 if writing fails)")
     p.add_argument("--block-threshold", metavar="SECONDS", type=_positive("--block-threshold", True),
                    default=DEFAULT_THRESHOLD,
                    help="report a loop that blocks the event loop for at least SECONDS "
@@ -131,33 +140,51 @@ def _has_terminal() -> bool:
     return all(stream is not None and stream.isatty() for stream in streams)
 
 
-async def _run_tui(args: argparse.Namespace) -> int:
+async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
     from looptui.session import Session
 
+    # Everything that can be checked is checked before any of the program's code runs
+    # (its import may start loops, and a body may send a message): the target, the
+    # record file, then the terminal.
+    check_target(args.target)
     session = Session(args.target, main=args.main, start_loops=not args.no_start,
                       watch=not args.no_reload, record=args.record,
                       block_threshold=args.block_threshold)
-    # The only place textual is imported. Before the loops start: importing it takes
-    # a noticeable fraction of a second, which would stall every loop already running.
-    from looptui.ui.app import LoopTuiApp
-
-    await session.start()  # import errors surface here, before the screen is taken over
     if not _has_terminal():
-        await session.shutdown()
+        session.close_record()
         sys.stderr.write(
             "looptui: error: the monitor needs a terminal (stdin and stderr are not one).\n"
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
         )
         return EXIT_USAGE
-    app: LoopTuiApp | None = None
+    # The only place textual is imported. Before the loops start: importing it takes
+    # a noticeable fraction of a second, which would stall every loop already running.
+    from looptui.ui.app import LoopTuiApp
 
-    def request_quit() -> None:  # SIGINT/SIGTERM: like q (the second: like q q)
+    app: LoopTuiApp | None = None
+    asked_early = False
+
+    def request_quit() -> None:  # SIGINT/SIGTERM/SIGHUP: like q (the second: like q q)
+        nonlocal asked_early
         if app is not None:
             app.call_later(app.action_request_quit)
+        else:
+            asked_early = True
 
     signals = QuitSignals(request_quit, request_quit)
-    signals.install()
+    signals.install()  # before the import: the program may install handlers of its own
+    session.import_hooks.append(signals.reassert)
+    signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
+        await session.start()  # import errors surface here, before the screen is taken over
+    except BaseException:
+        signals.uninstall()
+        raise
+    finally:
+        signals.importing = False
+    try:
+        if asked_early:  # a signal came between the import and the first frame
+            return EXIT_OK
         app = LoopTuiApp(session, refresh_hz=args.refresh)
         timer = None
         if args.duration is not None:
@@ -169,7 +196,9 @@ async def _run_tui(args: argparse.Namespace) -> int:
 
             timer = asyncio.get_running_loop().create_task(quit_later())
         try:
+            guard.entered()
             await app.run_async()
+            guard.left()
         finally:
             if timer is not None:
                 timer.cancel()
@@ -178,10 +207,16 @@ async def _run_tui(args: argparse.Namespace) -> int:
             stragglers = await session.shutdown()  # no-op when the app already did it
         finally:
             signals.uninstall()
+            guard.restore()  # only if the app did not give the terminal back itself
     if stragglers:
         sys.stderr.write("looptui: these loops did not stop: "
                          + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
-    return (app.return_code if app is not None else None) or EXIT_OK  # non-zero: app crashed
+    crashed = app.return_code if app is not None else None  # non-zero: the app crashed
+    if session.record_error:
+        sys.stderr.write(f"looptui: {safe_text(session.record_error)} "
+                         "(the record is incomplete)\n")
+        return crashed or EXIT_RECORD_FAILED
+    return crashed or EXIT_OK
 
 
 async def _run_headless(args: argparse.Namespace) -> int:
@@ -190,7 +225,8 @@ async def _run_headless(args: argparse.Namespace) -> int:
     return await run_headless(
         args.target, main=args.main, start_loops=not args.no_start, watch=not args.no_reload,
         record=args.record, json_mode=args.json, duration=args.duration,
-        block_threshold=args.block_threshold, out=sys.stdout, err=sys.stderr,
+        block_threshold=args.block_threshold, verbose=args.verbose,
+        out=sys.stdout, err=sys.stderr,
     )
 
 
@@ -207,10 +243,14 @@ def run(argv: Sequence[str] | None = None) -> int:
                          "(the TUI cannot print JSON lines).\n"
                          "Use: looptui TARGET --headless --json\n")
         return EXIT_USAGE
+    guard = TerminalGuard()
     try:
-        # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that
-        # ignores cancellation must not keep it from ending (see session.runner)
-        return run_bounded(_run_headless(args) if args.headless else _run_tui(args))
+        try:
+            # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that
+            # ignores cancellation must not keep it from ending (see session.runner)
+            return run_bounded(_run_headless(args) if args.headless else _run_tui(args, guard))
+        finally:
+            guard.restore()  # a forced exit: the terminal back before any message
     except TargetError as err:
         _print_error(err)
         return err.exit_code

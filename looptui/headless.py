@@ -1,7 +1,9 @@
 """``looptui TARGET --headless``: run the loops with no TUI and print what happens.
 
-Each event (DESIGN §5) becomes one readable line, or with ``--json`` one JSON object per
-line; the ``summary`` comes last. Useful as a CI smoke run of a user's loops: the exit
+Each event (DESIGN §5) becomes readable lines, or with ``--json`` one JSON object per
+line; the ``summary`` comes last. Readable output is for people: by default it leaves
+out the routine events of every iteration (see :data:`SHOWN_BY_DEFAULT`); ``-v`` keeps
+them. Useful as a CI smoke run of a user's loops: the exit
 status is 3 when any loop ended ``failed``. Everything printed passes through
 :func:`~looptui.session.output.sanitize.safe_text`, so user text cannot drive the terminal.
 """
@@ -16,11 +18,13 @@ from typing import Any, Callable, TextIO
 from looptui.session import Session
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
+from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 
-__all__ = ["run_headless", "EventPrinter", "format_event", "EXIT_FAILED"]
+__all__ = ["run_headless", "EventPrinter", "format_event", "shown_by_default",
+           "SHOWN_BY_DEFAULT", "EXIT_FAILED", "EXIT_RECORD_FAILED"]
 
 EXIT_FAILED = 3
 """Exit status when at least one loop ended ``failed``."""
@@ -120,6 +124,8 @@ def format_event(event: dict[str, Any]) -> list[str]:
         parts = [f"{key} {', '.join(map(str, event.get(key) or [])) or '-'}"
                  for key in ("added", "removed", "changed")]
         text = "reloaded: " + safe_text("; ".join(parts), 300, multiline=False)
+    elif kind == "record_failed":
+        text = safe_text(event.get("error"), 300, multiline=False)
     elif kind == "reload_failed":
         text = "reload failed: " + safe_text(event.get("error"), 200, multiline=False)
         extra = _indented(event.get("traceback") or "")
@@ -129,29 +135,78 @@ def format_event(event: dict[str, Any]) -> list[str]:
     return [prefix + text, *extra]
 
 
-class EventPrinter:
-    """A session sink printing each event as readable lines or one JSON line.
+_STATES_SHOWN = frozenset({"paused", "stopped", "cancelled", "finished", "failed"})
+"""State changes readable output shows without ``-v`` (the ones that need a person)."""
 
-    A closed output (``looptui ... | head``) calls *on_closed* once instead of raising.
+SHOWN_BY_DEFAULT: dict[str, bool | Callable[[dict[str, Any]], bool]] = {
+    "iteration_started": False,
+    "iteration_finished": False,
+    "state": lambda event: event.get("state") in _STATES_SHOWN,
+}
+"""Which events readable headless output prints without ``-v/--verbose``: an event kind
+maps to ``False`` (hidden), or to a test of the event. Kinds not listed are printed:
+loops added and removed, output, failures and retries, blocked and stuck, main, reload,
+the summary, and any kind added later. ``--json`` and ``--record`` keep every event."""
+
+
+def shown_by_default(event: dict[str, Any]) -> bool:
+    """Whether readable output prints *event* without ``-v`` (see :data:`SHOWN_BY_DEFAULT`)."""
+    rule = SHOWN_BY_DEFAULT.get(event.get("event", ""), True)
+    return rule if isinstance(rule, bool) else bool(rule(event))
+
+
+class EventPrinter:
+    """A session sink printing events as readable lines or JSON lines, in batches.
+
+    Lines are gathered during one turn of the event loop and written (and flushed)
+    together at its end: a burst of events costs one write, not one per event. Outside
+    an event loop each event is written at once.
+
+    Readable output leaves out the routine events (:data:`SHOWN_BY_DEFAULT`) unless
+    *verbose*. A closed output (``looptui ... | head``) calls *on_closed* once instead
+    of raising.
     """
 
     def __init__(
-        self, out: TextIO, json_mode: bool = False, on_closed: Callable[[], None] | None = None
+        self, out: TextIO, json_mode: bool = False, on_closed: Callable[[], None] | None = None,
+        verbose: bool = False,
     ) -> None:
         self.out = out
         self.json_mode = json_mode
+        self.verbose = verbose
         self.on_closed = on_closed
         self.closed = False
+        self._waiting: list[str] = []
+        self._scheduled = False
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self.closed:
             return
         if self.json_mode:
             text = json.dumps(event) + "\n"
-        else:
+        elif self.verbose or shown_by_default(event):
             text = "\n".join(format_event(event)) + "\n"
+        else:
+            return
+        self._waiting.append(text)
+        if self._scheduled:
+            return
         try:
-            self.out.write(text)
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            self.flush()
+            return
+        self._scheduled = True
+        loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write everything waiting now."""
+        self._scheduled = False
+        waiting, self._waiting = self._waiting, []
+        if not waiting or self.closed:
+            return
+        try:
+            self.out.write("".join(waiting))
             self.out.flush()
         except (BrokenPipeError, ValueError):  # reader went away / stream closed
             self.closed = True
@@ -176,8 +231,8 @@ def _should_end(session: Session, deadline: float | None, now: float) -> bool:
 
 
 def _install_signals(stop: asyncio.Event, session: Session) -> QuitSignals:
-    """SIGINT/SIGTERM: the first stops gracefully, the second cancels every loop, the
-    third interrupts whatever runs (a loop blocking the event loop for good)."""
+    """SIGINT/SIGTERM/SIGHUP: the first stops gracefully, the second cancels every loop,
+    the third interrupts whatever runs (a loop blocking the event loop for good)."""
 
     def cancel_all() -> None:
         stop.set()
@@ -204,6 +259,7 @@ async def run_headless(
     json_mode: bool = False,
     duration: float | None = None,
     block_threshold: float = DEFAULT_THRESHOLD,
+    verbose: bool = False,
     out: TextIO,
     err: TextIO,
 ) -> int:
@@ -213,7 +269,8 @@ async def run_headless(
     then stops everything gracefully and prints the summary.
 
     Returns:
-        0, or :data:`EXIT_FAILED` when at least one loop ended ``failed``.
+        0; :data:`EXIT_FAILED` when at least one loop ended ``failed``;
+        :data:`EXIT_RECORD_FAILED` when writing the ``--record`` file failed.
 
     Raises:
         TargetUsageError / TargetImportError / RecordError: as raised by the session.
@@ -221,14 +278,19 @@ async def run_headless(
     stop = asyncio.Event()
     session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record,
                       block_threshold=block_threshold)
-    session.add_sink(EventPrinter(out, json_mode, on_closed=stop.set))
+    printer = EventPrinter(out, json_mode, on_closed=stop.set, verbose=verbose)
+    session.add_sink(printer)
     loop = asyncio.get_running_loop()
     signals = _install_signals(stop, session)  # before the import: it may hang
+    session.import_hooks.append(signals.reassert)  # the program may install its own
+    signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
         await session.start()
     except BaseException:
         signals.uninstall()
         raise
+    finally:
+        signals.importing = False
     try:
         deadline = None if duration is None else loop.time() + duration
         while not stop.is_set() and not _should_end(session, deadline, loop.time()):
@@ -236,6 +298,7 @@ async def run_headless(
                 await asyncio.wait_for(stop.wait(), _POLL)
             except asyncio.TimeoutError:
                 pass
+        printer.flush()
         if not len(session.registry):
             message = (
                 f"no loops found in {safe_text(session.module_name, multiline=False)}\n"
@@ -248,9 +311,11 @@ async def run_headless(
             stragglers = await session.shutdown()  # a 2nd signal cancels, a 3rd interrupts
         finally:
             signals.uninstall()
+    printer.flush()
     if stragglers:
         err.write("looptui: these loops did not stop: "
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
-    if session.recorder is not None and session.recorder.error:
-        err.write(f"looptui: {safe_text(session.recorder.error)}\n")
+    if session.record_error:
+        err.write(f"looptui: {safe_text(session.record_error)} (the record is incomplete)\n")
+        return EXIT_RECORD_FAILED
     return EXIT_FAILED if session.failed_loops() else 0

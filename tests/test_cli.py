@@ -100,7 +100,7 @@ def test_syntax_error_shows_the_users_file_and_line(tmp_path):
 def test_exception_at_import_shows_the_users_traceback(tmp_path):
     path = tmp_path / "raising_bot.py"
     path.write_text("import os\n\nTOKEN = os.environ['NO_SUCH_TOKEN_VAR_XYZ']\n")
-    result = looptui(str(path))  # TUI mode: the error comes before any screen
+    result = looptui(str(path), "--headless")
     assert_short_error(result, 1, "raised an exception while being imported",
                        "Traceback (most recent call last):",
                        f'File "{path}", line 3, in <module>', "KeyError: 'NO_SUCH_TOKEN_VAR_XYZ'")
@@ -191,6 +191,25 @@ def test_tui_without_a_terminal_points_to_headless():
         capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
     )
     assert_short_error(result, 2, "needs a terminal", "--headless")
+
+
+def test_tui_without_a_terminal_refuses_before_running_any_of_the_program(tmp_path):
+    ran = tmp_path / "ran"
+    program = tmp_path / "sends.py"
+    program.write_text(
+        "import pathlib\n"
+        "from looptui import loop\n"
+        f"pathlib.Path({str(ran)!r}).write_text('imported')\n"
+        "@loop(seconds=1)\n"
+        "async def send():\n"
+        "    pass\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "looptui", str(program), "--record", str(tmp_path / "e.jsonl")],
+        capture_output=True, text=True, timeout=TIMEOUT, stdin=subprocess.DEVNULL,
+    )
+    assert_short_error(result, 2, "needs a terminal")
+    assert not ran.exists()  # the module was never imported, no body ran
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")

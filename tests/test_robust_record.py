@@ -44,3 +44,110 @@ def test_an_unwritable_record_path_is_a_usage_error_at_start(tmp_path, capsys):
         err = capsys.readouterr().err
         assert "--record" in err and "Traceback" not in err
     assert not (tmp_path / "no_such_dir").exists()
+
+
+def test_a_file_that_ends_mid_line_gets_a_fresh_line_first(tmp_path):
+    path = tmp_path / "events.jsonl"
+    path.write_bytes(b'{"event": "loop_added"}\n{"event": "sta')  # cut short by a crash
+    assert run([target("quiet.py"), "--headless", "--for", "0.2", "--no-reload",
+                "--record", str(path)]) == 0
+    lines = path.read_bytes().split(b"\n")
+    assert lines[1] == b'{"event": "sta'  # the old partial line stays as it was
+    for line in lines[2:-1]:
+        json.loads(line)  # every new line is valid
+    assert lines[-1] == b""
+    assert json.loads(lines[-2])["event"] == "summary"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="FIFO")
+def test_a_fifo_or_a_device_is_refused_before_anything_runs(tmp_path, capsys):
+    fifo = tmp_path / "events.fifo"
+    os.mkfifo(fifo)
+    for bad in (fifo, "/dev/null"):
+        assert run([target("steady.py"), "--headless", "--record", str(bad)]) == 2
+        err = capsys.readouterr().err
+        assert "not a regular file" in err and "Traceback" not in err
+
+
+def test_the_programs_own_source_is_refused(tmp_path, capsys):
+    program = tmp_path / "bot.py"
+    source = "from looptui import loop\n@loop(seconds=1)\nasync def tick():\n    pass\n"
+    program.write_text(source)
+    for bad in (program, tmp_path / "other.py"):
+        assert run([str(program), "--headless", "--record", str(bad)]) == 2
+        assert "Python source file" in capsys.readouterr().err
+    assert program.read_text() == source
+    assert not (tmp_path / "other.py").exists()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE")
+def test_a_write_failure_is_said_at_once_and_ends_with_status_4(tmp_path):
+    import resource
+
+    path = tmp_path / "events.jsonl"
+
+    def small_files() -> None:  # the file system refuses writes past 20 kB (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "looptui", target("steady.py"), "--headless", "--json",
+         "--no-reload", "--record", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=small_files,
+    )
+    try:
+        assert proc.stdout is not None
+        failed = None
+        for line in proc.stdout:
+            event = json.loads(line)
+            if event["event"] == "record_failed":
+                failed = event
+                break
+        assert failed is not None  # said while the program runs, not only at the end
+        assert "File too large" in failed["error"] and failed["path"] == str(path)
+        for line in proc.stdout:  # the loops keep running after it
+            if '"iteration_finished"' in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    assert proc.returncode == 4, err
+    assert "recording to" in err and "the record is incomplete" in err
+    assert json.loads(out.splitlines()[-1])["event"] == "summary"
+    complete = path.read_bytes().rpartition(b"\n")[0]
+    for line in complete.split(b"\n"):
+        json.loads(line)
+
+
+def test_non_ascii_and_terminal_controls_are_escaped_in_one_pass(tmp_path):
+    from looptui.session.events.recorder import Recorder, encode_line
+
+    text = "é" * 100_000 + "\x1b[2J\u202e\x9b" + "漢字"
+    line = encode_line({"event": "log", "text": text})
+    assert "\u202e" not in line and "\x9b" not in line and "\\u202e" in line
+    assert json.loads(line)["text"] == text
+    recorder = Recorder(tmp_path / "e.jsonl")
+    recorder({"event": "log", "text": text})  # outside an event loop: written at once
+    recorder.close()
+    assert json.loads((tmp_path / "e.jsonl").read_text(encoding="utf-8"))["text"] == text
+
+
+def test_events_are_written_in_batches_within_the_flush_time(tmp_path):
+    import asyncio
+
+    from looptui.session.events.recorder import FLUSH_EVERY, Recorder
+
+    path = tmp_path / "e.jsonl"
+
+    async def main() -> tuple[int, int]:
+        recorder = Recorder(path)
+        for n in range(100):
+            recorder({"event": "log", "text": str(n)})
+        before = path.stat().st_size  # nothing written yet: one batch later
+        await asyncio.sleep(FLUSH_EVERY)
+        while recorder.written < 100:
+            await asyncio.sleep(FLUSH_EVERY / 10)
+        recorder.close()
+        return before, len(path.read_text().splitlines())
+
+    assert asyncio.run(main()) == (0, 100)

@@ -77,6 +77,9 @@ class Session:
         reload_count: Successful reloads so far.
         reload_version: Bumped at the end of every reload attempt, failed or not.
         reloading: True while a reload is in progress.
+        import_hooks: Called after every import of the program (at start and on each
+            reload, whether it failed or not): the program may have changed process-wide
+            settings there, such as signal handlers, that the front end puts back.
     """
 
     def __init__(
@@ -109,7 +112,7 @@ class Session:
         self.output_version = 0
         self.main_state: str | None = None
         self.main_exception: ExceptionInfo | None = None
-        self.recorder = Recorder(record) if record else None
+        self.recorder = Recorder(record, on_error=self._record_failed) if record else None
         self.capture = OutputCapture(self._deliver, self._note)
         self._probe = LagProbe()
         self.watchdog = Watchdog(self._blocked, block_threshold)
@@ -132,6 +135,7 @@ class Session:
         self.reload_version = 0
         self.reloading = False
         self._hot: HotReload | None = None
+        self.import_hooks: list[Callable[[], None]] = []
         if self.recorder is not None:
             self.add_sink(self.recorder)
 
@@ -145,6 +149,22 @@ class Session:
     def lag_max(self) -> float:
         """Largest event-loop lag in the last ~10 s."""
         return self._probe.lag_max
+
+    @property
+    def record_error(self) -> str | None:
+        """Why ``--record`` stopped writing (disk full …), or ``None``."""
+        return self.recorder.error if self.recorder is not None else None
+
+    def close_record(self) -> None:
+        """Close the ``--record`` file without running anything (a refused start)."""
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def _record_failed(self, message: str) -> None:
+        """The record file could not be written: say so now, as output and an event."""
+        self._note("stderr", f"looptui: {message}")
+        self.emit("record_failed", error=message, path=str(self.recorder.path)
+                  if self.recorder is not None else None)
 
     def failed_loops(self) -> list[str]:
         """Display names of loops whose state is ``failed``."""
@@ -256,7 +276,10 @@ class Session:
         self.owners.install()
         baseline = set(sys.modules)  # what the user's program did not import
         try:
-            self.module = load_target(self.target)
+            try:
+                self.module = load_target(self.target)
+            finally:
+                self.after_import()
             main = self._main_function() if self.main_name else None
         except BaseException:  # loops the module started are stopped, the terminal restored
             await self._finish(timeout=1.0, summary=False)
@@ -274,6 +297,14 @@ class Session:
         self._hot = HotReload(self, baseline)
         if self.watch:
             self._hot.start_watching()
+
+    def after_import(self) -> None:
+        """Run :attr:`import_hooks` (the program was just imported, or re-imported)."""
+        for hook in list(self.import_hooks):
+            try:
+                hook()
+            except Exception as exc:
+                self._note("stderr", f"looptui: after-import hook {hook!r} failed: {exc!r}")
 
     # ------------------------------------------------------------------- reload
     @property
@@ -334,7 +365,10 @@ class Session:
         except asyncio.CancelledError:
             self.main_state = "finished"
             raise
-        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # shown, never fatal
+        except SystemExit:  # the program's own exit: looptui quits with its code
+            self.main_state = "finished"
+            raise
+        except (Exception, KeyboardInterrupt) as exc:  # shown, never fatal
             info = ExceptionInfo(exc, "main", clock.now())
             info._text = user_traceback(exc)  # the user's frames, not looptui's
             self.main_exception = info
@@ -433,7 +467,11 @@ class Session:
 
     async def _end_main(self) -> None:
         task = self._main_task
-        if task is None or task.done():
+        if task is None:
+            return
+        if task.done():
+            if not task.cancelled():
+                task.exception()  # read: no "Task exception was never retrieved" later
             return
         task.cancel()
         await asyncio.wait([task], timeout=_CANCEL_WAIT)

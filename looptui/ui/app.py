@@ -137,6 +137,7 @@ class LoopTuiApp(App[list[str]]):
         self._quit_started = 0.0
         self._timer: Timer | None = None
         self._main_reported: object = None
+        self._record_reported = False
         self._log_version = -1
         self._reload_seen: int | None = None
         self._header: StatusHeader | None = None
@@ -238,6 +239,7 @@ class LoopTuiApp(App[list[str]]):
                     layer.show(active, now - self._quit_started)
             self._report_main()
             self._report_reload()
+            self._report_record()
 
     def _status_word(self) -> str:
         """What the header says the session is doing, if anything special."""
@@ -246,6 +248,9 @@ class LoopTuiApp(App[list[str]]):
             return "stopping…"
         if getattr(session, "reloading", False):
             return "reloading…"
+        record_error = getattr(session, "record_error", None)
+        if record_error:
+            return "recording failed (l: log)"
         error = getattr(session, "reload_error", None)
         if error is not None:
             summary = getattr(error, "summary", None) or "see the log (l)"
@@ -301,6 +306,15 @@ class LoopTuiApp(App[list[str]]):
                     else no_loops_text(self.session.module_name))
         hint.set_class(True, "-shown")
         table.display = False
+
+    def _report_record(self) -> None:
+        """Say once, at once, that the ``--record`` file could not be written."""
+        error = getattr(self.session, "record_error", None)
+        if error and not self._record_reported:
+            self._record_reported = True
+            self.notify(f"{one_line(error, 300)}\nthe loops keep running; looptui will "
+                        "exit with status 4", title="record", severity="error",
+                        timeout=20, markup=False)
 
     def _report_main(self) -> None:
         """Say once when the ``--main`` coroutine failed (it is not fatal)."""

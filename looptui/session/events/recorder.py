@@ -1,55 +1,134 @@
-"""``--record FILE``: append every event to FILE as one JSON line, flushed per event.
+"""``--record FILE``: append every event to FILE as JSON lines, written in batches.
 
-The file is opened when the recorder is created, before anything runs, so a path that
-cannot be written is a usage error at start (exit 2), not a surprise later. If writing
-fails mid-run (disk full), recording stops and the reason is kept in :attr:`error`; the
-monitored loops are not disturbed.
+Checked before anything of the program runs (usage errors, exit 2): the path must be a
+regular file or not exist yet (a FIFO would hang, a device is not a record), must not
+be one of the program's own files (a ``.py`` file: appending JSON to the source would
+break it and trigger a reload at every write), and must be writable.
 
-Durability: each event is one ``write`` of a whole line followed by a flush to the
-operating system, so a ``kill -9`` loses nothing already written and leaves at most a
-partial last line; every complete line is valid JSON. (There is no ``fsync``: a power
-cut may still lose what the system had not yet written to disk.)
+Writing: events are kept for at most :data:`FLUSH_EVERY` seconds and then written with
+one ``write`` of whole lines and a flush to the operating system (also at exit), so
+recording costs the loops little even when thousands of them iterate, and the encoding
+runs as a callback of its own rather than inside the loop that caused the event. A
+``kill -9`` loses at most the last :data:`FLUSH_EVERY` seconds and leaves at most a
+partial last line; every complete line is valid JSON. A file that ends mid-line (after a
+crash or a full disk) gets a newline before the first new event, so the first new line
+is valid too. (There is no ``fsync``: a power cut may still lose what the system had not
+yet written to disk.)
+
+If writing fails mid-run (disk full), recording stops, the reason is kept in
+:attr:`Recorder.error` and handed to ``on_error`` at once, so front ends say so while
+the program still runs; the monitored loops are not disturbed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import re
+import stat
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Callable
 
 from looptui.session.program.loader import TargetUsageError
 
-__all__ = ["Recorder", "RecordError"]
+__all__ = ["Recorder", "RecordError", "FLUSH_EVERY", "encode_line", "EXIT_RECORD_FAILED"]
+
+EXIT_RECORD_FAILED = 4
+"""Exit status when writing the ``--record`` file failed during the run (it is
+incomplete); it takes precedence over 3 (a loop failed)."""
+
+FLUSH_EVERY = 0.05
+"""Seconds an event may wait before it is written to the file."""
+_MAX_BATCH = 5000
+"""Events waiting that force a write before :data:`FLUSH_EVERY` is up (bounds memory)."""
 
 # Characters JSON allows raw in a string but a terminal may act on (``cat events.jsonl``):
 # DEL and the C1 controls (8-bit CSI, OSC …), line/paragraph separators and the
 # bidirectional overrides. Written as \u escapes they decode to the same text, and the
 # line stays valid JSON (outside strings, JSON is plain ASCII).
-_INERT = {code: f"\\u{code:04x}" for code in (
-    *range(0x7F, 0xA0), 0x061C, *range(0x200B, 0x2010), 0x2028, 0x2029,
-    *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF,
-)}
+_INERT = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def encode_line(event: dict[str, Any]) -> str:
+    """*event* as one JSON line, readable text kept, terminal-active characters escaped.
+
+    ASCII text (the common case) needs no escaping pass; other text gets one regular
+    expression scan, linear in its length (a 5 MB message costs milliseconds).
+    """
+    text = json.dumps(event, ensure_ascii=False, default=str)
+    if not text.isascii():
+        text = _INERT.sub(_escape, text)
+    return text + "\n"
 
 
 class RecordError(TargetUsageError):
-    """The ``--record`` file cannot be opened for appending (exit 2)."""
+    """The ``--record`` file cannot be used (exit 2)."""
+
+
+def _check_path(path: Path, given: str) -> None:
+    if path.suffix.lower() in (".py", ".pyw"):
+        raise RecordError(
+            f"--record {given}: that is a Python source file; recording would append JSON "
+            "to your program's code.\nGive a file of its own, e.g. --record events.jsonl."
+        )
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise RecordError(f"--record {given}: cannot use it ({exc.strerror or exc}).") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise RecordError(
+            f"--record {given}: is a directory.\nGive a file name, e.g. --record events.jsonl."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        raise RecordError(
+            f"--record {given}: is not a regular file (a pipe, socket or device).\n"
+            "Give a file name, e.g. --record events.jsonl; for a stream of events use "
+            "--headless --json."
+        )
+
+
+def _ends_mid_line(path: Path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            file.seek(0, os.SEEK_END)
+            if file.tell() == 0:
+                return False
+            file.seek(-1, os.SEEK_END)
+            return file.read(1) != b"\n"
+    except OSError:
+        return False
 
 
 class Recorder:
-    """A sink that appends event dicts to a file as JSON lines.
+    """A sink that appends event dicts to a file as JSON lines, in batches.
 
     Attributes:
         path: The file written to.
         error: Why recording stopped early, or ``None``.
+        written: Events written so far.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, on_error: Callable[[str], None] | None = None) -> None:
+        """Check and open *path* for appending.
+
+        Raises:
+            RecordError: *path* is a directory, not a regular file, a ``.py`` file, or
+                cannot be opened for appending.
+        """
+        given = str(path)
         self.path = Path(path).expanduser()
         self.error: str | None = None
-        if self.path.is_dir():
-            raise RecordError(
-                f"--record {path}: is a directory.\nGive a file name, e.g. --record events.jsonl."
-            )
+        self.written = 0
+        self.on_error = on_error
+        _check_path(self.path, given)
+        fresh_line = _ends_mid_line(self.path)
         try:
             # backslashreplace: a lone surrogate (undecodable output) becomes a JSON \u escape
             self._file: IO[str] | None = open(
@@ -58,24 +137,66 @@ class Recorder:
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise RecordError(
-                f"--record {path}: cannot open for writing ({reason}).\n"
+                f"--record {given}: cannot open for writing ({reason}).\n"
                 "Check that the folder exists and that you may write there."
             ) from None
+        self._waiting: list[dict[str, Any]] = []
+        self._timer: asyncio.TimerHandle | None = None
+        if fresh_line:
+            self._write("\n")
 
     def __call__(self, event: dict[str, Any]) -> None:
-        """Append *event* as one line and flush it to the file."""
-        file = self._file
-        if file is None:
+        """Keep *event*; it is written within :data:`FLUSH_EVERY` seconds."""
+        if self._file is None:
+            return
+        self._waiting.append(event)
+        if self._timer is not None:
+            if len(self._waiting) >= _MAX_BATCH:
+                self.flush()
             return
         try:
-            file.write(json.dumps(event, ensure_ascii=False).translate(_INERT) + "\n")
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (tests, shutdown): write at once
+            self.flush()
+            return
+        self._timer = loop.call_later(FLUSH_EVERY, self.flush)
+
+    def flush(self) -> None:
+        """Write every waiting event now."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        waiting, self._waiting = self._waiting, []
+        if waiting and self._file is not None:
+            if self._write("".join(map(encode_line, waiting))):
+                self.written += len(waiting)
+
+    def _write(self, text: str) -> bool:
+        file = self._file
+        if file is None:
+            return False
+        try:
+            file.write(text)
             file.flush()
         except (OSError, ValueError) as exc:
-            self.error = f"recording to {self.path} stopped: {exc}"
-            self.close()
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self.error = f"recording to {self.path} stopped: {reason}"
+            self._close_file()
+            if self.on_error is not None:
+                self.on_error(self.error)
+            return False
+        return True
 
     def close(self) -> None:
-        """Close the file (further events are ignored)."""
+        """Write what is waiting, then close the file (further events are ignored)."""
+        self.flush()
+        self._close_file()
+
+    def _close_file(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._waiting = []
         file, self._file = self._file, None
         if file is not None:
             try:

@@ -94,6 +94,31 @@ def resolve_target(target: str) -> tuple[str, str]:
     return "module", target
 
 
+def check_target(target: str) -> None:
+    """Everything about *target* that can be checked without running any of its code.
+
+    :func:`resolve_target`, and for a top-level module name whether it can be found
+    (a dotted name is checked on import: finding it imports its packages).
+
+    Raises:
+        TargetUsageError: as :func:`resolve_target`, or a module name that cannot be found.
+    """
+    kind, where = resolve_target(target)
+    if kind != "module" or "." in where or where in sys.modules:
+        return
+    _add_to_path(os.getcwd())  # as load_target does
+    if importlib.util.find_spec(where) is None:
+        raise _not_importable(target)
+
+
+def _not_importable(target: str) -> TargetUsageError:
+    return TargetUsageError(
+        f"{target}: no module with that name can be imported.\n"
+        "Give a path to a .py file, or a module name importable from here "
+        f"({os.getcwd()}), e.g. looptui mypackage.bot."
+    )
+
+
 def _module_name_for(path: str) -> str:
     """A stable module name for the file at *path* that shadows nothing else."""
     stem = Path(path).stem
@@ -134,11 +159,7 @@ def load_target(target: str, module_name: str | None = None) -> ModuleType:
         name = where
         spec = _find_spec(where)
     if spec is None or spec.loader is None:
-        raise TargetUsageError(
-            f"{target}: no module with that name can be imported.\n"
-            "Give a path to a .py file, or a module name importable from here "
-            f"({os.getcwd()}), e.g. looptui mypackage.bot."
-        )
+        raise _not_importable(target)
     module = importlib.util.module_from_spec(spec)
     previous = sys.modules.get(name)
     sys.modules[name] = module

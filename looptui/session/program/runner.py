@@ -59,6 +59,36 @@ def _say_absorbed(tracker: Tracker, exc: BaseException) -> None:
           "the loop ended (failed), looptui keeps running", file=sys.stderr)
 
 
+def _quiet_about_handled_exits(loop: asyncio.AbstractEventLoop) -> None:
+    """Keep asyncio from logging "Task exception was never retrieved" (with looptui's own
+    frames) for a ``SystemExit``/``KeyboardInterrupt`` that :func:`_run` handled.
+
+    The exits are kept on the handler itself, not in a weak mapping: the task's report
+    comes from its finaliser, often during a garbage collection that has already
+    cleared weak references to the loop.
+    """
+    previous = loop.get_exception_handler()
+    handled: list[BaseException] = []
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if exc is not None and any(exc is seen for seen in handled):
+            return
+        if previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    handler.handled = handled  # type: ignore[attr-defined]
+    loop.set_exception_handler(handler)
+
+
+def _note_handled(loop: asyncio.AbstractEventLoop, exc: BaseException) -> None:
+    handled = getattr(loop.get_exception_handler(), "handled", None)
+    if handled is not None:
+        handled.append(exc)
+
+
 def _run(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], registry: Registry,
          main: asyncio.Task[Any] | None) -> None:
     """Run *loop* until *future* is done, absorbing exits raised by monitored loops.
@@ -72,6 +102,7 @@ def _run(loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any], registry:
         try:
             loop.run_until_complete(future)
         except (KeyboardInterrupt, SystemExit) as exc:
+            _note_handled(loop, exc)
             if future.done() and quitting is None:
                 raise
             owner = None if isinstance(exc, ForcedInterrupt) else loop_that_raised(exc, registry)
@@ -122,6 +153,7 @@ def run_bounded(main: Coroutine[Any, Any, T], *, registry: Registry = REGISTRY) 
     """Run *main* on a new event loop and return its result (see the module docstring)."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    _quiet_about_handled_exits(loop)
     try:
         task = loop.create_task(main)
         _run(loop, task, registry, task)

@@ -221,6 +221,7 @@ class HotReload:
             loops = find_module_loops(module)
         finally:
             sys.dont_write_bytecode = previous
+            session.after_import()
         return module, loops, main
 
     def _restore_modules(self, old_modules: dict[str, Any]) -> None:
