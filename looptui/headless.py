@@ -141,7 +141,8 @@ _STATES_SHOWN = frozenset({"paused", "stopped", "cancelled", "finished", "failed
 SHOWN_BY_DEFAULT: dict[str, bool | Callable[[dict[str, Any]], bool]] = {
     "iteration_started": False,
     "iteration_finished": False,
-    "state": lambda event: event.get("state") in _STATES_SHOWN,
+    "state": lambda event: str(getattr(event.get("state"), "value", event.get("state")))
+    in _STATES_SHOWN,
 }
 """Which events readable headless output prints without ``-v/--verbose``: an event kind
 maps to ``False`` (hidden), or to a test of the event. Kinds not listed are printed:
@@ -178,6 +179,13 @@ class EventPrinter:
         self.closed = False
         self._waiting: list[str] = []
         self._scheduled = False
+
+    def wants(self, kind: str, fields: dict[str, Any]) -> bool:
+        """Whether a loop event of *kind* with *fields* would be printed (before it is built)."""
+        if self.json_mode or self.verbose:
+            return True
+        rule = SHOWN_BY_DEFAULT.get(kind, True)
+        return rule if isinstance(rule, bool) else bool(rule({"event": kind, **fields}))
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self.closed:

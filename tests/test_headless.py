@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -11,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from looptui.headless import EventPrinter, format_event
+from looptui.headless import EventPrinter, format_event, shown_by_default
 from test_events import check_event
 
 TARGETS = Path(__file__).parent / "fixtures" / "targets"
@@ -209,3 +210,44 @@ def test_a_signal_stops_gracefully_with_a_summary(sig):
     summary = json.loads(rest.splitlines()[-1])
     assert summary["event"] == "summary"
     assert summary["loops"][0]["state"] == "stopped"
+
+
+# ------------------------------------------------------------- readable default
+def test_readable_output_leaves_out_routine_events_unless_verbose():
+    quiet, verbose = io.StringIO(), io.StringIO()
+    for event in EVENTS:
+        EventPrinter(quiet)(event)
+        EventPrinter(verbose, verbose=True)(event)
+    text = quiet.getvalue()
+    assert "started" not in text and " ok in " not in text and "-> sleeping" not in text
+    for kept in ("added: 5s", "iteration 4 failed", "(retrying)", "cancelled",
+                 "before_loop failed", "hello", "blocked the event loop", "reloaded",
+                 "reload failed", "removed", "summary: 1 loop"):
+        assert kept in text, kept
+    assert "iteration 3 started" in verbose.getvalue()
+    assert "-> sleeping" in verbose.getvalue()
+
+
+@pytest.mark.parametrize("state, shown", [
+    ("paused", True), ("stopped", True), ("cancelled", True), ("finished", True),
+    ("failed", True), ("running", False), ("sleeping", False), ("stopping", False),
+])
+def test_state_changes_that_matter_are_shown_by_default(state, shown):
+    event = {"event": "state", "time": "2024-05-01T09:00:00.000Z", "loop": "job", "state": state}
+    assert shown_by_default(event) is shown
+    assert EventPrinter(io.StringIO()).wants("state", {"state": state}) is shown
+
+
+def test_new_event_kinds_are_shown_by_default_and_json_keeps_everything():
+    assert shown_by_default({"event": "main_started", "name": "main"})
+    assert all(EventPrinter(io.StringIO(), json_mode=True).wants(e["event"], e) for e in EVENTS)
+
+
+def test_headless_default_and_verbose_runs():
+    target = str(TARGETS / "counting.py")
+    quiet = looptui(target, "--headless", "--for", "1", "--no-reload")
+    loud = looptui(target, "--headless", "--for", "1", "--no-reload", "-v")
+    assert quiet.returncode == loud.returncode == 0, quiet.stderr + loud.stderr
+    assert "count 2" in quiet.stdout and "finished" in quiet.stdout
+    assert "iteration 0 started" not in quiet.stdout and "iteration 0 started" in loud.stdout
+    assert quiet.stdout.strip().splitlines()[-3].startswith("summary")

@@ -10,7 +10,9 @@ import pytest
 from looptui import loop
 from looptui.core.tracker import OUTPUT_SIZE
 from looptui.session import Session
-from looptui.session.output.flood import BURST, INBOX_SIZE, RATE, LogLimiter, ThreadInbox
+from looptui.session.output.flood import (
+    BURST, INBOX_SIZE, RATE, SLICE, LogLimiter, ThreadInbox,
+)
 from looptui.session.session import GENERAL_OUTPUT_SIZE
 from looptui.testing import run_virtual
 from test_events import check_event
@@ -102,6 +104,38 @@ async def test_writes_from_a_flooding_thread_wait_in_a_bounded_inbox():
     await wait_for(lambda: lost)
     assert delivered == list(range(INBOX_SIZE)) and lost == [extra]
     assert inbox.dropped == extra
+
+
+@pytest.mark.asyncio
+async def test_a_writing_thread_waits_for_room_instead_of_losing_writes():
+    delivered: list[int] = []
+    lost: list[int] = []
+    inbox = ThreadInbox(asyncio.get_running_loop(), delivered.append, lost.append)
+    total = 3 * INBOX_SIZE  # more than fits: the thread must wait while the loop drains
+
+    def flood() -> None:
+        for i in range(total):
+            inbox.put(i)
+
+    thread = threading.Thread(target=flood)
+    thread.start()
+    await wait_for(lambda: len(delivered) == total)
+    thread.join()
+    assert delivered == list(range(total))
+    assert lost == [] and inbox.dropped == 0
+
+
+@pytest.mark.asyncio
+async def test_the_inbox_is_drained_in_slices_per_turn_of_the_event_loop():
+    delivered: list[int] = []
+    inbox = ThreadInbox(asyncio.get_running_loop(), delivered.append, lambda n: None)
+    thread = threading.Thread(target=lambda: [inbox.put(i) for i in range(5 * SLICE)])
+    thread.start()
+    thread.join()  # all waiting: the event loop has not turned since
+    inbox.drain()
+    assert delivered == list(range(SLICE))  # one slice, the rest in the next turns
+    await wait_for(lambda: len(delivered) == 5 * SLICE)
+    assert delivered == list(range(5 * SLICE))
 
 
 @pytest.mark.asyncio

@@ -123,6 +123,7 @@ class Session:
         self.owners = TaskOwners(registry)
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
+        self._wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
         self._listening = False
         self._main_task: asyncio.Task[None] | None = None
         self._started = False
@@ -172,8 +173,16 @@ class Session:
 
     # ------------------------------------------------------------------- events
     def add_sink(self, sink: Sink) -> None:
-        """Send every event (DESIGN §5 dict) to *sink* from now on."""
+        """Send every event (DESIGN §5 dict) to *sink* from now on.
+
+        A sink with a ``wants(kind, fields)`` method is asked first about each loop
+        event; when no sink wants one, it is not even built (readable headless output
+        skips the events of every iteration, which with thousands of loops is most of
+        the work).
+        """
         self._sinks.append(sink)
+        wants = getattr(sink, "wants", None)
+        self._wants = None if self._wants is None or wants is None else [*self._wants, wants]
         if not self._listening:
             self.registry.add_listener(self._on_registry_event)
             self._listening = True
@@ -184,6 +193,9 @@ class Session:
             self._dispatch(events.session_event(kind, **fields))
 
     def _on_registry_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
+        wants = self._wants
+        if wants is not None and not any(want(kind, fields) for want in wants):
+            return
         if kind == "log" and not self.log_limiter.allow(tracker):
             return
         self._dispatch(events.loop_event(kind, tracker, fields))

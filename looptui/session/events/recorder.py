@@ -145,6 +145,10 @@ class Recorder:
         if fresh_line:
             self._write("\n")
 
+    def wants(self, kind: str, fields: dict[str, Any]) -> bool:
+        """Every event is recorded (while the file is writable)."""
+        return self._file is not None
+
     def __call__(self, event: dict[str, Any]) -> None:
         """Keep *event*; it is written within :data:`FLUSH_EVERY` seconds."""
         if self._file is None:

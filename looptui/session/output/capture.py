@@ -236,13 +236,14 @@ class OutputCapture:
 
     def _threads_dropped(self, count: int) -> None:
         self._emit(None, "stderr", f"looptui: {count} writes from other threads were dropped "
-                                   f"(more than {INBOX_SIZE:,} were waiting)")
+                                   f"(more than {INBOX_SIZE:,} were waiting and the event "
+                                   "loop did not take them)")
 
     def flush_pending(self) -> None:
         """Deliver every partial line now (at shutdown), writes from threads first."""
         inbox = self._inbox
         if inbox is not None and threading.get_ident() == self._thread:
-            inbox.drain()
+            inbox.drain(everything=True)
         pending, self._pending = self._pending, {}
         self._cut.clear()
         for (tracker, stream), text in pending.items():

@@ -13,18 +13,20 @@ bounds what:
   at most once a second. A terminal or pipe that reads slowly then cannot make the
   event loop wait on every line.
 * :class:`ThreadInbox` — writes from other threads are handed to the event-loop thread
-  through a bounded buffer (one wake-up per batch, not per write); when it is full,
-  further writes are counted and dropped instead of queueing without limit.
+  through a bounded buffer (one wake-up per batch, not per write), taken in slices per
+  turn of the event loop; when it is full, the writing thread waits for room
+  (back-pressure) rather than competing with the loops for the interpreter.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import threading
 import time
 from typing import Any, Callable
 
-__all__ = ["LogLimiter", "ThreadInbox", "RATE", "BURST", "INBOX_SIZE"]
+__all__ = ["LogLimiter", "ThreadInbox", "RATE", "BURST", "INBOX_SIZE", "SLICE", "WAIT_LIMIT"]
 
 RATE = 200.0
 """``log`` events per second per source, once the burst is used up."""
@@ -33,7 +35,12 @@ BURST = 1000
 REPORT_EVERY = 1.0
 """Seconds between ``log_dropped`` reports (at most)."""
 INBOX_SIZE = 10_000
-"""Writes from other threads that may wait for the event-loop thread."""
+"""Writes from other threads that may wait for the event-loop thread; beyond that the
+writing thread waits (see :class:`ThreadInbox`)."""
+SLICE = 100
+"""Writes from other threads handed over per turn of the event loop."""
+WAIT_LIMIT = 1.0
+"""Seconds a writing thread waits for room before its writes are dropped instead."""
 _PRUNE_AT = 4096
 
 
@@ -122,12 +129,23 @@ class LogLimiter:
 class ThreadInbox:
     """A bounded hand-over of items from any thread to the event-loop thread.
 
+    Back-pressure: a thread that finds the inbox full *waits* (releasing the interpreter
+    lock) until the event-loop thread has drained it to half, instead of queueing
+    without limit or spinning. A thread printing without pause therefore runs only as
+    fast as the monitor takes its lines, and the loops keep their time. The wait is
+    bounded by :data:`WAIT_LIMIT`: if the event-loop thread does not drain in that time
+    (it may be waiting for this very thread), items are dropped and counted until it
+    does, so a program that joins a printing thread cannot deadlock.
+
+    Draining is in slices of :data:`SLICE` items per turn of the event loop, so a full
+    inbox never holds the loops up for long.
+
     Args:
         loop: The event loop whose thread consumes the items.
         deliver: Called on that thread with each item, in order.
         on_dropped: Called on that thread with how many items were dropped since the
-            last call, when the inbox was full.
-        size: Items that may wait; further ones are dropped and counted.
+            last call.
+        size: Items that may wait before writers wait.
     """
 
     def __init__(
@@ -142,18 +160,27 @@ class ThreadInbox:
         self.dropped = 0
         self._deliver = deliver
         self._on_dropped = on_dropped
-        self._items: list[Any] = []
+        self._items: collections.deque[Any] = collections.deque()
         self._lost = 0
         self._scheduled = False
+        self._stalled = False
         self._lock = threading.Lock()
+        self._space = threading.Condition(self._lock)
 
     def put(self, item: Any) -> bool:
-        """Queue *item* (from any thread). False when the loop is gone or it was dropped."""
+        """Queue *item* (from any thread other than the loop's), waiting while the inbox is
+        full. False when the loop is gone or the item was dropped."""
         with self._lock:
             if len(self._items) >= self.size:
-                self._lost += 1
-                self.dropped += 1
-                return False
+                if not self._stalled:
+                    low = self.size // 2
+                    self._space.wait_for(lambda: len(self._items) <= low or self.loop.is_closed(),
+                                         WAIT_LIMIT)
+                if len(self._items) >= self.size or self.loop.is_closed():
+                    self._stalled = True  # the loop is not draining: drop until it does
+                    self._lost += 1
+                    self.dropped += 1
+                    return False
             self._items.append(item)
             if self._scheduled:
                 return True
@@ -166,13 +193,24 @@ class ThreadInbox:
             return False
         return True
 
-    def drain(self) -> None:
-        """Deliver everything waiting (on the event-loop thread)."""
+    def drain(self, everything: bool = False) -> None:
+        """Deliver up to :data:`SLICE` waiting items (all with *everything*), on the
+        event-loop thread; what is left is delivered in the next turn."""
         with self._lock:
-            items, self._items = self._items, []
-            lost, self._lost = self._lost, 0
-            self._scheduled = False
-        for item in items:
+            items = self._items
+            count = len(items) if everything else min(len(items), SLICE)
+            batch = [items.popleft() for _ in range(count)]
+            more = bool(items)
+            lost = 0
+            if not more:  # dropped writes came after every waiting one: said in order
+                lost, self._lost = self._lost, 0
+            self._stalled = False
+            self._scheduled = more
+            if len(items) <= self.size // 2:
+                self._space.notify_all()
+        for item in batch:
             self._deliver(item)
         if lost:
             self._on_dropped(lost)
+        if more:
+            self.loop.call_soon(self.drain)

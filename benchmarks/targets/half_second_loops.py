@@ -1,0 +1,39 @@
+"""Benchmark target: N loops (default 5,000), every one every 0.5 s.
+
+Used by ``benchmarks/record_scale.py``. At exit the module writes every recorded
+``[start, lateness]`` pair (epoch s, s) to the file named by ``LOOPTUI_BENCH_OUT``.
+"""
+
+import atexit
+import json
+import os
+
+from looptui import loop
+
+N = int(os.environ.get("LOOPTUI_BENCH_LOOPS", "5000"))
+LOOPS = []
+
+
+def _make(i: int):
+    @loop(seconds=0.5, name=f"worker-{i:04d}")
+    async def worker():
+        pass
+
+    return worker
+
+
+for _i in range(N):
+    LOOPS.append(_make(_i))
+    globals()[f"worker_{_i:04d}"] = LOOPS[-1]
+
+
+def _dump() -> None:
+    out = os.environ.get("LOOPTUI_BENCH_OUT")
+    if not out:
+        return
+    late = [[r.started, r.lateness] for lp in LOOPS for r in lp.history if r.scheduled is not None]
+    with open(out, "w") as fh:
+        json.dump(late, fh)
+
+
+atexit.register(_dump)
