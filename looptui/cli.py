@@ -206,8 +206,8 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
         try:
             stragglers = await session.shutdown()  # no-op when the app already did it
         finally:
-            signals.uninstall()
             guard.restore()  # only if the app did not give the terminal back itself
+            signals.uninstall()
     if stragglers:
         sys.stderr.write("looptui: these loops did not stop: "
                          + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")

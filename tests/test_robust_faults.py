@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -21,7 +23,7 @@ from looptui.session import Session
 from looptui.session.output.clip import TRACEBACK_LINES
 from looptui.testing import run_virtual
 from robust_support import (  # noqa: F401  (fixture)
-    TIMEOUT, isolated, json_lines, looptui_process, target, wait_for,
+    TIMEOUT, isolated, json_lines, looptui_process, target, wait_for, wait_until,
 )
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -250,15 +252,20 @@ def test_three_signals_end_a_loop_that_never_gives_the_event_loop_back():
     assert any(e.get("text") == "spin after_loop ran" for e in events)
 
 
-def _tui(args: list[str], env: dict[str, str], when=None, then=None) -> tuple[int, bytes]:
+def _tui(args: list[str], env: dict[str, str], when=None, then=None,
+         modes: list | None = None) -> tuple[int, bytes]:
     """Run the TUI on a pseudo-terminal; once ``when(screen)`` is true, call ``then(proc)``.
 
-    Returns the exit status and everything drawn.
+    Returns the exit status and everything drawn. *modes*, if given, gets the terminal's
+    settings (``termios.tcgetattr``) before the start and after the exit.
     """
     import pty
     import select
+    import termios
 
     master, slave = pty.openpty()
+    if modes is not None:
+        modes.append(termios.tcgetattr(slave))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "30", **env}
     proc = subprocess.Popen([sys.executable, "-m", "looptui", *args],
                             stdin=slave, stdout=slave, stderr=slave, env=env)
@@ -277,6 +284,19 @@ def _tui(args: list[str], env: dict[str, str], when=None, then=None) -> tuple[in
                 then(proc)
                 when = None
         code = proc.wait(timeout=TIMEOUT)
+        while True:  # what was drawn last
+            ready, _, _ = select.select([master], [], [], 0)
+            if not ready:
+                break
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            screen += chunk
+        if modes is not None:
+            modes.append(termios.tcgetattr(master))
     finally:
         proc.kill()
         os.close(master)
@@ -306,3 +326,83 @@ def test_the_tui_survives_a_loop_calling_sys_exit():
     text = screen.decode("utf-8", "replace")
     assert "SystemExit" in text and "KeyboardInterrupt" in text  # shown in the table
     assert "survivor" in text
+
+
+def _left_clean(screen: bytes) -> bool:
+    """Whether the last alternate screen entered was left and the cursor shown after it."""
+    entered = screen.rfind(b"\x1b[?1049h")
+    return entered >= 0 and b"\x1b[?1049l" in screen[entered:] and b"\x1b[?25h" in screen[
+        screen.rfind(b"\x1b[?25l"):]
+
+
+@posix_only
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_a_forced_exit_from_the_tui_gives_the_terminal_back(tmp_path):
+    import termios
+
+    def force(proc: subprocess.Popen) -> None:
+        (tmp_path / "spin").touch()  # the loop now holds the event loop for good
+        wait_until(lambda: (tmp_path / "spinning").exists())
+        for _ in range(3):  # 1st and 2nd: not served (the event loop is held); 3rd: forced
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=0.3)  # (apart, so that the kernel does not merge them)
+            except subprocess.TimeoutExpired:
+                pass
+
+    modes: list = []
+    code, screen = _tui(
+        [target("spin_later.py"), "--no-reload"], {"LOOPTUI_TEST_MARKS": str(tmp_path)},
+        when=lambda screen: (tmp_path / "ran").exists() and b"spinner" in screen,
+        then=force, modes=modes,
+    )
+    assert code == 130
+    assert _left_clean(screen)  # the alternate screen was left, the cursor is back
+    before, after = modes
+    for flag in (termios.ICANON, termios.ECHO):  # raw mode undone
+        assert after[3] & flag == before[3] & flag
+
+
+@posix_only
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
+def test_sighup_quits_the_tui_gracefully_and_gives_the_terminal_back(tmp_path):
+    code, screen = _tui(
+        [target("marked.py"), "--no-reload"], {"LOOPTUI_TEST_MARKS": str(tmp_path)},
+        when=lambda screen: (tmp_path / "ran").exists() and b"marked" in screen,
+        then=lambda proc: proc.send_signal(signal.SIGHUP),
+    )
+    assert code == 0
+    assert (tmp_path / "after_loop").exists()  # graceful: after_loop ran
+    assert _left_clean(screen)
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
+def test_after_a_suspension_and_fg_the_whole_screen_is_drawn_again(tmp_path):
+    """In a real terminal with a shell's job control: `kill -TSTP`, then `fg`."""
+    name = f"looptui-test-{os.getpid()}"
+    pidfile = tmp_path / "pid"
+
+    def tmux(*args: str) -> str:
+        return subprocess.run(["tmux", *args], capture_output=True, text=True,
+                              timeout=TIMEOUT).stdout
+
+    def pane() -> list[str]:
+        return tmux("capture-pane", "-t", name, "-p").splitlines()
+
+    command = (f"cd {shlex.quote(os.getcwd())} && {shlex.quote(sys.executable)} -m looptui "
+               f"{shlex.quote(target('marked.py'))} --no-reload & echo $! > {pidfile}; fg")
+    env = f"LOOPTUI_TEST_MARKS={shlex.quote(str(tmp_path))}"
+    tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", "bash", "--norc")
+    try:
+        tmux("send-keys", "-t", name, f"export {env}; {command}", "Enter")
+        wait_until(lambda: any("Last exception" in line for line in pane()))
+        pid = int(pidfile.read_text())
+        os.kill(pid, signal.SIGTSTP)
+        wait_until(lambda: not any("Last exception" in line for line in pane()))  # the shell
+        tmux("send-keys", "-t", name, "fg", "Enter")
+        wait_until(lambda: any("marked" in line for line in pane()[2:4]))
+        wait_until(lambda: "Last exception" in pane()[1] and "Quit" in pane()[-1])
+        tmux("send-keys", "-t", name, "q")
+        wait_until(lambda: (tmp_path / "after_loop").exists())
+    finally:
+        tmux("kill-session", "-t", name)

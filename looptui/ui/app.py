@@ -177,6 +177,7 @@ class LoopTuiApp(App[list[str]]):
             install()
 
     def on_mount(self) -> None:
+        self.app_resume_signal.subscribe(self, self._repaint_all)
         self._install_capture()
         self._header = self.query_one("#status", StatusHeader)
         self._hint = self.query_one("#empty", EmptyHint)
@@ -186,6 +187,15 @@ class LoopTuiApp(App[list[str]]):
         table.focus()
         self._timer = self.set_interval(1.0 / self.refresh_hz, self._tick,
                                         name="looptui-refresh")
+
+    def _repaint_all(self, _app: object = None) -> None:
+        """Back from a suspension (``kill -TSTP``, then ``fg``): the terminal was used by
+        others meanwhile, so every widget of the screen is painted again, not only the
+        ones that changed (the table's header row and the footer would stay blank)."""
+        for widget in self.screen.walk_children(with_self=True):
+            widget.refresh(layout=True)
+        self.refresh(layout=True)
+        self.refresh_now()
 
     def _tick(self) -> None:
         self.refresh_now(budgeted=True)

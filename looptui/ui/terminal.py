@@ -36,11 +36,13 @@ class TerminalGuard:
     then acts only when the app was entered and not left.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, fd_in: int | None = None, fd_out: int | None = None) -> None:
+        """Remember the settings of the terminal on *fd_in* (default: the process's
+        stdin); restores write to *fd_out* (default: its stderr, where Textual draws)."""
         self.active = False
         self._attrs: Any = None
-        self._in = self._fileno(sys.__stdin__)
-        self._out = self._fileno(sys.__stderr__)
+        self._in = fd_in if fd_in is not None else self._fileno(sys.__stdin__)
+        self._out = fd_out if fd_out is not None else self._fileno(sys.__stderr__)
         if self._in is not None:
             try:
                 import termios
