@@ -822,8 +822,11 @@ class Loop(Generic[LF]):
             self._set_next(clock.now() if self._time is MISSING else self._get_next_sleep_time())
         else:
             return
-        if self._schedule_sleep and self._sleep_fut is not None and self._sleep_handle is not None:
+        if self._schedule_sleep:
+            # Also between two runs of a 0-second loop (yielding, with no timer armed):
+            # the sleep about to start must aim at the new time, not run one more body.
             self._sleep_target = self._next_iteration  # type: ignore[assignment]
+        if self._schedule_sleep and self._sleep_fut is not None and self._sleep_handle is not None:
             self._sleep_handle.cancel()
             delay = max(self._sleep_target - clock.now(), 0.0)
             self._sleep_handle = asyncio.get_running_loop().call_later(delay, _wake, self._sleep_fut)

@@ -379,3 +379,35 @@ async def change_times_while_sleeping(env: Env) -> None:
 def test_change_times_while_sleeping_after_the_first_slot() -> None:
     trace = compare(change_times_while_sleeping)
     assert [line.split(" | ")[0] for line in trace[2:4]] == ["60 body", "120 body"]
+
+
+async def zero_interval_slowed_then_sped_up(env: Env) -> None:
+    """A 0-second loop slowed down by another task, then sped up again (it used to stay
+    asleep for the whole long interval)."""
+    seen = {"bodies": 0}
+
+    def slow_down() -> None:  # another task's call, between two runs of the loop
+        job.change_interval(seconds=100)
+        env.log("change_interval(seconds=100)", job)
+
+    @env.loop(seconds=0)
+    async def job() -> None:
+        seen["bodies"] += 1
+        if seen["bodies"] <= 2 or env.t() > 0:
+            env.log("body", job)
+        if seen["bodies"] == 2:
+            asyncio.get_running_loop().call_soon(slow_down)
+        if env.t() >= 5 and seen["bodies"] >= 5:
+            job.stop()
+
+    task = job.start()
+    await env.at(5)
+    job.change_interval(seconds=0)  # from the last run: due at once
+    env.log("change_interval(seconds=0)", job)
+    env.log(await env.wait(task), job)
+
+
+def test_a_zero_second_loop_slowed_then_sped_up_runs_at_the_new_interval() -> None:
+    trace = compare(zero_interval_slowed_then_sped_up)
+    sped_up = trace.index(next(line for line in trace if "change_interval(seconds=0)" in line))
+    assert trace[sped_up + 1].startswith("5 body"), trace
