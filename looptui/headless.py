@@ -15,11 +15,14 @@ import datetime
 import json
 from typing import Any, Callable, TextIO
 
+from rich.cells import cell_len, set_cell_size
+
 from looptui.session import Session
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
+from looptui.session.output.line_writer import LineWriter
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.output.sanitize import safe_text
+from looptui.session.output.sanitize import ELLIPSIS, safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 
@@ -32,7 +35,9 @@ _POLL = 0.05
 _NAME_WIDTH = 24
 _LINE_CHARS = 1000
 """A printed line of user text (output, a traceback line) is cut after this many characters."""
-_BLOCK_CHARS = 200_000
+_BLOCK_LINES = 400
+"""Lines of a multi-line block (traceback, stack) printed; events already cut tracebacks
+to 200 lines."""
 
 
 # --------------------------------------------------------------------------- formatting
@@ -56,9 +61,33 @@ def _clock(stamp: Any) -> str:
 
 
 def _indented(text: Any) -> list[str]:
-    """Multi-line text (a traceback, a stack) indented, each line cut to one screen line."""
-    return ["    " + clip_line(line, _LINE_CHARS)
-            for line in safe_text(text, _BLOCK_CHARS).rstrip("\n").splitlines()]
+    """Multi-line text (a traceback, a stack) indented, each line cut to one screen line.
+
+    Lines are cut before they are made inert, so "[N more characters]" counts the
+    characters of the user's own text (not of the stand-ins, nor of a text cut earlier).
+    """
+    raw = text if isinstance(text, str) else safe_text(text)
+    lines = raw.rstrip("\n").splitlines()
+    if len(lines) > _BLOCK_LINES:
+        cut = len(lines) - _BLOCK_LINES
+        lines = [*lines[:_BLOCK_LINES // 2], f"... {cut:,} lines not shown ...",
+                 *lines[-(_BLOCK_LINES - _BLOCK_LINES // 2):]]
+    return ["    " + safe_text(clip_line(line, _LINE_CHARS)) for line in lines]
+
+
+def _fit(text: str, width: int) -> str:
+    """*text* (already inert, one line) padded or cut to *width* terminal cells: wide
+    characters (CJK, emoji) count as two, so columns stay aligned."""
+    cells = cell_len(text)
+    if cells <= width:
+        return text + " " * (width - cells)
+    return set_cell_size(text, width - 1) + ELLIPSIS
+
+
+def _name(name: Any, limit: int) -> str:
+    """A loop's name as printed: inert, one line, and visible even when empty."""
+    text = safe_text(name, limit, multiline=False)
+    return text if text.strip() else f"{text!r}"
 
 
 def _summary_lines(event: dict[str, Any]) -> list[str]:
@@ -66,11 +95,11 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
     failed = sum(1 for entry in loops if entry.get("state") == "failed")
     head = f"summary: {len(loops)} loop{'s' if len(loops) != 1 else ''}"
     lines = [head + (f", {failed} failed" if failed else "")]
-    width = max([len(safe_text(e.get("loop"), 40, multiline=False)) for e in loops] + [4])
-    for entry in loops:
-        name = safe_text(entry.get("loop"), 40, multiline=False)
+    names = [_name(entry.get("loop"), 40) for entry in loops]
+    width = max([cell_len(name) for name in names] + [4])
+    for entry, name in zip(loops, names):
         line = (
-            f"  {name:<{width}}  {entry.get('state', '?'):<9}  "
+            f"  {_fit(name, width)}  {entry.get('state', '?'):<9}  "
             f"{entry.get('iterations', 0)} iterations, {entry.get('failures', 0)} failures"
         )
         if entry.get("last_error"):
@@ -85,8 +114,8 @@ def format_event(event: dict[str, Any]) -> list[str]:
     if kind == "summary":
         return _summary_lines(event)
     name = event.get("loop")
-    who = safe_text(name, _NAME_WIDTH, multiline=False) if name is not None else "-"
-    prefix = f"{_clock(event.get('time'))}  {who:<{_NAME_WIDTH}}  "
+    who = _name(name, 200) if name is not None else "-"
+    prefix = f"{_clock(event.get('time'))}  {_fit(who, _NAME_WIDTH)}  "
     extra: list[str] = []
     if kind == "loop_added":
         schedule = safe_text(event.get("schedule") or "", 80, multiline=False)
@@ -110,7 +139,9 @@ def format_event(event: dict[str, Any]) -> list[str]:
     elif kind == "iteration_cancelled":
         text = f"iteration {event.get('iteration')} cancelled"
     elif kind == "log":
-        text = f"{event.get('stream')}: {safe_text(event.get('text'), _LINE_CHARS, multiline=False)}"
+        line = event.get("text")
+        line = clip_line(line, _LINE_CHARS) if isinstance(line, str) else line
+        text = f"{event.get('stream')}: {safe_text(line, multiline=False)}"
     elif kind == "log_dropped":
         text = (f"{event.get('dropped')} lines of output left out "
                 f"(more than {LOG_RATE:g} a second)")
@@ -157,15 +188,16 @@ def shown_by_default(event: dict[str, Any]) -> bool:
 
 
 class EventPrinter:
-    """A session sink printing events as readable lines or JSON lines, in batches.
+    """A session sink printing events as readable lines or JSON lines.
 
-    Lines are gathered during one turn of the event loop and written (and flushed)
-    together at its end: a burst of events costs one write, not one per event. Outside
-    an event loop each event is written at once.
+    Inside an event loop the text is written by a thread of its own, in batches (see
+    :class:`~looptui.session.output.line_writer.LineWriter`); outside one each event is
+    written at once. :meth:`flush` writes everything now (call it before printing
+    anything else to the same stream, and at the end).
 
     Readable output leaves out the routine events (:data:`SHOWN_BY_DEFAULT`) unless
-    *verbose*. A closed output (``looptui ... | head``) calls *on_closed* once instead
-    of raising.
+    *verbose*. A closed output (``looptui ... | head``) calls *on_closed* once, on the
+    event loop, instead of raising.
     """
 
     def __init__(
@@ -176,9 +208,22 @@ class EventPrinter:
         self.json_mode = json_mode
         self.verbose = verbose
         self.on_closed = on_closed
-        self.closed = False
-        self._waiting: list[str] = []
-        self._scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._writer = LineWriter(out, self._closed)
+
+    @property
+    def closed(self) -> bool:
+        """Whether the output went away (nothing more is written)."""
+        return self._writer.closed
+
+    def _closed(self) -> None:
+        callback, loop = self.on_closed, self._loop
+        if callback is None:
+            return
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(callback)
+        else:
+            callback()
 
     def wants(self, kind: str, fields: dict[str, Any]) -> bool:
         """Whether a loop event of *kind* with *fields* would be printed (before it is built)."""
@@ -188,7 +233,7 @@ class EventPrinter:
         return rule if isinstance(rule, bool) else bool(rule({"event": kind, **fields}))
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if self.closed:
+        if self._writer.closed:
             return
         if self.json_mode:
             text = json.dumps(event) + "\n"
@@ -196,30 +241,22 @@ class EventPrinter:
             text = "\n".join(format_event(event)) + "\n"
         else:
             return
-        self._waiting.append(text)
-        if self._scheduled:
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:
-            self.flush()
-            return
-        self._scheduled = True
-        loop.call_soon(self.flush)
+        if self._loop is None:
+            try:
+                self._loop = asyncio.get_running_loop()
+            except RuntimeError:  # not in an event loop: write now
+                self._writer.write(text)
+                self._writer.flush()
+                return
+        self._writer.write(text)
 
     def flush(self) -> None:
-        """Write everything waiting now."""
-        self._scheduled = False
-        waiting, self._waiting = self._waiting, []
-        if not waiting or self.closed:
-            return
-        try:
-            self.out.write("".join(waiting))
-            self.out.flush()
-        except (BrokenPipeError, ValueError):  # reader went away / stream closed
-            self.closed = True
-            if self.on_closed is not None:
-                self.on_closed()
+        """Write everything printed so far, now."""
+        self._writer.flush()
+
+    def close(self) -> None:
+        """Write everything and stop the writer thread."""
+        self._writer.close()
 
 
 # --------------------------------------------------------------------------------- run
@@ -296,6 +333,7 @@ async def run_headless(
         await session.start()
     except BaseException:
         signals.uninstall()
+        printer.close()
         raise
     finally:
         signals.importing = False
@@ -319,7 +357,7 @@ async def run_headless(
             stragglers = await session.shutdown()  # a 2nd signal cancels, a 3rd interrupts
         finally:
             signals.uninstall()
-    printer.flush()
+            printer.close()  # what is printed comes out even when the end was forced
     if stragglers:
         err.write("looptui: these loops did not stop: "
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")

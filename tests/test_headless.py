@@ -251,3 +251,30 @@ def test_headless_default_and_verbose_runs():
     assert "count 2" in quiet.stdout and "finished" in quiet.stdout
     assert "iteration 0 started" not in quiet.stdout and "iteration 0 started" in loud.stdout
     assert quiet.stdout.strip().splitlines()[-3].startswith("summary")
+
+
+def test_wide_characters_keep_the_columns_aligned():
+    from rich.cells import cell_len
+
+    lines = [format_event({"event": "loop_added", "time": "2024-05-01T09:00:00.000Z",
+                           "loop": name, "schedule": "5s", "source": "looptui"})[0]
+             for name in ("job", "漢字のループ", "🚀🚀 rockets", "x" * 40, "")]
+    starts = {cell_len(line.split("added")[0]) for line in lines}
+    assert len(starts) == 1  # "added" starts in the same terminal column on every line
+    assert "''" in lines[-1]  # an empty name is visible
+    summary = format_event({"event": "summary", "time": "2024-05-01T09:00:00.000Z", "loops": [
+        {"loop": n, "state": "stopped", "iterations": 1, "failures": 0, "last_error": None}
+        for n in ("job", "漢字のループ")]})
+    assert len({cell_len(line.split("stopped")[0]) for line in summary[1:]}) == 1
+
+
+def test_the_count_of_characters_left_out_is_the_users_own():
+    line = "\x9b" * 3000  # each shows as a 4-character stand-in
+    event = {"event": "log", "time": "2024-05-01T09:00:00.000Z", "loop": "job",
+             "stream": "stdout", "text": line}
+    assert "[2,000 more characters]" in format_event(event)[0]
+    huge = {"event": "iteration_failed", "time": "2024-05-01T09:00:00.000Z", "loop": "job",
+            "iteration": 1, "duration": 0.1, "lateness": 0.0, "error": "E", "message": "m",
+            "traceback": "Traceback:\n" + "é" * 500_000 + "\nE: m\n", "retrying": False}
+    printed = "\n".join(format_event(huge))
+    assert "[499,000 more characters]" in printed and printed.rstrip().endswith("E: m")

@@ -232,11 +232,11 @@ def test_three_signals_end_a_loop_that_never_gives_the_event_loop_back():
         for line in proc.stdout:
             if '"iteration_started"' in line:  # the body is spinning from now on
                 break
-        while proc.poll() is None and sent < 10:
+        while proc.poll() is None and sent < 3:  # (a 4th, after looptui let go, would kill)
             proc.send_signal(signal.SIGTERM)
             sent += 1
             try:
-                proc.wait(timeout=0.3)
+                proc.wait(timeout=0.3)  # apart, so that the kernel does not merge them
             except subprocess.TimeoutExpired:
                 pass
         out, err = proc.communicate(timeout=TIMEOUT)
@@ -406,3 +406,63 @@ def test_after_a_suspension_and_fg_the_whole_screen_is_drawn_again(tmp_path):
         wait_until(lambda: (tmp_path / "after_loop").exists())
     finally:
         tmux("kill-session", "-t", name)
+
+
+def test_an_error_handler_that_never_returns_is_marked_stuck():
+    from looptui.session.health.stuck import STUCK_MIN_SECONDS
+
+    async def main():
+        received: list[dict] = []
+        never: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        @loop(seconds=1, name="handled")
+        async def handled():
+            raise ValueError("boom")
+
+        @handled.error
+        async def handled_error(exc):
+            await never  # the handler waits for something that never comes
+
+        session = Session(target("quiet.py"), watch=False)
+        session.add_sink(received.append)
+        await session.start()
+        handled.start()
+        tracker = handled.tracker
+        await wait_for(lambda: "stuck" in tracker.notes)
+        note = dict(tracker.notes["stuck"])
+        await session.shutdown()  # cancels the handler
+        return note, received, tracker.state
+
+    note, received, state = run_virtual(main)
+    assert note["hook"] == "error" and note["iteration"] is None
+    assert note["running_for"] >= STUCK_MIN_SECONDS
+    stuck = [e for e in received if e["event"] == "stuck"]
+    assert len(stuck) == 1 and stuck[0]["hook"] == "error" and stuck[0]["loop"] == "handled"
+    assert state is LoopState.FAILED  # the body raised; the handler was cancelled at shutdown
+
+
+def test_a_body_raising_cancelled_error_itself_is_recorded():
+    async def main():
+        received: list[dict] = []
+
+        @loop(seconds=1, name="selfcancel")
+        async def selfcancel():
+            raise asyncio.CancelledError("from the body")
+
+        session = Session(target("quiet.py"), watch=False)
+        session.add_sink(received.append)
+        await session.start()
+        selfcancel.start()
+        tracker = selfcancel.tracker
+        await wait_for(lambda: not tracker.is_active)
+        await session.shutdown()
+        return tracker, received
+
+    tracker, received = run_virtual(main)
+    assert tracker.state is LoopState.CANCELLED
+    info = tracker.last_exception
+    assert info is not None and info.type_name == "CancelledError"
+    assert "raise asyncio.CancelledError" in info.traceback
+    assert tracker.history[-1].exception is info
+    said = "\n".join(e["text"] for e in received if e["event"] == "log")
+    assert "raised CancelledError itself" in said

@@ -79,3 +79,19 @@ def test_the_output_ring_keeps_a_bounded_copy_of_a_huge_line():
     assert len(big) < OUTPUT_LINE_SIZE + 100 and big.endswith("more characters]")
     info = REGISTRY.get("shouty").last_exception
     assert len(info.message) > HUGE  # the exception itself is kept whole
+
+
+def test_an_empty_loop_name_is_never_a_blank_row(isolated):
+    from looptui import loop
+    from looptui.core.registry import REGISTRY, UNNAMED
+
+    @loop(seconds=1, name="")
+    async def first():
+        pass
+
+    @loop(seconds=1, name="   ")
+    async def second():
+        pass
+
+    names = [t.name for t in REGISTRY.trackers()]
+    assert names == [UNNAMED, f"{UNNAMED}#2"]

@@ -48,6 +48,8 @@ from .tracker import Tracker
 __all__ = ["Loop", "loop", "MISSING"]
 
 _log = logging.getLogger("looptui.tasks")
+_WATCHED_HOOKS = frozenset({"error", "after_loop"})
+"""Hooks noted in ``tracker.notes["hook"]`` while they run (see ``_call_loop_function``)."""
 
 T = TypeVar("T")
 LF = TypeVar("LF", bound=Callable[..., Coroutine[Any, Any, Any]])
@@ -198,6 +200,12 @@ class Loop(Generic[LF]):
         coro = getattr(self, "_" + name)
         if coro is None:
             return
+        # The error handler and after_loop run after the body, with no iteration in
+        # progress: a note says which hook runs since when, so one that never returns
+        # can be seen (the monitor calls it stuck, as it does a body).
+        notes = self.tracker.notes if name in _WATCHED_HOOKS else None
+        if notes is not None:
+            notes["hook"] = {"hook": name, "since": clock.now()}
         try:
             if self._injected is not None:
                 await coro(self._injected, *args)
@@ -209,6 +217,9 @@ class Loop(Generic[LF]):
             self.tracker.exception(exc, name)
             _report_hook_error(self.tracker.name, name, exc)
             raise
+        finally:
+            if notes is not None:
+                notes.pop("hook", None)
 
     def _get_next_sleep_time(self, inclusive: bool = True) -> float:
         """The next run: grid step for intervals, next slot from now for ``time=``.
@@ -323,6 +334,14 @@ class Loop(Generic[LF]):
                     raise
                 return False
             if isinstance(exc, asyncio.CancelledError):
+                task = asyncio.current_task()
+                if task is not None and not task.cancelling():
+                    # Raised by the body itself, not a cancellation: the loop ends
+                    # cancelled (as in discord.py), but where it came from is kept.
+                    record.exception = tracker.exception(exc, "body", emit=False)
+                    print(f"Background task {tracker.name!r} raised CancelledError itself "
+                          "(nothing cancelled it); the loop ends cancelled.", file=sys.stderr)
+                    sys.stderr.write(format_user_exception(exc))
                 tracker.iteration_cancelled(record)
             else:
                 tracker.iteration_failed(record, exc, retrying=False)

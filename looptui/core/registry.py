@@ -20,7 +20,10 @@ from . import clock
 from .states import LoopState
 from .tracker import Tracker
 
-__all__ = ["Registry", "Listener", "REGISTRY", "get_registry"]
+__all__ = ["Registry", "Listener", "REGISTRY", "get_registry", "UNNAMED"]
+
+UNNAMED = "(no name)"
+"""The display name of a loop given an empty or blank ``name=``."""
 
 Listener = Callable[[str, Tracker, "dict[str, Any]"], None]
 
@@ -45,16 +48,18 @@ class Registry:
 
         Args:
             tracker: The tracker; its ``base_name`` is made unique with ``#2``, ``#3`` …
+                (an empty or blank ``name=`` shows as :data:`UNNAMED`, never a blank row)
             owner: When given, the tracker is dropped once *owner* is garbage-collected
                 (unless it ended ``failed``).
         """
         if tracker.registry is self:
             return tracker
-        name = tracker.base_name
+        base = tracker.base_name if tracker.base_name.strip() else UNNAMED
+        name = base
         n = 1
         while name in self._trackers:
             n += 1
-            name = f"{tracker.base_name}#{n}"
+            name = f"{base}#{n}"
         tracker.name = name
         tracker.registry = self
         self._trackers[name] = tracker

@@ -96,7 +96,7 @@ def time_cells(tracker: Tracker, now: float) -> tuple[Cell, Cell]:
 def _status(tracker: Tracker) -> Cell:
     """The state's word (a contract word, never decorated); a stuck body is highlighted."""
     state = tracker.state.value
-    if tracker.notes.get("stuck") and tracker.state is LoopState.RUNNING:
+    if tracker.notes.get("stuck") and tracker.is_active:  # a body, error handler or after_loop
         return (state, "bold reverse yellow")
     return (state, STATE_STYLE.get(state, ""))
 
@@ -114,7 +114,7 @@ def _exception(tracker: Tracker) -> Cell:
     notes = tracker.notes
     prefix = ""
     stuck = notes.get("stuck")
-    if stuck and tracker.state is LoopState.RUNNING:
+    if stuck and tracker.is_active:
         running = _seconds(stuck, "running_for")
         prefix += f"stuck {fmt.duration(running)} · " if running is not None else "stuck · "
     blocked = notes.get("blocked")

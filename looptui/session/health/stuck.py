@@ -11,8 +11,9 @@ where *interval* is the time between the run now in progress and the next one (t
 loop's ``seconds``/``minutes``/``hours``, or the gap between two ``time=`` slots). A
 triggered run, or a loop whose next run is unknown, uses the 10 s floor. A stuck body
 gets ``tracker.notes["stuck"]`` (updated every check, removed when the body ends) and one
-``stuck`` event; :func:`await_stack` says what it is waiting for. Cancelling the loop
-(``x``) ends it.
+``stuck`` event; an ``error`` handler or ``after_loop`` hook running longer than 10 s is
+marked the same way (with ``hook``, and ``iteration`` null). :func:`await_stack` says
+what it is waiting for. Cancelling the loop (``x``) ends it.
 """
 
 from __future__ import annotations
@@ -93,31 +94,48 @@ class StuckWatch:
             self._handle = asyncio.get_running_loop().call_later(self.every, self._tick)
 
     def check(self) -> None:
-        """Mark bodies that became stuck, refresh the marked ones, unmark ended ones."""
+        """Mark bodies (and error / after_loop hooks) that became stuck, refresh the
+        marked ones, unmark ended ones."""
         now = clock.now()
-        for key, (tracker, record) in list(self._marked.items()):
-            if tracker.current is not record or record.duration is not None:
+        for key, (tracker, token) in list(self._marked.items()):
+            if _running(tracker) is not token or getattr(token, "duration", None) is not None:
                 del self._marked[key]
                 if tracker.notes.pop("stuck", None) is not None:
                     tracker.version += 1
         for tracker in self.registry.trackers():
-            record = tracker.current
-            if record is None:
+            token = _running(tracker)
+            if token is None:
                 continue
-            running_for = now - record.started
-            limit = stuck_after(tracker)
+            if isinstance(token, dict):  # a hook: the 10 s floor
+                since, iteration, limit = token["since"], None, STUCK_MIN_SECONDS
+                hook = token.get("hook")
+            else:
+                since, iteration, limit = token.started, token.iteration, stuck_after(tracker)
+                hook = None
+            running_for = now - since
             if running_for < limit:
                 continue
-            tracker.notes["stuck"] = {
-                "since": record.started, "running_for": running_for,
-                "threshold": limit, "iteration": record.iteration,
-            }
+            note = {"since": since, "running_for": running_for, "threshold": limit,
+                    "iteration": iteration}
+            if hook is not None:
+                note["hook"] = hook
+            tracker.notes["stuck"] = note
             tracker.version += 1
             if id(tracker) not in self._marked:
-                self._marked[id(tracker)] = (tracker, record)
+                self._marked[id(tracker)] = (tracker, token)
                 registry = tracker.registry
                 if registry is not None and registry.listeners:
-                    registry.emit("stuck", tracker, {
-                        "iteration": record.iteration, "running_for": running_for,
-                        "threshold": limit,
-                    })
+                    fields = {"iteration": iteration, "running_for": running_for,
+                              "threshold": limit}
+                    if hook is not None:
+                        fields["hook"] = hook
+                    registry.emit("stuck", tracker, fields)
+
+
+def _running(tracker: Tracker) -> Any:
+    """What *tracker*'s loop is running now: the body's record, a hook's note
+    (``{"hook", "since"}``: the error handler or ``after_loop``), or ``None``."""
+    record = tracker.current
+    if record is not None:
+        return record
+    return tracker.notes.get("hook") if tracker.notes else None

@@ -10,7 +10,7 @@ turns each dangerous character into a visible, inert stand-in (``\\x1b`` becomes
 
 from __future__ import annotations
 
-__all__ = ["safe_text"]
+__all__ = ["safe_text", "ELLIPSIS"]
 
 ELLIPSIS = "…"
 

@@ -365,7 +365,7 @@ class DetailsScreen(Screen[None]):
 
         for key, value in sorted(t.notes.items()):
             grid.add_row(Text(one_line(key, 30), end=""), self._note(value, now))
-        if t.notes.get("stuck") and t.current is not None:
+        if t.notes.get("stuck"):  # a body, or the error handler / after_loop
             grid.add_row("Awaiting", Text(_await_stack(t), style="dim", end=""))
         return grid
 
