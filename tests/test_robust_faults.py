@@ -466,3 +466,23 @@ def test_a_body_raising_cancelled_error_itself_is_recorded():
     assert tracker.history[-1].exception is info
     said = "\n".join(e["text"] for e in received if e["event"] == "log")
     assert "raised CancelledError itself" in said
+
+
+def test_a_program_lowering_the_recursion_limit_does_not_break_looptui(tmp_path):
+    program = tmp_path / "shallow.py"
+    program.write_text(
+        "import sys\n"
+        "from looptui import loop\n"
+        "sys.setrecursionlimit(50)\n"
+        "@loop(seconds=0.01, count=3)\n"
+        "async def tick():\n"
+        "    print('limit', sys.getrecursionlimit())\n"
+    )
+    proc = looptui_process(str(program), "--headless", "--json", "--for", "5")
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 0, err
+    said = [e["text"] for e in json_lines(out) if e["event"] == "log"]
+    assert any("set the recursion limit to 50" in text and "set it back to" in text
+               for text in said)
+    assert any(t.startswith("limit ") and int(t.split()[1]) >= 1000 for t in said)
+    assert json_lines(out)[-1]["loops"][0]["state"] == "finished"

@@ -35,7 +35,7 @@ from looptui.session.health.stuck import StuckWatch
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog
 from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 
-__all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE"]
+__all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE", "MIN_RECURSION_LIMIT"]
 
 Sink = Callable[[dict], None]
 GENERAL_OUTPUT_SIZE = 1000
@@ -44,6 +44,8 @@ _POLL = 0.02
 """Seconds between checks while waiting for loops to end at shutdown."""
 _CANCEL_WAIT = 1.0
 """Seconds stragglers get to end after being cancelled."""
+MIN_RECURSION_LIMIT = 1000
+"""The lowest recursion limit looptui runs with (the program may not go lower)."""
 _WAITING_GRACE = 1.0
 """Seconds a loop stuck in ``before_loop`` gets at shutdown before it is cancelled."""
 
@@ -137,6 +139,7 @@ class Session:
         self.reloading = False
         self._hot: HotReload | None = None
         self.import_hooks: list[Callable[[], None]] = []
+        self._recursion_limit = sys.getrecursionlimit()
         if self.recorder is not None:
             self.add_sink(self.recorder)
 
@@ -311,7 +314,19 @@ class Session:
             self._hot.start_watching()
 
     def after_import(self) -> None:
-        """Run :attr:`import_hooks` (the program was just imported, or re-imported)."""
+        """Run :attr:`import_hooks` (the program was just imported, or re-imported).
+
+        Also undoes a recursion limit the program lowered below what looptui itself
+        needs (:data:`MIN_RECURSION_LIMIT`): with ``sys.setrecursionlimit(50)`` the TUI
+        could not draw and the file watcher would die. The program is told so.
+        """
+        limit = sys.getrecursionlimit()
+        if limit < MIN_RECURSION_LIMIT:
+            restored = max(self._recursion_limit, MIN_RECURSION_LIMIT)
+            sys.setrecursionlimit(restored)
+            self._say("stderr", f"looptui: the program set the recursion limit to {limit}; "
+                                f"looptui needs at least {MIN_RECURSION_LIMIT} and set it "
+                                f"back to {restored}")
         for hook in list(self.import_hooks):
             try:
                 hook()
