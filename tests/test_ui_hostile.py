@@ -142,3 +142,42 @@ async def test_state_words_stay_contract_words(session: FakeSession) -> None:
             t.set_state(state)
             app.refresh_now()
             assert app.table.shown_cells("huge")[1] == state.value
+
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("shape", ["lines", "frames"])
+async def test_huge_tracebacks_are_complete_and_drawn_only_where_seen(
+    session: FakeSession, clock: FrozenClock, shape: str
+) -> None:
+    if shape == "lines":  # a 200,000-line message
+        body = "\n".join(f"message line {i}" for i in range(200_000))
+        text = f"Traceback (most recent call last):\nValueError: {body}\n"
+    else:  # a 3,000-frame traceback
+        frames = "".join(f'  File "bot.py", line {i}, in f{i}\n    f{i + 1}()\n'
+                         for i in range(3000))
+        text = f"Traceback (most recent call last):\n{frames}ValueError: message line 199999\n"
+    t = session.add("lengthy", seconds=5, next_in=3)
+    run_body(t, clock, ago=1, took=0.1, error=ValueError("x"), traceback_text=text)
+    app = LoopTuiApp(session, tz=UTC)
+    async with app.run_test(size=(100, 40)) as pilot:
+        app.table.select("lengthy")
+        await pilot.press("enter")
+        await pilot.pause()
+        view = app.screen.query_one("#details-traceback", TextLines)
+        lines = view.plain_lines
+        assert lines[-1].endswith("message line 199999")  # complete
+        assert view.line_count == text.count("\n") + 1  # + the heading
+        styled = []
+        real_styler = view.styler  # count what gets styled
+        assert real_styler is not None
+
+        def counting(index: int, line: str) -> Text:
+            styled.append(index)
+            return real_styler(index, line)
+
+        view.styler = counting
+        view.scroll_end(animate=False, immediate=True)
+        app.screen.query_one("#details-body").scroll_to_widget(view, animate=False)
+        await pilot.pause()
+        assert "line&#160;199999" in app.export_screenshot()
+        assert 0 < len(styled) < 200  # only the lines on screen were turned into text

@@ -12,7 +12,7 @@ only when the tracker changed, and the tracebacks only when the exceptions did.
 from __future__ import annotations
 
 import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Sequence, TYPE_CHECKING, Any, ClassVar
 
 from rich.syntax import Syntax
 from rich.table import Table
@@ -46,6 +46,11 @@ RECORDS = 10
 """How many of the latest iteration records are listed."""
 HIGHLIGHT_LIMIT = 200_000
 """Tracebacks longer than this are shown without syntax highlighting (still complete)."""
+LAZY_CHARS = 100_000
+LAZY_LINES = 2_000
+"""Beyond this many characters or lines, tracebacks are shown as plain lines styled only
+when on screen (a 3,000-line traceback or a 200,000-line message would otherwise stall
+every loop while the view is built)."""
 
 _OUTCOME_MARK = {
     "ok": ("·", "green"),
@@ -175,6 +180,29 @@ def traceback_lines(info: ExceptionInfo) -> list[Text]:
         if own:
             line.stylize("dim")
     return lines
+
+
+def _own_frames(lines: Sequence[str]) -> list[bool]:
+    """For each traceback line, whether it belongs to a frame of looptui's own code."""
+    flags = []
+    own = False
+    for plain in lines:
+        if plain.startswith('  File "'):
+            own = is_own_frame(plain[8:].split('"', 1)[0])
+        elif not plain.startswith("    "):
+            own = False
+        flags.append(own)
+    return flags
+
+
+def _big(infos: Sequence[ExceptionInfo]) -> bool:
+    """Whether these tracebacks are too big to style and wrap all at once."""
+    chars = lines = 0
+    for info in infos:
+        text = info.traceback or ""
+        chars += len(text)
+        lines += text.count("\n")
+    return chars > LAZY_CHARS or lines > LAZY_LINES
 
 
 class DetailsScreen(Screen[None]):
@@ -440,6 +468,9 @@ class DetailsScreen(Screen[None]):
         for info in reversed(t.exceptions):
             if info is not t.last_exception:
                 infos.append(info)
+        if _big(infos):
+            self._exceptions_lazily(infos)
+            return
         lines: list[Text] = []
         for k, info in enumerate(infos):
             head = Text(end="")
@@ -456,6 +487,32 @@ class DetailsScreen(Screen[None]):
         title = f"Exceptions ({len(infos)} distinct)" if infos else "Exceptions"
         self._exc_title_w.update(Text(title, end=""))
         self._traceback_w.set_lines(lines)
+
+    def _exceptions_lazily(self, infos: list[ExceptionInfo]) -> None:
+        """Huge tracebacks: plain lines, styled (own frames dimmed) only when drawn."""
+        items: list[str | Text] = []
+        dim: set[int] = set()
+        for k, info in enumerate(infos):
+            head = Text(end="")
+            head.append("Last exception" if k == 0 else "Earlier",
+                        style="bold red" if k == 0 else "bold")
+            head.append(f" · in {info.where} at {fmt.clock_time(info.time, info.time, self.tz)}"
+                        " · long: shown without highlighting", style="dim")
+            if k:
+                items.append("")
+            items.append(head)
+            raw = safe_text(info.traceback or f"{info.type_name}: {info.message}").rstrip()
+            lines = raw.split("\n")
+            base = len(items)
+            dim.update(base + i for i, own in enumerate(_own_frames(lines)) if own)
+            items.extend(lines)
+
+        def styler(index: int, line: str) -> Text:
+            return Text(line, style="dim" if index in dim else "", end="")
+
+        title = f"Exceptions ({len(infos)} distinct)"
+        self._exc_title_w.update(Text(title, end=""))
+        self._traceback_w.set_lazy(items, styler)
 
     def _output(self) -> None:
         """Show the loop's output: new lines are appended; all of it only at first or

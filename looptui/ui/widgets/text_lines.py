@@ -5,12 +5,19 @@ turned into segments, so a log of thousands of lines or a 1 MB exception message
 nothing to keep on screen; wrapping is recomputed only when the width changes. Lines far
 longer than the screen are cut into screen-wide pieces instead of word-wrapped (fast and
 still complete).
+
+For huge content (a 200,000-line exception message) even making one ``Text`` per line
+and wrapping it stalls every loop for seconds. :meth:`TextLines.set_lazy` takes plain
+strings and a function styling one line: rows are counted from string lengths (cut at
+the width, not word-wrapped) and a line becomes ``Text`` only when it is on screen.
 """
 
 from __future__ import annotations
 
+import bisect
 import collections
-from typing import Iterable
+import itertools
+from typing import Callable, Iterable, Sequence
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -71,20 +78,62 @@ class TextLines(ScrollView, can_focus=True):
         self.fit_height = fit_height
         self._stick = True
         """Whether the view is pinned to the end (the user has not scrolled up)."""
+        self._lazy: Sequence[str | Text] | None = None
+        self.styler: Callable[[int, str], Text] | None = None
+        """Lazy mode (:meth:`set_lazy`): styles a plain line when it is drawn."""
+        self._ends: list[int] = []  # lazy mode: visual row just past each line
 
     # ------------------------------------------------------------------ public
     @property
     def line_count(self) -> int:
         """Logical lines held."""
-        return len(self._logical)
+        return len(self._lazy) if self._lazy is not None else len(self._logical)
 
     @property
     def plain_lines(self) -> list[str]:
         """The logical lines as plain text (tests, copy)."""
+        if self._lazy is not None:
+            return [x if isinstance(x, str) else x.plain for x in self._lazy]
         return [t.plain for t in self._logical]
+
+    def set_lazy(self, lines: Sequence[str | Text], styler: Callable[[int, str], Text]) -> None:
+        """Replace everything shown with *lines*, styled only when drawn.
+
+        Args:
+            lines: Plain strings (one line each, already sanitised) or ready ``Text``.
+            styler: ``styler(index, line)`` turns the plain line at *index* into ``Text``.
+        """
+        self._logical.clear()
+        self._counts.clear()
+        self._visual = []
+        self._lazy = lines
+        self.styler = styler
+        self._generation += 1
+        self._count_rows()
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._after_change(scroll=False)
+
+    def _count_rows(self) -> None:
+        lines, width = self._lazy, self._wrap_width
+        if lines is None:
+            return
+        if not width:
+            self._ends = []
+            return
+        self._ends = list(itertools.accumulate(
+            max(1, -(-len(x if isinstance(x, str) else x.plain) // width)) for x in lines
+        ))
+
+    def _rows(self) -> int:
+        if self._lazy is not None:
+            return self._ends[-1] if self._ends else 0
+        return len(self._visual)
 
     def set_lines(self, lines: Iterable[Text]) -> None:
         """Replace everything shown."""
+        self._lazy = None
+        self.styler = None
+        self._ends = []
         self._logical.clear()
         self._counts.clear()
         self._visual = []
@@ -95,6 +144,9 @@ class TextLines(ScrollView, can_focus=True):
 
     def append(self, lines: Iterable[Text]) -> None:
         """Add lines at the end (dropping the oldest beyond ``max_lines``)."""
+        if self._lazy is not None:  # leave lazy mode, keeping what was shown
+            self.set_lines([x if isinstance(x, Text) else Text(x, end="")
+                            for x in self._lazy])
         if self._append(lines):
             self._after_change(scroll=self.follow and self._stick)
 
@@ -146,6 +198,9 @@ class TextLines(ScrollView, can_focus=True):
     def _rewrap(self, width: int) -> None:
         self._wrap_width = width
         self._generation += 1
+        if self._lazy is not None:
+            self._count_rows()
+            return
         self._visual = []
         self._counts.clear()
         for text in self._logical:
@@ -154,9 +209,10 @@ class TextLines(ScrollView, can_focus=True):
             self._visual.extend(pieces)
 
     def _after_change(self, scroll: bool) -> None:
-        self.virtual_size = Size(self._wrap_width, len(self._visual))
+        rows = self._rows()
+        self.virtual_size = Size(self._wrap_width, rows)
         if self.fit_height is not None:
-            height = max(1, min(len(self._visual), self.fit_height))
+            height = max(1, min(rows, self.fit_height))
             if self.styles.height is None or self.styles.height.value != height:
                 self.styles.height = height
         self.refresh()
@@ -188,19 +244,33 @@ class TextLines(ScrollView, can_focus=True):
         index = scroll_y + y
         width = self.size.width
         style = self.rich_style
-        if not self._visual:
+        rows = self._rows()
+        if not rows:
             if y == 0 and self.placeholder:
                 text = Text(self.placeholder, style="dim", end="")
                 segments = Segment.apply_style(text.render(self.app.console), style)
                 return Strip(segments).crop_extend(0, width, style)
             return Strip.blank(width, style)
-        if index >= len(self._visual):
+        if index >= rows:
             return Strip.blank(width, style)
         key = (self._generation, index)
         strip = self._cache.get(key)
         if strip is None:
-            text = self._visual[index]
+            text = self._visual[index] if self._lazy is None else self._lazy_row(index)
             segments = [seg for seg in text.render(self.app.console) if seg.text != "\n"]
             strip = Strip(Segment.apply_style(segments, style))
             self._cache[key] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, style)
+
+    def _lazy_row(self, index: int) -> Text:
+        """Visual row *index* in lazy mode: its line styled, then the row's piece of it."""
+        assert self._lazy is not None and self.styler is not None
+        line_no = bisect.bisect_right(self._ends, index)
+        first = self._ends[line_no - 1] if line_no else 0
+        item = self._lazy[line_no]
+        text = self.styler(line_no, item) if isinstance(item, str) else item
+        width = self._wrap_width
+        if len(text.plain) <= width:
+            return text
+        start = (index - first) * width
+        return text[start:start + width]
