@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Sequence
+from typing import Sequence, TextIO
 
 from looptui.session.program.loader import TargetError
 from looptui.session.program.runner import run_bounded
@@ -40,6 +40,8 @@ _EPILOG = """\
 examples:
   looptui mybot.py                  open the monitor on mybot.py's loops
   looptui mybot.py --main main      also run `async def main()` (e.g. to start a bot)
+  looptui bot.py --offline          run a Discord bot's loops without logging in
+  looptui bot.py -- --verbose       the program's own arguments go after --
   looptui mybot.py --headless --for 30 --json > events.jsonl
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
 
@@ -112,8 +114,29 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
+    p.add_argument("--offline", action="store_true",
+                   help="run Discord clients without logging in or connecting: what the library "
+                        "runs on the way to ready (setup_hook, extensions), then on_ready")
     p.add_argument("--version", action="version", version=f"looptui {_version()}")
     return p
+
+
+def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """looptui's own arguments, and the program's (everything after the first ``--``)."""
+    argv = list(argv)
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1:]
+    return argv, []
+
+
+_TERMINAL: list[TextIO] = []
+"""The stderr looptui was started with: its own messages go there even after the
+program replaced ``sys.stderr`` (with a log file, say) while it was imported."""
+
+
+def _err() -> TextIO:
+    return _TERMINAL[-1] if _TERMINAL else sys.stderr
 
 
 def _print_error(err: BaseException) -> None:
@@ -121,8 +144,8 @@ def _print_error(err: BaseException) -> None:
     if len(lines) > _MAX_LINES:
         cut = len(lines) - _MAX_LINES
         lines = lines[:12] + [f"    ... {cut} lines not shown ..."] + lines[12 + cut:]
-    sys.stderr.write("looptui: error: " + "\n".join(lines) + "\n")
-    sys.stderr.flush()
+    _err().write("looptui: error: " + "\n".join(lines) + "\n")
+    _err().flush()
 
 
 def _has_terminal() -> bool:
@@ -136,7 +159,8 @@ async def _run_tui(args: argparse.Namespace) -> int:
 
     session = Session(args.target, main=args.main, start_loops=not args.no_start,
                       watch=not args.no_reload, record=args.record,
-                      block_threshold=args.block_threshold)
+                      block_threshold=args.block_threshold, offline=args.offline,
+                      args=args.program_args)
     # The only place textual is imported. Before the loops start: importing it takes
     # a noticeable fraction of a second, which would stall every loop already running.
     from looptui.ui.app import LoopTuiApp
@@ -144,7 +168,7 @@ async def _run_tui(args: argparse.Namespace) -> int:
     await session.start()  # import errors surface here, before the screen is taken over
     if not _has_terminal():
         await session.shutdown()
-        sys.stderr.write(
+        _err().write(
             "looptui: error: the monitor needs a terminal (stdin and stderr are not one).\n"
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
         )
@@ -179,7 +203,7 @@ async def _run_tui(args: argparse.Namespace) -> int:
         finally:
             signals.uninstall()
     if stragglers:
-        sys.stderr.write("looptui: these loops did not stop: "
+        _err().write("looptui: these loops did not stop: "
                          + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     return (app.return_code if app is not None else None) or EXIT_OK  # non-zero: app crashed
 
@@ -190,15 +214,18 @@ async def _run_headless(args: argparse.Namespace) -> int:
     return await run_headless(
         args.target, main=args.main, start_loops=not args.no_start, watch=not args.no_reload,
         record=args.record, json_mode=args.json, duration=args.duration,
-        block_threshold=args.block_threshold, out=sys.stdout, err=sys.stderr,
+        block_threshold=args.block_threshold, offline=args.offline, args=args.program_args,
+        out=sys.stdout, err=sys.stderr,
     )
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command with *argv* (default: ``sys.argv[1:]``) and return the exit status."""
     parser = build_parser()
+    own, program_args = split_program_args(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(own)
+        args.program_args = program_args
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.json and not args.headless:
@@ -215,7 +242,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         _print_error(err)
         return err.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("looptui: interrupted\n")
+        _err().write("looptui: interrupted\n")
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # user code outside any loop called sys.exit()
         code = exc.code
@@ -224,4 +251,18 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run and exit with the status."""
-    sys.exit(run(argv))
+    _TERMINAL.append(sys.stderr)
+    try:
+        status = run(argv)
+    finally:
+        _TERMINAL.pop()
+        _restore_streams()
+    sys.exit(status)
+
+
+def _restore_streams() -> None:
+    """Give the process its own streams back for the interpreter's last words."""
+    if sys.__stdout__ is not None:
+        sys.stdout = sys.__stdout__
+    if sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__

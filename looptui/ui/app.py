@@ -214,6 +214,8 @@ class LoopTuiApp(App[list[str]]):
                 session.module_name, trackers, getattr(session, "lag", None),
                 getattr(session, "lag_max", None), status=status,
                 main_state=getattr(session, "main_state", None), blocked=blocked,
+                main_name=getattr(session, "main_name", None),
+                offline=bool(getattr(session, "offline", False)),
             ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
@@ -307,7 +309,9 @@ class LoopTuiApp(App[list[str]]):
         info = getattr(self.session, "main_exception", None)
         if info is not None and info is not self._main_reported:
             self._main_reported = info
-            self.notify(f"--main failed: {one_line(info.summary, 300)}", title="main",
+            name = getattr(self.session, "main_name", None) or "main"
+            self.notify(f"{one_line(name, 120)} failed: {one_line(info.summary, 300)}",
+                        title="main",
                         severity="error", timeout=15, markup=False)
 
     def on_screen_resume(self) -> None:

@@ -109,7 +109,8 @@ def _seconds(note: object, key: str) -> float | None:
 def _exception(tracker: Tracker) -> Cell:
     """``Type: message`` of the last exception, after what the session noticed:
     ``stuck 42s`` (a body running far longer than its interval), ``blocked 2.1s``
-    (the last time this loop's code blocked the event loop)."""
+    (the last time this loop's code blocked the event loop), why a ``waiting`` loop
+    waits (``client not ready: main failed · try --offline``)."""
     info = tracker.last_exception
     notes = tracker.notes
     prefix = ""
@@ -121,6 +122,9 @@ def _exception(tracker: Tracker) -> Cell:
     if blocked:
         seconds = _seconds(blocked, "duration")
         prefix += f"blocked {seconds:.1f}s · " if seconds is not None else "blocked · "
+    waiting = notes.get("waiting")
+    if isinstance(waiting, dict) and tracker.state is LoopState.WAITING and waiting.get("reason"):
+        prefix += f"{one_line(str(waiting['reason']), 80)} · "
     if info is None:
         return (prefix.rstrip(" ·"), "yellow") if prefix else ("", "")
     text = one_line(f"{info.type_name}: {info.message}" if info.message else info.type_name,

@@ -363,6 +363,9 @@ class DetailsScreen(Screen[None]):
         where.append(f"  ({one_line(t.source, 30)})", style="dim")
         grid.add_row("Defined in", where)
 
+        if t.state is LoopState.IDLE:
+            grid.add_row("Started", Text("never started: nothing called .start() on it "
+                                         "(r starts it)", style="yellow", end=""))
         for key, value in sorted(t.notes.items()):
             grid.add_row(Text(one_line(key, 30), end=""), self._note(value, now))
         if t.notes.get("stuck") and t.current is not None:

@@ -37,10 +37,13 @@ def header_text(
     status: str = "",
     main_state: str | None = None,
     blocked: int = 0,
+    main_name: str | None = None,
+    offline: bool = False,
 ) -> tuple[Text, Text]:
     """Left and right parts of the header.
 
-    Left: ``looptui · mybot · 12 loops: 3 running, 5 sleeping, 1 failed``; right:
+    Left: ``looptui · mybot · offline · 12 loops: 3 running, 5 sleeping, 1 failed ·
+    main failed (bot.run() at bot.py:88)``; right:
     ``lag 0.4 ms (max 2.1 ms)`` plus any status (``stopping…``). The right part is never
     cut; the left one is, with ``…``, on narrow terminals.
     """
@@ -50,6 +53,9 @@ def header_text(
     left.append(" · ", style="dim")
     left.append(one_line(module, 60), style="bold cyan")
     left.append(" · ", style="dim")
+    if offline:
+        left.append("offline", style="bold magenta")
+        left.append(" · ", style="dim")
     n = len(trackers)
     left.append(f"{n} loop{'s' if n != 1 else ''}")
     if counts:
@@ -69,6 +75,8 @@ def header_text(
         left.append(" · ", style="dim")
         left.append(f"main {one_line(main_state, 20)}",
                     style="bold red" if main_state == "failed" else "")
+        if main_name:
+            left.append(f" ({one_line(main_name, 80)})", style="dim")
 
     right = Text(end="", no_wrap=True)
     if status:
