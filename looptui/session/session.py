@@ -294,7 +294,9 @@ class Session:
             await self._finish(timeout=1.0, summary=False)
             raise
         self.module_loops = find_module_loops(self.module)
-        if self.start_loops:
+        # A run call at import (asyncio.run(main())) is how the program starts its loops:
+        # starting them first would make its own .start() raise "already launched".
+        if self.start_loops and (plan is None or plan.source != "import"):
             self._start_module_loops()
             self._start_import_created(before)
         self.scan_live_objects()

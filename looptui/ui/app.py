@@ -305,13 +305,14 @@ class LoopTuiApp(App[list[str]]):
         table.display = False
 
     def _report_main(self) -> None:
-        """Say once when the ``--main`` coroutine failed (it is not fatal)."""
+        """Say once when the main coroutine failed (``--main``, or ``bot.run()`` at import):
+        it is not fatal."""
         info = getattr(self.session, "main_exception", None)
         if info is not None and info is not self._main_reported:
             self._main_reported = info
-            name = getattr(self.session, "main_name", None) or "main"
-            self.notify(f"{one_line(name, 120)} failed: {one_line(info.summary, 300)}",
-                        title="main",
+            name = getattr(self.session, "main_name", None)
+            what = f"main {one_line(name, 120)}" if name else "main"
+            self.notify(f"{what} failed: {one_line(info.summary, 300)}", title="main",
                         severity="error", timeout=15, markup=False)
 
     def on_screen_resume(self) -> None:
