@@ -2,8 +2,10 @@
 
 Exit status: 0 normal · 1 the target failed to import · 2 usage error (bad option,
 missing file, not importable as given, unwritable ``--record`` file) · 3 (headless) at
-least one loop ended ``failed`` · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
+least one loop ended ``failed``, or the main coroutine failed · 130 interrupted by force
+(a third SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
 stderr saying what was wrong and what to do, never in a traceback of looptui's own.
+Everything after ``--`` is the program's own arguments (its ``sys.argv[1:]``).
 
 Textual is imported only when the TUI actually starts, so ``--help``, ``--version`` and
 ``--headless`` stay fast and work without a terminal.
@@ -45,7 +47,7 @@ examples:
   looptui mybot.py --headless --for 30 --json > events.jsonl
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
 
-exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop failed,
+exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
   130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 

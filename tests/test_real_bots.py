@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -172,3 +173,32 @@ def test_no_loops_hint_does_not_suggest_main_when_there_is_one() -> None:
     result = looptui("dpy_async_main", "--for", "0.5")  # login fails before any cog loads
     assert "no loops found" in result.stderr
     assert "--main" not in result.stderr
+
+
+# ---------------------------------------------------------------- slow import
+def test_a_slow_import_says_where_it_is() -> None:
+    result = looptui("slow_import", env={"LOOPTUI_FIXTURE_SLEEP": "1.6"})
+    assert result.returncode == 0, result.stderr
+    assert "looptui: importing bot.py… " in result.stderr
+    assert "at bot.py:10 in connect" in result.stderr
+    assert states(events_of(result)) == {"job": "finished"}
+
+
+def test_interrupting_a_blocked_import_exits_1_naming_where() -> None:
+    environment = dict(os.environ, LOOPTUI_FIXTURE_SLEEP="60")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "looptui", str(BOTS / "slow_import" / "bot.py"), "--no-reload"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=environment,
+    )
+    try:
+        assert process.stderr is not None
+        first = process.stderr.readline()  # written once the import took a second
+        assert first.startswith("looptui: importing bot.py… ")
+        process.send_signal(signal.SIGINT)
+        rest = process.stderr.read()
+        assert process.wait(timeout=TIMEOUT) == 1
+    finally:
+        process.kill()
+        process.wait()
+    assert "interrupted while importing bot.py: it was at bot.py:10 in connect" in rest

@@ -25,7 +25,7 @@ from looptui.session.events import build as events
 from looptui.session.output.capture import OutputCapture
 from looptui.session.health.lag import LagProbe
 from looptui.session.program.loader import (
-    LOOP_RECOGNISERS, TargetUsageError, find_module_loops, load_target, resolve_target,
+    LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops, load_target, resolve_target,
     user_traceback,
 )
 from looptui.session.events.recorder import Recorder
@@ -38,6 +38,7 @@ from looptui.session.program.clients import ClientWatch
 from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
 from looptui.session.program.main_plan import MainPlan, build_plan
 from looptui.session.program.runcalls import RunCalls
+from looptui.session.program.import_watch import ImportWatch
 from looptui.session.health.waiting import WaitingWatch
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE"]
@@ -289,7 +290,7 @@ class Session:
         baseline = set(sys.modules)  # what the user's program did not import
         before = {id(t) for t in self.registry.trackers()}
         try:
-            self.module, plan = self.import_program()
+            self.module, plan = self.import_program(announce=True)
         except BaseException:  # loops the module started are stopped, the terminal restored
             await self._finish(timeout=1.0, summary=False)
             raise
@@ -361,23 +362,40 @@ class Session:
             )
         return func
 
-    def import_program(self, module_name: str | None = None) -> tuple[ModuleType, MainPlan | None]:
+    def import_program(self, module_name: str | None = None, *,
+                       announce: bool = False) -> tuple[ModuleType, MainPlan | None]:
         """Import the target afresh; return it and its main (``None``: it has none).
 
         Run calls the import makes (``bot.run(TOKEN)``, ``asyncio.run(main())``) return
         at once and become the main (see :mod:`~looptui.session.program.runcalls`);
         ``--main NAME`` follows them; with ``--offline`` and neither, the clients the
-        import created are started offline.
+        import created are started offline. With *announce*, an import that takes more
+        than a second says where it is on the terminal (see
+        :mod:`~looptui.session.program.import_watch`).
 
         Raises:
-            TargetUsageError / TargetImportError: as :func:`load_target`.
+            TargetUsageError / TargetImportError: as :func:`load_target`; also when the
+                user interrupts (Ctrl+C) an import that blocks, naming where it was.
         """
         calls = RunCalls(self.root)
         known_before = len(self.clients.clients)
+        out = self.capture.original_stderr if announce else None
+        watch = ImportWatch(self.module_name, self.root, out)
         try:
             with calls:
-                module = load_target(self.target, module_name=module_name)
+                if announce:
+                    with watch:
+                        module = load_target(self.target, module_name=module_name)
+                else:
+                    module = load_target(self.target, module_name=module_name)
             func = self._main_function(module) if self.main_function else None
+        except KeyboardInterrupt:
+            calls.discard()
+            where = watch.where or watch.sample() or "?"
+            raise TargetImportError(
+                f"interrupted while importing {self.module_name}: it was at {where}.\n"
+                "Its import blocks there (a connection, a sleep, input()): move that into "
+                "a coroutine or setup_hook, or make it time out.", where) from None
         except BaseException:
             calls.discard()
             raise
