@@ -3,7 +3,8 @@
 The program is imported on the event loop's thread, so while an import blocks (a
 database client connecting, a sleep) nothing else of looptui runs — the TUI has not
 taken the screen yet. :class:`ImportWatch` samples that thread from a thread of its own:
-after :data:`FIRST_NOTICE` seconds it writes where the import is (the program's own
+once the import has stayed at one place for :data:`FIRST_NOTICE` seconds it writes
+where it is (the program's own
 innermost frame, and the innermost frame of all) to the terminal, then keeps that line
 up to date on a terminal, or says it once otherwise. :attr:`ImportWatch.where` is the
 last place seen, for the message when the user interrupts the import.
@@ -24,6 +25,8 @@ FIRST_NOTICE = 1.0
 """Seconds an import may take before looptui says where it is."""
 _EVERY = 0.5
 """Seconds between updates of the line on a terminal."""
+_SAMPLE = 0.25
+"""Seconds between samples before the first notice."""
 
 
 def _relative(filename: str, root: str) -> str:
@@ -98,13 +101,20 @@ class ImportWatch:
     def _run(self) -> None:
         import time
 
-        if self._done.wait(FIRST_NOTICE):
+        # A blocked import stays in one place; one that is merely slow (importing big
+        # libraries on a busy machine) moves on: only the first is worth a word.
+        same_since = time.monotonic()
+        while not self._done.wait(_SAMPLE):
+            where = self.sample()
+            now = time.monotonic()
+            if where != self.where:
+                self.where, same_since = where, now
+            if now - same_since >= FIRST_NOTICE and now - self._started >= FIRST_NOTICE:
+                break
+        else:
             return
         tty = self._is_tty()
         while True:
-            where = self.sample()
-            if where:
-                self.where = where
             elapsed = time.monotonic() - self._started
             line = f"looptui: importing {self.label}… {elapsed:.1f} s, at {self.where or '?'}"
             if tty:
@@ -112,7 +122,11 @@ class ImportWatch:
             elif not self.said:
                 self._write(line[:1000] + "\n")
             self.said = True
-            if not tty or self._done.wait(_EVERY):
-                if not tty:
-                    self._done.wait()
+            if not tty:
+                self._done.wait()
                 return
+            if self._done.wait(_EVERY):
+                return
+            where = self.sample()
+            if where:
+                self.where = where

@@ -59,7 +59,8 @@ class LiveObjects:
 
     def __init__(self) -> None:
         self._seen: dict[int, Any] = {}
-        self._names: dict[type, tuple[str, ...]] = {}
+        # weak: a reload's old classes (and their loops) must be free to go
+        self._names: weakref.WeakKeyDictionary[type, tuple[str, ...]] = weakref.WeakKeyDictionary()
 
     def _loop_names(self, cls: type, loop_types: tuple[type, ...]) -> tuple[str, ...]:
         names = self._names.get(cls)
