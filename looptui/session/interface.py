@@ -118,6 +118,9 @@ class SessionView(Protocol):
     def failed_loops(self) -> list[str]:
         """Display names of the loops that ended ``failed``."""
 
+    def await_stack(self, loop: str) -> str:
+        """What the loop's body is awaiting now (its await chain), as text; for details."""
+
     async def command(self, loop: str, command: str, value: Any = None) -> Reply:
         """Carry out *command* (one of :data:`COMMANDS`) on the loop named *loop*."""
 

@@ -33,7 +33,7 @@ from looptui.session.program.loader import (
 from looptui.session.events.recorder import Recorder
 from looptui.session.output.flood import LogLimiter
 from looptui.session.program.owners import TaskOwners
-from looptui.session.health.stuck import StuckWatch
+from looptui.session.health.stuck import StuckWatch, await_stack
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog
 from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 
@@ -157,6 +157,11 @@ class Session:
         return [t.name for t in self.registry.trackers() if t.state == "failed"]
 
     # ----------------------------------------------------------------- commands
+    def await_stack(self, loop: str) -> str:
+        """What the loop called *loop* is awaiting now (see :func:`health.stuck.await_stack`)."""
+        tracker = self.registry.get(loop)
+        return await_stack(tracker) if tracker is not None else "(no such loop)\n"
+
     async def command(self, loop: str, command: str, value: Any = None) -> Reply:
         """Carry out *command* on the loop named *loop* (see :mod:`~looptui.session.commands`)."""
         return run_command(self.registry.get(loop), command, value, loop=loop)
