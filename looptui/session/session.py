@@ -31,7 +31,9 @@ from looptui.session.program.loader import (
 from looptui.session.events.recorder import Recorder
 from looptui.session.output.flood import LogLimiter
 from looptui.session.program.owners import TaskOwners
-from looptui.session.health.stuck import StuckWatch
+from looptui.session.health.stuck import StuckWatch, await_stack
+from looptui.session.commands import run_command
+from looptui.session.interface import Reply, Sink
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog
 from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 from looptui.session.program.clients import ClientWatch
@@ -43,7 +45,6 @@ from looptui.session.health.waiting import WaitingWatch
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE"]
 
-Sink = Callable[[dict], None]
 GENERAL_OUTPUT_SIZE = 1000
 """Lines of output not attributed to any loop that are kept."""
 _POLL = 0.02
@@ -115,7 +116,7 @@ class Session:
             RecordError: *record* names a file that cannot be opened for appending.
         """
         self.target = target
-        self.main_function = main
+        self.main_option = main
         self.main_name: str | None = main
         self.main_source: str | None = None
         self.main_where: str | None = None
@@ -135,12 +136,12 @@ class Session:
         self.main_state: str | None = None
         self.main_exception: ExceptionInfo | None = None
         self.root = _program_root(target)
-        self.clients = ClientWatch(self.root, offline, report=lambda text: self._say("stderr", text))
+        self.clients = ClientWatch(self.root, offline, report=lambda text: self.say("stderr", text))
         self.live_objects = LiveObjects()
         self.waiting = WaitingWatch(self._waiting_facts)
         self._scan_handle: asyncio.TimerHandle | None = None
         self.recorder = Recorder(record) if record else None
-        self.capture = OutputCapture(self._deliver, self._note)
+        self.capture = OutputCapture(self._deliver, self.note)
         self._probe = LagProbe()
         self.watchdog = Watchdog(self._blocked, block_threshold)
         self.blocked_count = 0
@@ -151,10 +152,10 @@ class Session:
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._listening = False
-        self._main_task: asyncio.Task[None] | None = None
+        self.main_task: asyncio.Task[None] | None = None
         self._started = False
         self._shutdown_result: list[str] | None = None
-        self._adapters: ModuleType | None = None
+        self.adapters: ModuleType | None = None
         self.reload_error: ReloadError | None = None
         self.last_reload: dict[str, Any] | None = None
         self.last_reload_attempt: ReloadResult | None = None
@@ -175,6 +176,26 @@ class Session:
     def lag_max(self) -> float:
         """Largest event-loop lag in the last ~10 s."""
         return self._probe.lag_max
+
+    @property
+    def record_error(self) -> str | None:
+        """Why ``--record`` stopped writing, or ``None``."""
+        return self.recorder.error if self.recorder is not None else None
+
+    # ----------------------------------------------------------------- commands
+    def await_stack(self, loop: str) -> str:
+        """What the loop called *loop* is awaiting now (see :func:`health.stuck.await_stack`)."""
+        tracker = self.registry.get(loop)
+        return await_stack(tracker) if tracker is not None else "(no such loop)\n"
+
+    async def command(self, loop: str, command: str, value: Any = None) -> Reply:
+        """Carry out *command* on the loop named *loop* (see :mod:`~looptui.session.commands`)."""
+        return run_command(self.registry.get(loop), command, value, loop=loop)
+
+    def start_main(self, func: Callable[[], Any]) -> None:
+        """Run *func* (``--main``) alone as the program's main."""
+        self.launch_main(build_plan([], self.main_option or getattr(func, "__name__", "main"),
+                                    func, []))  # type: ignore[arg-type]
 
     def failed_loops(self) -> list[str]:
         """Display names of loops whose state is ``failed``."""
@@ -204,7 +225,7 @@ class Session:
                 sink(event)
             except Exception as exc:  # one broken sink must not silence the others
                 self._sinks.remove(sink)
-                self._note("stderr", f"looptui: event sink {sink!r} failed, removed: {exc!r}")
+                self.note("stderr", f"looptui: event sink {sink!r} failed, removed: {exc!r}")
 
     # ------------------------------------------------------------------- output
     def install_capture(self) -> None:
@@ -223,12 +244,12 @@ class Session:
                 events.session_event("log", time=now, loop=None, stream=stream, text=text)
             )
 
-    def _note(self, stream: str, text: str) -> None:
+    def note(self, stream: str, text: str) -> None:
         """Add a line to :attr:`general_output` without emitting an event."""
         self.general_output.append((clock.now(), stream, text))
         self.output_version += 1
 
-    def _say(self, stream: str, text: str) -> None:
+    def say(self, stream: str, text: str) -> None:
         """Report something looptui did as general output (and ``log`` events)."""
         for line in text.splitlines() or [""]:
             self._deliver(None, stream, line)
@@ -339,7 +360,7 @@ class Session:
         adapters.install(self.registry)
         if adapters.recognise not in LOOP_RECOGNISERS:
             LOOP_RECOGNISERS.append(adapters.recognise)
-        self._adapters = adapters
+        self.adapters = adapters
 
     def _start_module_loops(self) -> None:
         for lp in self.module_loops:
@@ -347,11 +368,11 @@ class Session:
                 if lp.get_task() is None:
                     lp.start()
             except Exception as exc:
-                self._say("stderr", f"looptui: could not start {_loop_label(lp)}: "
+                self.say("stderr", f"looptui: could not start {_loop_label(lp)}: "
                                     f"{type(exc).__name__}: {exc}")
 
-    def _main_function(self, module: ModuleType | None = None) -> Callable[[], Any]:
-        name = self.main_function or ""
+    def main_function(self, module: ModuleType | None = None) -> Callable[[], Any]:
+        name = self.main_option or ""
         func = getattr(module if module is not None else self.module, name, None)
         if func is None or not callable(func):
             what = "has no function" if func is None else "has something that is not a function"
@@ -388,7 +409,7 @@ class Session:
                         module = load_target(self.target, module_name=module_name)
                 else:
                     module = load_target(self.target, module_name=module_name)
-            func = self._main_function(module) if self.main_function else None
+            func = self.main_function(module) if self.main_option else None
         except KeyboardInterrupt:
             calls.discard()
             where = watch.where or watch.sample() or "?"
@@ -406,7 +427,7 @@ class Session:
                 if client is not None and not known.started:
                     label = f"{type(client).__name__}.start() offline (created at {known.where})"
                     offline_starts.append((label, client.start))
-        return module, build_plan(calls.calls, self.main_function, func, offline_starts)
+        return module, build_plan(calls.calls, self.main_option, func, offline_starts)
 
     def launch_main(self, plan: MainPlan) -> None:
         """Run *plan* as the program's main, in a task of its own (``main_started``)."""
@@ -415,14 +436,9 @@ class Session:
         self.main_where = plan.where
         self.main_state = "running"
         self.main_exception = None
-        self._main_task = asyncio.get_running_loop().create_task(
+        self.main_task = asyncio.get_running_loop().create_task(
             self._run_main(plan), name=f"looptui main: {plan.name}"
         )
-
-    @property
-    def main_task(self) -> asyncio.Task[None] | None:
-        """The task running the main, if any."""
-        return self._main_task
 
     def main_summary(self) -> dict[str, Any] | None:
         """``{name, state, error}`` of the main for the ``summary`` event, or ``None``."""
@@ -436,7 +452,7 @@ class Session:
         name = plan.name
         self.emit("main_started", name=name, source=plan.source, where=plan.where)
         if plan.source == "import":
-            self._note("stderr", f"looptui: running {name} as the program's main "
+            self.note("stderr", f"looptui: running {name} as the program's main "
                                  "(the call returned at once so the import could go on)")
         try:
             await plan.run()
@@ -451,7 +467,7 @@ class Session:
             self.main_state = "failed"
             what = f"--main {name}()" if plan.source == "--main" else f"main {name}"
             for line in f"looptui: {what} failed:\n{info.traceback}".splitlines():
-                self._note("stderr", line)
+                self.note("stderr", line)
             self.emit("main_failed", name=name, error=info.type_name, message=info.message,
                       traceback=info)
         else:
@@ -467,7 +483,7 @@ class Session:
                 if lp is not None and lp.get_task() is None:
                     lp.start()
             except Exception as exc:
-                self._say("stderr", f"looptui: could not start {tracker.name}: "
+                self.say("stderr", f"looptui: could not start {tracker.name}: "
                                     f"{type(exc).__name__}: {exc}")
 
     def scan_live_objects(self) -> int:
@@ -476,7 +492,7 @@ class Session:
         try:
             return self.live_objects.scan(self.module, [c for c in clients if c is not None])
         except Exception as exc:  # never let a strange object stop the monitor
-            self._note("stderr", f"looptui: could not look for loops: {exc!r}")
+            self.note("stderr", f"looptui: could not look for loops: {exc!r}")
             return 0
 
     def _waiting_facts(self) -> dict[str, Any]:
@@ -534,11 +550,11 @@ class Session:
         self.watchdog.stop()
         self.stuck.stop()
         self.owners.uninstall()
-        if self._adapters is not None:
-            self._adapters.uninstall()
-            if self._adapters.recognise in LOOP_RECOGNISERS:
-                LOOP_RECOGNISERS.remove(self._adapters.recognise)
-            self._adapters = None
+        if self.adapters is not None:
+            self.adapters.uninstall()
+            if self.adapters.recognise in LOOP_RECOGNISERS:
+                LOOP_RECOGNISERS.remove(self.adapters.recognise)
+            self.adapters = None
         self.capture.uninstall()
         if self._listening:
             self.registry.remove_listener(self._on_registry_event)
@@ -565,16 +581,16 @@ class Session:
                 key = id(tracker)
                 if key not in asked:
                     asked[key] = now
-                    self._ask(tracker, how)
+                    self.ask(tracker, how)
                 elif (how == "stop" and key not in cancelled and tracker.state == "waiting"
                       and now - asked[key] >= _WAITING_GRACE):
                     cancelled.add(key)
-                    self._ask(tracker, "cancel")
+                    self.ask(tracker, "cancel")
             if not active or now >= deadline:
                 return active
             await asyncio.sleep(_POLL)
 
-    def _ask(self, tracker: Tracker, how: str) -> None:
+    def ask(self, tracker: Tracker, how: str) -> None:
         controls = tracker.controls
         if controls is None:
             return
@@ -584,10 +600,10 @@ class Session:
             elif controls.unsupported("cancel") is None:
                 controls.ui_cancel()
         except Exception as exc:
-            self._note("stderr", f"looptui: could not {how} {tracker.name}: {exc!r}")
+            self.note("stderr", f"looptui: could not {how} {tracker.name}: {exc!r}")
 
     async def _end_main(self) -> None:
-        task = self._main_task
+        task = self.main_task
         if task is None or task.done():
             return
         task.cancel()

@@ -49,8 +49,8 @@ if TYPE_CHECKING:
     from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
 
+    from looptui.session.reload.host import ReloadHost
     from looptui.session.reload.watcher import FileWatcher
-    from looptui.session.session import Session
 
 __all__ = ["HotReload", "ReloadError", "ReloadResult", "describe_failure"]
 
@@ -75,7 +75,7 @@ class HotReload:
         watcher: The :class:`~looptui.session.reload.watcher.FileWatcher`, when watching.
     """
 
-    def __init__(self, session: Session, baseline: Iterable[str]) -> None:
+    def __init__(self, session: ReloadHost, baseline: Iterable[str]) -> None:
         module = session.module
         assert module is not None
         self.session = session
@@ -142,7 +142,7 @@ class HotReload:
         await self.reload(paths)
 
     def _on_watch_error(self, exc: BaseException) -> None:
-        self.session._say("stderr", f"looptui: watching files: {type(exc).__name__}: {exc} "
+        self.session.say("stderr", f"looptui: watching files: {type(exc).__name__}: {exc} "
                                     "(press R to reload by hand)")
 
     async def close(self) -> None:
@@ -237,7 +237,7 @@ class HotReload:
         session.last_reload_attempt = result
         for line in ("looptui: reload failed; the loops keep running the code loaded before:",
                      *error.traceback.rstrip("\n").splitlines()):
-            session._note("stderr", line)
+            session.note("stderr", line)
         session.emit("reload_failed", error=error.summary, traceback=error.traceback)
         return result
 
@@ -298,15 +298,15 @@ class HotReload:
         session.last_reload_attempt = result
         session.emit("reload", added=added, removed=removed, changed=changed)
         if stragglers:
-            session._say("stderr", "looptui: loops of the previous code did not stop: "
+            session.say("stderr", "looptui: loops of the previous code did not stop: "
                                    + ", ".join(result.stragglers))
         await self._follow_new_folders()
         return result
 
     def _tracker_of(self, lp: Any) -> Tracker | None:
         tracker = getattr(lp, "tracker", None)
-        if tracker is None and self.session._adapters is not None:
-            tracker = self.session._adapters.tracker_for(lp)
+        if tracker is None and self.session.adapters is not None:
+            tracker = self.session.adapters.tracker_for(lp)
         return tracker
 
     def _start(self, lp: Any) -> None:
@@ -316,7 +316,7 @@ class HotReload:
         except Exception as exc:
             tracker = self._tracker_of(lp)
             label = tracker.name if tracker is not None else repr(lp)
-            self.session._say("stderr", f"looptui: could not start {label}: "
+            self.session.say("stderr", f"looptui: could not start {label}: "
                                         f"{type(exc).__name__}: {exc}")
 
     def _handed_over(self, old: Tracker, new_by_name: dict[str, Tracker],
@@ -376,12 +376,12 @@ class HotReload:
             for tracker in active:
                 if tracker not in asked:
                     asked[tracker] = now
-                    session._ask(tracker, how)
+                    session.ask(tracker, how)
                 elif (how == "stop" and tracker not in cancelled
                       and tracker.state is LoopState.WAITING
                       and now - asked[tracker] >= WAITING_GRACE):
                     cancelled.add(tracker)
-                    session._ask(tracker, "cancel")
+                    session.ask(tracker, "cancel")
             if now >= deadline:
                 if how == "cancel":
                     break
