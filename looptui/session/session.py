@@ -40,7 +40,7 @@ from looptui.session.program.clients import ClientWatch
 from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
 from looptui.session.program.main_plan import MainPlan, build_plan
 from looptui.session.program.runcalls import RunCalls
-from looptui.session.program.import_watch import ImportWatch
+from looptui.session.health.import_watch import ImportWatch
 from looptui.session.health.waiting import WaitingWatch
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE"]
@@ -392,7 +392,7 @@ class Session:
         ``--main NAME`` follows them; with ``--offline`` and neither, the clients the
         import created are started offline. With *announce*, an import that takes more
         than a second says where it is on the terminal (see
-        :mod:`~looptui.session.program.import_watch`).
+        :mod:`~looptui.session.health.import_watch`).
 
         Raises:
             TargetUsageError / TargetImportError: as :func:`load_target`; also when the

@@ -22,13 +22,13 @@ import asyncio
 import functools
 import os
 import sys
+import sysconfig
 import weakref
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
 from looptui.adapters import importhook
-from looptui.session.health.stacks import is_stdlib, is_monitor_code
 from looptui.session.program.runcalls import call_site, capturing
 
 __all__ = ["ClientWatch", "KnownClient", "PACKAGES", "client_library"]
@@ -71,12 +71,17 @@ def client_library(client: object) -> str | None:
     return None
 
 
+_STDLIB = tuple({os.path.join(sysconfig.get_paths()[key], "") for key in ("stdlib", "platstdlib")})
+_LOOPTUI = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "")
+"""The standard library and looptui itself: frames that are never the program's."""
+
+
 def _user_frame(frame: Any, library_dir: str) -> Any:
     """The first frame outwards that is the program's (not the library's, looptui's, stdlib's)."""
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not (filename.startswith(library_dir) or is_stdlib(filename)
-                or is_monitor_code(filename)):
+        if not (filename.startswith((library_dir, _LOOPTUI, "<frozen"))
+                or (filename.startswith(_STDLIB) and "site-packages" not in filename)):
             return frame
         frame = frame.f_back
     return None
