@@ -87,6 +87,20 @@ async def test_states_are_coloured_from_theme_variables(session: FakeSession) ->
         assert app.colours.style("failed").color.triplet.hex == "#ff00ff"
 
 
+async def test_the_drawn_row_has_the_colours(session: FakeSession) -> None:
+    """What reaches the screen: the failed row's segments carry the failed colour."""
+    app = RecordingApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        row = app.table.names.index("fetch_prices")
+        strip = app.table.render_line(row + 1)  # below the header line
+        failed = app.colours.style("failed").color
+        coloured = {seg.text.strip() for seg in strip if seg.style and seg.style.color == failed}
+        assert {"fetch_prices", "failed", "1"} <= coloured
+        calm = app.table.render_line(app.table.names.index("backup_database") + 1)
+        assert not any(seg.style and seg.style.color == failed for seg in calm)
+
+
 async def test_every_builtin_theme_keeps_failed_and_trouble_apart(session: FakeSession) -> None:
     app = RecordingApp(session)
     async with app.run_test(size=SIZE) as pilot:
@@ -281,3 +295,17 @@ async def test_palette_titles_keep_hostile_loop_names_as_text(clock: FrozenClock
         await pilot.press("escape")
         titles = [c.title for c in app.get_system_commands(app.screen)]
         assert any("evil" in t and "\\[bold red]" in t for t in titles)
+
+
+async def test_no_color_keeps_trouble_bold_and_drops_colours(
+    session: FakeSession, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = RecordingApp(session)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        failed = colour_of(app, "fetch_prices", 1)
+        assert failed.bold and failed.color is None
+        assert colour_of(app, "DatabaseManager.sync", 1).bold
+        assert colour_of(app, "stats_export", 1).dim and not colour_of(app, "fetch_prices", 1).dim
+        assert app.table.shown_cells("fetch_prices")[1] == "failed"  # the word says it

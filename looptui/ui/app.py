@@ -169,7 +169,7 @@ class LoopTuiApp(App[list[str]]):
             yield LoopTable(id="loops")
             yield EmptyHint(id="empty")
         yield LogPane(tz=self.tz, id="log")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits in 120 columns
 
     @property
     def table(self) -> LoopTable:
@@ -183,7 +183,7 @@ class LoopTuiApp(App[list[str]]):
         """Styles of the state colours under the current theme (see :mod:`.colours`)."""
         variables = self.theme_variables
         if self._colours is None or self._colours[0] is not variables:
-            self._colours = (variables, Colours(variables))
+            self._colours = (variables, Colours(variables, no_color=self.no_color))
         return self._colours[1]
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -515,16 +515,13 @@ class LoopTuiApp(App[list[str]]):
         self._sort_by(event.order)
 
     def _sort_by(self, order: str) -> None:
-        self.table.set_sort(order)
-        self._say(f"sorted by {ORDERS[order].label}")
+        self.table.set_sort(order)  # the header says which order
         self.refresh_now()
 
     def action_toggle_trouble(self) -> None:
         """Show only the loops in trouble, or all again."""
         table = self.table
-        table.set_trouble_only(not table.trouble_only)
-        self._say("showing only loops in trouble (f: all)" if table.trouble_only
-                  else "showing every loop")
+        table.set_trouble_only(not table.trouble_only)  # the header says so
         self.refresh_now()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -594,6 +591,10 @@ class LoopTuiApp(App[list[str]]):
             *LoopTable.BINDINGS,  # type: ignore[list-item]
             *self.BINDINGS,  # type: ignore[list-item]
             Binding("escape", "", "Back / close / clear the filter", key_display="esc"),
+            Binding("ctrl+p", "", "Command palette: every action, with its key",
+                    key_display="ctrl+p"),
+            Binding("click", "", "Select a row; on the selected row (or double click): "
+                    "details; on a column header: sort by it", key_display="mouse"),
         ])
         hidden = {"j", "k", "escape", "ctrl+c,ctrl+q"}
         self.push_screen(HelpScreen([r for r in rows if r[0] not in hidden]))

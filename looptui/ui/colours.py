@@ -96,10 +96,15 @@ class Colours:
     Args:
         variables: The app's theme variables (``App.theme_variables``); a variable that
             is missing or not a plain colour gives no colour (the text style stays).
+        no_color: ``NO_COLOR`` is set: tokens give their text style only (bold, reverse;
+            muted ones are dim). Textual would turn the colours into shades of grey, in
+            which red is darker than green: a failed loop would look the calmest.
     """
 
-    def __init__(self, variables: Mapping[str, str] | None = None) -> None:
-        self._variables = dict(variables or {})
+    def __init__(self, variables: Mapping[str, str] | None = None, *,
+                 no_color: bool = False) -> None:
+        self._variables = {} if no_color else dict(variables or {})
+        self._no_color = no_color
         self._styles: dict[str, Style] = {}
 
     def style(self, token: str) -> Style:
@@ -120,6 +125,8 @@ class Colours:
             except Exception:  # a malformed style string: show the text plain
                 return Style()
         variable, text_style = _TOKENS[token]
+        if self._no_color and variable == "looptui-muted":
+            text_style = "dim"
         style = Style.parse(text_style) if text_style else Style()
         value = self._variables.get(variable) if variable else None
         if value:

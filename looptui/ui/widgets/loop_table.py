@@ -660,11 +660,18 @@ class LoopTable(DataTable):
             text = text.copy()
             text.truncate(content_width, overflow=text.overflow or "ellipsis")
         used = 0
+        # ``Text.render`` yields the spans' styles only; the Text's own style (the cell's
+        # colour) is added here, under them.
+        base = text.style
+        if isinstance(base, str):
+            base = Style.parse(base) if base else None
         for segment in text.render(self.app.console):
             if not segment.text or segment.text == "\n":
                 continue
             used += segment.cell_length
             style = segment.style
+            if base:
+                style = base + style if style else base
             segments.append(Segment(segment.text, pre + style + post if style else pad_style))
         if used < content_width + padding:
             segments.append(Segment(" " * (content_width - used + padding), pad_style))
