@@ -14,13 +14,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from looptui.session.program.loader import TargetError
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    from looptui.session.interface import SessionView
 
 __all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE"]
 
@@ -131,12 +134,17 @@ def _has_terminal() -> bool:
     return all(stream is not None and stream.isatty() for stream in streams)
 
 
-async def _run_tui(args: argparse.Namespace) -> int:
+def _session(args: argparse.Namespace) -> SessionView:
+    """The in-process session for *args* (nothing imported or started yet)."""
     from looptui.session import Session
 
-    session = Session(args.target, main=args.main, start_loops=not args.no_start,
-                      watch=not args.no_reload, record=args.record,
-                      block_threshold=args.block_threshold)
+    return Session(args.target, main=args.main, start_loops=not args.no_start,
+                   watch=not args.no_reload, record=args.record,
+                   block_threshold=args.block_threshold)
+
+
+async def _run_tui(args: argparse.Namespace) -> int:
+    session = _session(args)
     # The only place textual is imported. Before the loops start: importing it takes
     # a noticeable fraction of a second, which would stall every loop already running.
     from looptui.ui.app import LoopTuiApp
@@ -185,13 +193,10 @@ async def _run_tui(args: argparse.Namespace) -> int:
 
 
 async def _run_headless(args: argparse.Namespace) -> int:
-    from looptui.headless import run_headless
+    from looptui.headless import follow
 
-    return await run_headless(
-        args.target, main=args.main, start_loops=not args.no_start, watch=not args.no_reload,
-        record=args.record, json_mode=args.json, duration=args.duration,
-        block_threshold=args.block_threshold, out=sys.stdout, err=sys.stderr,
-    )
+    return await follow(_session(args), json_mode=args.json, duration=args.duration,
+                        out=sys.stdout, err=sys.stderr)
 
 
 def run(argv: Sequence[str] | None = None) -> int:

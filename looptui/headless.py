@@ -11,16 +11,18 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from looptui.session import Session
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 
-__all__ = ["run_headless", "EventPrinter", "format_event", "EXIT_FAILED"]
+if TYPE_CHECKING:
+    from looptui.session.interface import SessionView
+
+__all__ = ["run_headless", "follow", "EventPrinter", "format_event", "EXIT_FAILED"]
 
 EXIT_FAILED = 3
 """Exit status when at least one loop ended ``failed``."""
@@ -160,7 +162,7 @@ class EventPrinter:
 
 
 # --------------------------------------------------------------------------------- run
-def _should_end(session: Session, deadline: float | None, now: float) -> bool:
+def _should_end(session: SessionView, deadline: float | None, now: float) -> bool:
     """Whether the run is over: ``--for`` elapsed, or nothing is left running.
 
     Without ``--for`` a module with no loops ends at once. With it, the run waits the
@@ -175,7 +177,7 @@ def _should_end(session: Session, deadline: float | None, now: float) -> bool:
     return now >= deadline or (bool(trackers) and idle)
 
 
-def _install_signals(stop: asyncio.Event, session: Session) -> QuitSignals:
+def _install_signals(stop: asyncio.Event, session: SessionView) -> QuitSignals:
     """SIGINT/SIGTERM: the first stops gracefully, the second cancels every loop, the
     third interrupts whatever runs (a loop blocking the event loop for good)."""
 
@@ -207,20 +209,38 @@ async def run_headless(
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """Run *target*'s loops, print events to *out*, and return the exit status.
+    """Run *target*'s loops in this process, print events to *out*, return the exit status.
+
+    Builds the in-process :class:`~looptui.session.session.Session` and hands it to
+    :func:`follow`, which knows sessions only through their interface.
+
+    Raises:
+        TargetUsageError / TargetImportError / RecordError: as raised by the session.
+    """
+    from looptui.session import Session
+
+    session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record,
+                      block_threshold=block_threshold)
+    return await follow(session, json_mode=json_mode, duration=duration, out=out, err=err)
+
+
+async def follow(
+    session: SessionView,
+    *,
+    json_mode: bool = False,
+    duration: float | None = None,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Start *session*, print its events to *out* until the run is over, return the status.
 
     Runs until *duration* seconds passed (``--for``), every loop ended, or SIGINT/SIGTERM;
     then stops everything gracefully and prints the summary.
 
     Returns:
         0, or :data:`EXIT_FAILED` when at least one loop ended ``failed``.
-
-    Raises:
-        TargetUsageError / TargetImportError / RecordError: as raised by the session.
     """
     stop = asyncio.Event()
-    session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record,
-                      block_threshold=block_threshold)
     session.add_sink(EventPrinter(out, json_mode, on_closed=stop.set))
     loop = asyncio.get_running_loop()
     signals = _install_signals(stop, session)  # before the import: it may hang
@@ -236,7 +256,7 @@ async def run_headless(
                 await asyncio.wait_for(stop.wait(), _POLL)
             except asyncio.TimeoutError:
                 pass
-        if not len(session.registry):
+        if not session.registry.trackers():
             message = (
                 f"no loops found in {safe_text(session.module_name, multiline=False)}\n"
                 "Define one at module level (from looptui import loop; @loop(seconds=5)), "
@@ -251,6 +271,6 @@ async def run_headless(
     if stragglers:
         err.write("looptui: these loops did not stop: "
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
-    if session.recorder is not None and session.recorder.error:
-        err.write(f"looptui: {safe_text(session.recorder.error)}\n")
+    if session.record_error:
+        err.write(f"looptui: {safe_text(session.record_error)}\n")
     return EXIT_FAILED if session.failed_loops() else 0

@@ -21,7 +21,9 @@ from looptui.core.records import ExceptionInfo
 from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker, kept_line
 
+from looptui.session.commands import run_command
 from looptui.session.events import build as events
+from looptui.session.interface import Reply, Sink
 from looptui.session.output.capture import OutputCapture
 from looptui.session.health.lag import LagProbe
 from looptui.session.program.loader import (
@@ -31,13 +33,12 @@ from looptui.session.program.loader import (
 from looptui.session.events.recorder import Recorder
 from looptui.session.output.flood import LogLimiter
 from looptui.session.program.owners import TaskOwners
-from looptui.session.health.stuck import StuckWatch
+from looptui.session.health.stuck import StuckWatch, await_stack
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog
 from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE"]
 
-Sink = Callable[[dict], None]
 GENERAL_OUTPUT_SIZE = 1000
 """Lines of output not attributed to any loop that are kept."""
 _POLL = 0.02
@@ -110,7 +111,7 @@ class Session:
         self.main_state: str | None = None
         self.main_exception: ExceptionInfo | None = None
         self.recorder = Recorder(record) if record else None
-        self.capture = OutputCapture(self._deliver, self._note)
+        self.capture = OutputCapture(self._deliver, self.note)
         self._probe = LagProbe()
         self.watchdog = Watchdog(self._blocked, block_threshold)
         self.blocked_count = 0
@@ -121,10 +122,10 @@ class Session:
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._listening = False
-        self._main_task: asyncio.Task[None] | None = None
+        self.main_task: asyncio.Task[None] | None = None
         self._started = False
         self._shutdown_result: list[str] | None = None
-        self._adapters: ModuleType | None = None
+        self.adapters: ModuleType | None = None
         self.reload_error: ReloadError | None = None
         self.last_reload: dict[str, Any] | None = None
         self.last_reload_attempt: ReloadResult | None = None
@@ -146,9 +147,24 @@ class Session:
         """Largest event-loop lag in the last ~10 s."""
         return self._probe.lag_max
 
+    @property
+    def record_error(self) -> str | None:
+        """Why ``--record`` stopped writing, or ``None``."""
+        return self.recorder.error if self.recorder is not None else None
+
     def failed_loops(self) -> list[str]:
         """Display names of loops whose state is ``failed``."""
         return [t.name for t in self.registry.trackers() if t.state == "failed"]
+
+    # ----------------------------------------------------------------- commands
+    def await_stack(self, loop: str) -> str:
+        """What the loop called *loop* is awaiting now (see :func:`health.stuck.await_stack`)."""
+        tracker = self.registry.get(loop)
+        return await_stack(tracker) if tracker is not None else "(no such loop)\n"
+
+    async def command(self, loop: str, command: str, value: Any = None) -> Reply:
+        """Carry out *command* on the loop named *loop* (see :mod:`~looptui.session.commands`)."""
+        return run_command(self.registry.get(loop), command, value, loop=loop)
 
     # ------------------------------------------------------------------- events
     def add_sink(self, sink: Sink) -> None:
@@ -174,7 +190,7 @@ class Session:
                 sink(event)
             except Exception as exc:  # one broken sink must not silence the others
                 self._sinks.remove(sink)
-                self._note("stderr", f"looptui: event sink {sink!r} failed, removed: {exc!r}")
+                self.note("stderr", f"looptui: event sink {sink!r} failed, removed: {exc!r}")
 
     # ------------------------------------------------------------------- output
     def install_capture(self) -> None:
@@ -193,12 +209,12 @@ class Session:
                 events.session_event("log", time=now, loop=None, stream=stream, text=text)
             )
 
-    def _note(self, stream: str, text: str) -> None:
+    def note(self, stream: str, text: str) -> None:
         """Add a line to :attr:`general_output` without emitting an event."""
         self.general_output.append((clock.now(), stream, text))
         self.output_version += 1
 
-    def _say(self, stream: str, text: str) -> None:
+    def say(self, stream: str, text: str) -> None:
         """Report something looptui did as general output (and ``log`` events)."""
         for line in text.splitlines() or [""]:
             self._deliver(None, stream, line)
@@ -257,7 +273,7 @@ class Session:
         baseline = set(sys.modules)  # what the user's program did not import
         try:
             self.module = load_target(self.target)
-            main = self._main_function() if self.main_name else None
+            main = self.main_function() if self.main_name else None
         except BaseException:  # loops the module started are stopped, the terminal restored
             await self._finish(timeout=1.0, summary=False)
             raise
@@ -267,10 +283,7 @@ class Session:
         self.watchdog.start()  # after the import: its own time is not a loop's fault
         self.stuck.start()
         if main is not None:
-            self.main_state = "running"
-            self._main_task = asyncio.get_running_loop().create_task(
-                self._run_main(main), name=f"looptui --main {self.main_name}"
-            )
+            self.start_main(main)
         self._hot = HotReload(self, baseline)
         if self.watch:
             self._hot.start_watching()
@@ -304,7 +317,7 @@ class Session:
         adapters.install(self.registry)
         if adapters.recognise not in LOOP_RECOGNISERS:
             LOOP_RECOGNISERS.append(adapters.recognise)
-        self._adapters = adapters
+        self.adapters = adapters
 
     def _start_module_loops(self) -> None:
         for lp in self.module_loops:
@@ -312,10 +325,10 @@ class Session:
                 if lp.get_task() is None:
                     lp.start()
             except Exception as exc:
-                self._say("stderr", f"looptui: could not start {_loop_label(lp)}: "
+                self.say("stderr", f"looptui: could not start {_loop_label(lp)}: "
                                     f"{type(exc).__name__}: {exc}")
 
-    def _main_function(self, module: ModuleType | None = None) -> Callable[[], Any]:
+    def main_function(self, module: ModuleType | None = None) -> Callable[[], Any]:
         func = getattr(module if module is not None else self.module, self.main_name or "", None)
         if func is None or not callable(func):
             what = "has no function" if func is None else "has something that is not a function"
@@ -325,6 +338,14 @@ class Session:
                 "e.g. --main main for `async def main(): ...`."
             )
         return func
+
+    def start_main(self, func: Callable[[], Any]) -> None:
+        """Run *func* (``--main``) as a task of its own; its fate goes to ``main_state``."""
+        self.main_state = "running"
+        self.main_exception = None
+        self.main_task = asyncio.get_running_loop().create_task(
+            self._run_main(func), name=f"looptui --main {self.main_name}"
+        )
 
     async def _run_main(self, func: Callable[[], Any]) -> None:
         try:
@@ -339,7 +360,7 @@ class Session:
             info._text = user_traceback(exc)  # the user's frames, not looptui's
             self.main_exception = info
             self.main_state = "failed"
-            self._say("stderr", f"looptui: --main {self.main_name}() failed:\n{info.traceback}")
+            self.say("stderr", f"looptui: --main {self.main_name}() failed:\n{info.traceback}")
         else:
             self.main_state = "finished"
 
@@ -379,11 +400,11 @@ class Session:
         self.watchdog.stop()
         self.stuck.stop()
         self.owners.uninstall()
-        if self._adapters is not None:
-            self._adapters.uninstall()
-            if self._adapters.recognise in LOOP_RECOGNISERS:
-                LOOP_RECOGNISERS.remove(self._adapters.recognise)
-            self._adapters = None
+        if self.adapters is not None:
+            self.adapters.uninstall()
+            if self.adapters.recognise in LOOP_RECOGNISERS:
+                LOOP_RECOGNISERS.remove(self.adapters.recognise)
+            self.adapters = None
         self.capture.uninstall()
         if self._listening:
             self.registry.remove_listener(self._on_registry_event)
@@ -410,16 +431,16 @@ class Session:
                 key = id(tracker)
                 if key not in asked:
                     asked[key] = now
-                    self._ask(tracker, how)
+                    self.ask(tracker, how)
                 elif (how == "stop" and key not in cancelled and tracker.state == "waiting"
                       and now - asked[key] >= _WAITING_GRACE):
                     cancelled.add(key)
-                    self._ask(tracker, "cancel")
+                    self.ask(tracker, "cancel")
             if not active or now >= deadline:
                 return active
             await asyncio.sleep(_POLL)
 
-    def _ask(self, tracker: Tracker, how: str) -> None:
+    def ask(self, tracker: Tracker, how: str) -> None:
         controls = tracker.controls
         if controls is None:
             return
@@ -429,10 +450,10 @@ class Session:
             elif controls.unsupported("cancel") is None:
                 controls.ui_cancel()
         except Exception as exc:
-            self._note("stderr", f"looptui: could not {how} {tracker.name}: {exc!r}")
+            self.note("stderr", f"looptui: could not {how} {tracker.name}: {exc!r}")
 
     async def _end_main(self) -> None:
-        task = self._main_task
+        task = self.main_task
         if task is None or task.done():
             return
         task.cancel()

@@ -29,6 +29,8 @@ from textual.widgets import Footer
 
 from looptui.core import clock
 from looptui.core.states import TERMINAL_STATES
+from looptui.session.commands import is_paused
+from looptui.session.interface import Reply, SessionView
 
 from .screens.help import HelpScreen, key_rows
 from .screens.interval_dialog import IntervalDialog
@@ -135,7 +137,7 @@ class LoopTuiApp(App[list[str]]):
     ]
 
     def __init__(
-        self, session: Any, refresh_hz: float = 4.0, *, tz: datetime.tzinfo | None = None
+        self, session: SessionView, refresh_hz: float = 4.0, *, tz: datetime.tzinfo | None = None
     ) -> None:
         super().__init__()
         self.session = session
@@ -387,23 +389,13 @@ class LoopTuiApp(App[list[str]]):
     def _say(self, message: str, severity: str = "information") -> None:
         self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
 
-    def _act(self, tracker: Tracker, action: str, verb: str,
-             do: Callable[[Any], object], done: str) -> bool:
-        """Run one control action, refusing it with the adapter's reason if unsupported."""
-        name = one_line(tracker.name, 60)
-        reason = tracker.unsupported(action)
-        if reason:
-            self._say(f"{name}: cannot {verb}: {one_line(reason, 200)}", "warning")
-            return False
-        try:
-            do(tracker.controls)
-        except Exception as err:
-            self._say(f"{name}: {verb} failed: {one_line(f'{type(err).__name__}: {err}', 200)}",
-                      "error")
-            return False
-        self._say(f"{name}: {done}")
-        self.refresh_now()
-        return True
+    async def _command(self, tracker: Tracker, command: str, value: Any = None) -> Reply:
+        """Ask the session to carry out *command* on *tracker*'s loop; say what it answered."""
+        reply = await self.session.command(tracker.name, command, value)
+        self._say(reply.text, reply.severity)
+        if reply.ok:
+            self.refresh_now()
+        return reply
 
     def _target(self) -> Tracker | None:
         tracker = self.selected()
@@ -411,57 +403,26 @@ class LoopTuiApp(App[list[str]]):
             self._say("No loop selected.", "warning")
         return tracker
 
-    def _not_running(self, tracker: Tracker, verb: str) -> bool:
-        if tracker.state in TERMINAL_STATES:
-            self._say(f"{one_line(tracker.name, 60)} is {tracker.state.value}: "
-                      f"nothing to {verb} (r starts it)", "warning")
-            return True
-        return False
-
     # ------------------------------------------------------------------ actions
-    def action_stop(self) -> None:
-        t = self._target()
-        if t is None or self._not_running(t, "stop"):
-            return
-        self._act(t, "stop", "stop", lambda c: c.ui_stop(),
-                  "stopping after the current iteration" if t.current is not None
-                  else "stopped")
+    async def action_stop(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "stop")
 
-    def action_cancel(self) -> None:
-        t = self._target()
-        if t is None or self._not_running(t, "cancel"):
-            return
-        self._act(t, "cancel", "cancel", lambda c: c.ui_cancel(), "cancelled")
+    async def action_cancel(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "cancel")
 
-    def action_restart(self) -> None:
-        t = self._target()
-        if t is None:
-            return
-        if t.state in TERMINAL_STATES:
-            self._act(t, "start", "start", lambda c: c.ui_start(), "started")
-        else:
-            self._act(t, "restart", "restart", lambda c: c.ui_restart(), "restarting")
+    async def action_restart(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "restart")
 
-    def action_trigger(self) -> None:
-        t = self._target()
-        if t is None:
-            return
-        self._act(t, "trigger", "trigger", lambda c: c.ui_trigger(), "running one iteration now")
+    async def action_trigger(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "trigger")
 
-    def action_pause(self) -> None:
-        t = self._target()
-        if t is None or self._not_running(t, "pause"):
-            return
-        controls = t.controls
-        paused = False
-        try:
-            paused = bool(controls.is_paused()) if controls is not None else False
-        except Exception:
-            paused = False
-        if paused:
-            self._act(t, "pause", "resume", lambda c: c.ui_resume(), "resumed")
-        else:
-            self._act(t, "pause", "pause", lambda c: c.ui_pause(), "paused")
+    async def action_pause(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "resume" if is_paused(t) else "pause")
 
     def action_interval(self) -> None:
         t = self._target()
@@ -473,22 +434,13 @@ class LoopTuiApp(App[list[str]]):
                       f"{one_line(reason, 200)}", "warning")
             return
 
-        def apply(kind: str, value: Any) -> None:
-            controls = t.controls
-            if controls is None:
-                raise RuntimeError("the loop object no longer exists")
-            if kind == "seconds":
-                controls.ui_change_interval(seconds=value)
-            else:
-                controls.ui_change_interval(times=value)
+        async def apply(kind: str, value: Any) -> Reply:
+            return await self.session.command(t.name, "interval", (kind, value))
 
-        def applied(result: Any) -> None:
-            if result is None:
-                return
-            kind, value = result
-            shown = fmt.interval(value) if kind == "seconds" else one_line(t.schedule, 80)
-            self._say(f"{one_line(t.name, 60)}: interval changed to {shown}")
-            self.refresh_now()
+        def applied(reply: Reply | None) -> None:
+            if reply is not None:
+                self._say(reply.text, reply.severity)
+                self.refresh_now()
 
         self.push_screen(IntervalDialog(t.name, t.schedule, apply), applied)
 

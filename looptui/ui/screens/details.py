@@ -136,14 +136,13 @@ def duration_bars(records: list[Any], now: float) -> Text:
     return out
 
 
-def _await_stack(tracker: Tracker) -> str:
+def _await_stack(session: Any, tracker: Tracker) -> str:
     """What a stuck body is waiting for (the session knows how to find out)."""
-    try:
-        from looptui.session.health.stuck import await_stack
-    except ImportError:  # pragma: no cover - the session layer is part of looptui
+    ask = getattr(session, "await_stack", None)
+    if ask is None:
         return "(unknown)"
     try:
-        return safe_text(await_stack(tracker), 20_000).rstrip()
+        return safe_text(ask(tracker.name), 20_000).rstrip()
     except Exception as err:  # a foreign task's frames must not break the view
         return f"(could not read the stack: {type(err).__name__})"
 
@@ -366,7 +365,8 @@ class DetailsScreen(Screen[None]):
         for key, value in sorted(t.notes.items()):
             grid.add_row(Text(one_line(key, 30), end=""), self._note(value, now))
         if t.notes.get("stuck") and t.current is not None:
-            grid.add_row("Awaiting", Text(_await_stack(t), style="dim", end=""))
+            stack = _await_stack(getattr(self.app, "session", None), t)
+            grid.add_row("Awaiting", Text(stack, style="dim", end=""))
         return grid
 
     def _note(self, value: Any, now: float) -> Text:
