@@ -2,10 +2,11 @@
 
 Exit status: 0 normal · 1 the target failed to import · 2 usage error (bad option,
 missing file, not importable as given, unusable ``--record`` file, no terminal for the
-TUI) · 3 (headless) at least one loop ended ``failed`` · 4 writing the ``--record`` file
-failed during the run · 130 interrupted by force (a third SIGINT/SIGTERM). Every
-mistake a user can make ends in a short message on
+TUI) · 3 (headless) at least one loop ended ``failed``, or the main coroutine failed · 4
+writing the ``--record`` file failed during the run · 130 interrupted by force (a third
+SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
 stderr saying what was wrong and what to do, never in a traceback of looptui's own.
+Everything after ``--`` is the program's own arguments (its ``sys.argv[1:]``).
 
 Textual is imported only when the TUI actually starts, so ``--help``, ``--version`` and
 ``--headless`` stay fast and work without a terminal.
@@ -16,15 +17,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence, TextIO
 
-from looptui.session.program.loader import TargetError, check_target
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
+from looptui.session.program.loader import TargetError, check_target
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 from looptui.ui.terminal import TerminalGuard
+
+if TYPE_CHECKING:
+    from looptui.session.interface import SessionView
 
 __all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE",
            "EXIT_RECORD_FAILED"]
@@ -45,10 +49,12 @@ _EPILOG = """\
 examples:
   looptui mybot.py                  open the monitor on mybot.py's loops
   looptui mybot.py --main main      also run `async def main()` (e.g. to start a bot)
+  looptui bot.py --offline          run a Discord bot's loops without logging in
+  looptui bot.py -- --verbose       the program's own arguments go after --
   looptui mybot.py --headless --for 30 --json > events.jsonl
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
 
-exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop failed,
+exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
   4 writing the --record file failed, 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 
@@ -121,8 +127,29 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
+    p.add_argument("--offline", action="store_true",
+                   help="run Discord clients without logging in or connecting: what the library "
+                        "runs on the way to ready (setup_hook, extensions), then on_ready")
     p.add_argument("--version", action="version", version=f"looptui {_version()}")
     return p
+
+
+def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """looptui's own arguments, and the program's (everything after the first ``--``)."""
+    argv = list(argv)
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1:]
+    return argv, []
+
+
+_TERMINAL: list[TextIO] = []
+"""The stderr looptui was started with: its own messages go there even after the
+program replaced ``sys.stderr`` (with a log file, say) while it was imported."""
+
+
+def _err() -> TextIO:
+    return _TERMINAL[-1] if _TERMINAL else sys.stderr
 
 
 def _print_error(err: BaseException) -> None:
@@ -130,8 +157,8 @@ def _print_error(err: BaseException) -> None:
     if len(lines) > _MAX_LINES:
         cut = len(lines) - _MAX_LINES
         lines = lines[:12] + [f"    ... {cut} lines not shown ..."] + lines[12 + cut:]
-    sys.stderr.write("looptui: error: " + "\n".join(lines) + "\n")
-    sys.stderr.flush()
+    _err().write("looptui: error: " + "\n".join(lines) + "\n")
+    _err().flush()
 
 
 def _has_terminal() -> bool:
@@ -140,19 +167,25 @@ def _has_terminal() -> bool:
     return all(stream is not None and stream.isatty() for stream in streams)
 
 
-async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
+def _session(args: argparse.Namespace) -> SessionView:
+    """The in-process session for *args* (nothing imported or started yet)."""
     from looptui.session import Session
 
+    return Session(args.target, main=args.main, start_loops=not args.no_start,
+                   watch=not args.no_reload, record=args.record,
+                   block_threshold=args.block_threshold, offline=args.offline,
+                   args=args.program_args)
+
+
+async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
     # Everything that can be checked is checked before any of the program's code runs
     # (its import may start loops, and a body may send a message): the target, the
     # record file, then the terminal.
     check_target(args.target)
-    session = Session(args.target, main=args.main, start_loops=not args.no_start,
-                      watch=not args.no_reload, record=args.record,
-                      block_threshold=args.block_threshold)
+    session = _session(args)
     if not _has_terminal():
         session.close_record()
-        sys.stderr.write(
+        _err().write(
             "looptui: error: the monitor needs a terminal (stdin and stderr are not one).\n"
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
         )
@@ -209,32 +242,29 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
             guard.restore()  # only if the app did not give the terminal back itself
             signals.uninstall()
     if stragglers:
-        sys.stderr.write("looptui: these loops did not stop: "
-                         + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
+        _err().write("looptui: these loops did not stop: "
+                     + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     crashed = app.return_code if app is not None else None  # non-zero: the app crashed
     if session.record_error:
-        sys.stderr.write(f"looptui: {safe_text(session.record_error)} "
-                         "(the record is incomplete)\n")
+        _err().write(f"looptui: {safe_text(session.record_error)} (the record is incomplete)\n")
         return crashed or EXIT_RECORD_FAILED
     return crashed or EXIT_OK
 
 
 async def _run_headless(args: argparse.Namespace) -> int:
-    from looptui.headless import run_headless
+    from looptui.headless import follow
 
-    return await run_headless(
-        args.target, main=args.main, start_loops=not args.no_start, watch=not args.no_reload,
-        record=args.record, json_mode=args.json, duration=args.duration,
-        block_threshold=args.block_threshold, verbose=args.verbose,
-        out=sys.stdout, err=sys.stderr,
-    )
+    return await follow(_session(args), json_mode=args.json, duration=args.duration,
+                        verbose=args.verbose, out=sys.stdout, err=sys.stderr)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command with *argv* (default: ``sys.argv[1:]``) and return the exit status."""
     parser = build_parser()
+    own, program_args = split_program_args(sys.argv[1:] if argv is None else argv)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(own)
+        args.program_args = program_args
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.json and not args.headless:
@@ -255,7 +285,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         _print_error(err)
         return err.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("looptui: interrupted\n")
+        _err().write("looptui: interrupted\n")
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # user code outside any loop called sys.exit()
         code = exc.code
@@ -264,4 +294,18 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run and exit with the status."""
-    sys.exit(run(argv))
+    _TERMINAL.append(sys.stderr)
+    try:
+        status = run(argv)
+    finally:
+        _TERMINAL.pop()
+        _restore_streams()
+    sys.exit(status)
+
+
+def _restore_streams() -> None:
+    """Give the process its own streams back for the interpreter's last words."""
+    if sys.__stdout__ is not None:
+        sys.stdout = sys.__stdout__
+    if sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__

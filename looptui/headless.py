@@ -13,24 +13,26 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from rich.cells import cell_len, set_cell_size
 
-from looptui.session import Session
+from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
 from looptui.session.output.line_writer import LineWriter
-from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.output.sanitize import ELLIPSIS, safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 
-__all__ = ["run_headless", "EventPrinter", "format_event", "shown_by_default",
+if TYPE_CHECKING:
+    from looptui.session.interface import SessionView
+
+__all__ = ["run_headless", "follow", "EventPrinter", "format_event", "shown_by_default",
            "SHOWN_BY_DEFAULT", "EXIT_FAILED", "EXIT_RECORD_FAILED"]
 
 EXIT_FAILED = 3
-"""Exit status when at least one loop ended ``failed``."""
+"""Exit status when at least one loop ended ``failed``, or the main failed."""
 _POLL = 0.05
 _NAME_WIDTH = 24
 _LINE_CHARS = 1000
@@ -105,6 +107,13 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
         if entry.get("last_error"):
             line += "  last: " + safe_text(entry["last_error"], 160, multiline=False)
         lines.append(line)
+    main = event.get("main")
+    if isinstance(main, dict):
+        line = (f"  main {safe_text(main.get('name'), 200, multiline=False)}: "
+                f"{safe_text(main.get('state'), 20, multiline=False)}")
+        if main.get("error"):
+            line += "  " + safe_text(main["error"], 200, multiline=False)
+        lines.append(line)
     return lines
 
 
@@ -146,7 +155,9 @@ def format_event(event: dict[str, Any]) -> list[str]:
         text = (f"{event.get('dropped')} lines of output left out "
                 f"(more than {LOG_RATE:g} a second)")
     elif kind == "stuck":
-        text = (f"iteration {event.get('iteration')} stuck: running for "
+        what = (f"{event['hook']} handler" if event.get("hook") == "error" else
+                str(event["hook"]) if event.get("hook") else f"iteration {event.get('iteration')}")
+        text = (f"{what} stuck: running for "
                 f"{_seconds(event.get('running_for'))} (more than {_seconds(event.get('threshold'))})")
     elif kind == "blocked":
         text = f"blocked the event loop for {_seconds(event.get('duration'))}"
@@ -155,6 +166,21 @@ def format_event(event: dict[str, Any]) -> list[str]:
         parts = [f"{key} {', '.join(map(str, event.get(key) or [])) or '-'}"
                  for key in ("added", "removed", "changed")]
         text = "reloaded: " + safe_text("; ".join(parts), 300, multiline=False)
+    elif kind == "waiting":
+        text = "waiting " + safe_text(
+            f"in {event.get('in') or 'before_loop'} on {event.get('awaiting')}", 300,
+            multiline=False)
+        if event.get("why"):
+            extra = ["    " + safe_text(event["why"], 500, multiline=False)]
+    elif kind == "main_started":
+        text = "main started: " + safe_text(event.get("name"), 300, multiline=False)
+    elif kind == "main_finished":
+        text = ("main " + ("stopped" if event.get("cancelled") else "finished") + ": "
+                + safe_text(event.get("name"), 300, multiline=False))
+    elif kind == "main_failed":
+        error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
+        text = f"main failed: {safe_text(event.get('name'), 200, multiline=False)}: {error}"
+        extra = _indented(event.get("traceback") or "")
     elif kind == "record_failed":
         text = safe_text(event.get("error"), 300, multiline=False)
     elif kind == "reload_failed":
@@ -260,7 +286,7 @@ class EventPrinter:
 
 
 # --------------------------------------------------------------------------------- run
-def _should_end(session: Session, deadline: float | None, now: float) -> bool:
+def _should_end(session: SessionView, deadline: float | None, now: float) -> bool:
     """Whether the run is over: ``--for`` elapsed, or nothing is left running.
 
     Without ``--for`` a module with no loops ends at once. With it, the run waits the
@@ -275,7 +301,7 @@ def _should_end(session: Session, deadline: float | None, now: float) -> bool:
     return now >= deadline or (bool(trackers) and idle)
 
 
-def _install_signals(stop: asyncio.Event, session: Session) -> QuitSignals:
+def _install_signals(stop: asyncio.Event, session: SessionView) -> QuitSignals:
     """SIGINT/SIGTERM/SIGHUP: the first stops gracefully, the second cancels every loop,
     the third interrupts whatever runs (a loop blocking the event loop for good)."""
 
@@ -304,30 +330,54 @@ async def run_headless(
     json_mode: bool = False,
     duration: float | None = None,
     block_threshold: float = DEFAULT_THRESHOLD,
+    offline: bool = False,
+    args: list[str] | None = None,
     verbose: bool = False,
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """Run *target*'s loops, print events to *out*, and return the exit status.
+    """Run *target*'s loops in this process, print events to *out*, return the exit status.
+
+    Builds the in-process :class:`~looptui.session.session.Session` and hands it to
+    :func:`follow`, which knows sessions only through their interface.
+
+    Raises:
+        TargetUsageError / TargetImportError / RecordError: as raised by the session.
+    """
+    from looptui.session import Session
+
+    session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record,
+                      block_threshold=block_threshold, offline=offline, args=args)
+    return await follow(session, json_mode=json_mode, duration=duration, verbose=verbose,
+                        out=out, err=err)
+
+
+async def follow(
+    session: SessionView,
+    *,
+    json_mode: bool = False,
+    duration: float | None = None,
+    verbose: bool = False,
+    out: TextIO,
+    err: TextIO,
+) -> int:
+    """Start *session*, print its events to *out* until the run is over, return the status.
 
     Runs until *duration* seconds passed (``--for``), every loop ended, or SIGINT/SIGTERM;
     then stops everything gracefully and prints the summary.
 
     Returns:
-        0; :data:`EXIT_FAILED` when at least one loop ended ``failed``;
-        :data:`EXIT_RECORD_FAILED` when writing the ``--record`` file failed.
-
-    Raises:
-        TargetUsageError / TargetImportError / RecordError: as raised by the session.
+        0; :data:`EXIT_FAILED` when at least one loop ended ``failed`` or the main
+        failed; :data:`EXIT_RECORD_FAILED` when writing the ``--record`` file failed.
     """
     stop = asyncio.Event()
-    session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record,
-                      block_threshold=block_threshold)
     printer = EventPrinter(out, json_mode, on_closed=stop.set, verbose=verbose)
     session.add_sink(printer)
     loop = asyncio.get_running_loop()
     signals = _install_signals(stop, session)  # before the import: it may hang
-    session.import_hooks.append(signals.reassert)  # the program may install its own
+    hooks = getattr(session, "import_hooks", None)  # (a session in this process)
+    if hooks is not None:
+        hooks.append(signals.reassert)  # the program may install handlers of its own
     signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
         await session.start()
@@ -344,13 +394,12 @@ async def run_headless(
                 await asyncio.wait_for(stop.wait(), _POLL)
             except asyncio.TimeoutError:
                 pass
-        printer.flush()
-        if not len(session.registry):
-            message = (
-                f"no loops found in {safe_text(session.module_name, multiline=False)}\n"
-                "Define one at module level (from looptui import loop; @loop(seconds=5)), "
-                "or pass --main NAME to run code that creates them.\n"
-            )
+        if not session.registry.trackers():
+            hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
+                    + (".\n" if session.main_name is not None else
+                       ", or pass --main NAME to run code that creates them.\n"))
+            message = f"no loops found in {safe_text(session.module_name, multiline=False)}\n" + hint
+            printer.flush()
             (err if json_mode else out).write(message)
     finally:
         try:
@@ -364,4 +413,4 @@ async def run_headless(
     if session.record_error:
         err.write(f"looptui: {safe_text(session.record_error)} (the record is incomplete)\n")
         return EXIT_RECORD_FAILED
-    return EXIT_FAILED if session.failed_loops() else 0
+    return EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0

@@ -95,5 +95,5 @@ def test_one_ctrl_c_interrupts_a_slow_import(tmp_path):
         out, err = proc.communicate(timeout=TIMEOUT)
     finally:
         proc.kill()
-    assert proc.returncode == 130, err
-    assert "interrupted" in err
+    assert proc.returncode == 1, err  # the first Ctrl+C ends the import, saying where it was
+    assert "interrupted while importing" in err and "slow_import.py" in err

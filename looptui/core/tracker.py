@@ -23,7 +23,7 @@ from .records import ExceptionInfo, IterationRecord
 from .states import TERMINAL_STATES, LoopState
 
 if TYPE_CHECKING:
-    from .registry import Registry
+    from .emitter import Emitter
 
 __all__ = [
     "Tracker", "Controls", "Stats", "HISTORY_SIZE", "OUTPUT_SIZE", "OUTPUT_LINE_SIZE", "kept_line",
@@ -168,7 +168,7 @@ class Tracker:
         self.notes: dict[str, Any] = {}
         """Extra facts other layers attach (``blocked``, ``stuck``, ``owner`` …)."""
         self.version = 0
-        self.registry: Registry | None = None
+        self.registry: Emitter | None = None
 
     # ----------------------------------------------------------------- reading
     @property
