@@ -15,9 +15,8 @@ import datetime
 import json
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from rich.cells import cell_len, set_cell_size
-
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
+from looptui.session.output.cells import cell_width, fit_cells
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
 from looptui.session.output.line_writer import LineWriter
@@ -80,10 +79,7 @@ def _indented(text: Any) -> list[str]:
 def _fit(text: str, width: int) -> str:
     """*text* (already inert, one line) padded or cut to *width* terminal cells: wide
     characters (CJK, emoji) count as two, so columns stay aligned."""
-    cells = cell_len(text)
-    if cells <= width:
-        return text + " " * (width - cells)
-    return set_cell_size(text, width - 1) + ELLIPSIS
+    return fit_cells(text, width, ELLIPSIS)
 
 
 def _name(name: Any, limit: int) -> str:
@@ -98,7 +94,7 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
     head = f"summary: {len(loops)} loop{'s' if len(loops) != 1 else ''}"
     lines = [head + (f", {failed} failed" if failed else "")]
     names = [_name(entry.get("loop"), 40) for entry in loops]
-    width = max([cell_len(name) for name in names] + [4])
+    width = max([cell_width(name) for name in names] + [4])
     for entry, name in zip(loops, names):
         line = (
             f"  {_fit(name, width)}  {entry.get('state', '?'):<9}  "

@@ -1,0 +1,45 @@
+"""How many terminal columns text takes: wide characters (CJK, emoji) two, combining marks none.
+
+Readable headless output pads loop names into a column; counting characters instead of
+cells would push every line with a wide character out of line. Uses only
+:mod:`unicodedata` (no UI library), which is enough for aligning names.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+
+__all__ = ["cell_width", "fit_cells"]
+
+
+@functools.lru_cache(maxsize=4096)
+def _char_width(char: str) -> int:
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    if unicodedata.east_asian_width(char) in ("W", "F"):
+        return 2
+    return 1
+
+
+def cell_width(text: str) -> int:
+    """Columns *text* (one line, already inert) takes on a terminal."""
+    if text.isascii():
+        return len(text)
+    return sum(map(_char_width, text))
+
+
+def fit_cells(text: str, width: int, ellipsis: str = "…") -> str:
+    """*text* padded with spaces, or cut with *ellipsis*, to exactly *width* columns."""
+    used = cell_width(text)
+    if used <= width:
+        return text + " " * (width - used)
+    room = width - cell_width(ellipsis)
+    out = []
+    for char in text:
+        w = _char_width(char)
+        if w > room:
+            break
+        out.append(char)
+        room -= w
+    return "".join(out) + " " * room + ellipsis
