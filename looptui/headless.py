@@ -248,11 +248,12 @@ class EventPrinter:
             callback()
 
     def wants(self, kind: str, fields: dict[str, Any]) -> bool:
-        """Whether a loop event of *kind* with *fields* would be printed (before it is built)."""
+        """Whether a loop event of *kind* with *fields* would be printed (before it is
+        built: the rules of :data:`SHOWN_BY_DEFAULT` read the event's own keys)."""
         if self.json_mode or self.verbose:
             return True
         rule = SHOWN_BY_DEFAULT.get(kind, True)
-        return rule if isinstance(rule, bool) else bool(rule({"event": kind, **fields}))
+        return rule if rule.__class__ is bool else bool(rule(fields))
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self._writer.closed:

@@ -28,7 +28,7 @@ from looptui.session.program.loader import (
     LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops, load_target, resolve_target,
     user_traceback,
 )
-from looptui.session.events.recorder import Recorder
+from looptui.session.events.recorder import RAW_KINDS, Recorder
 from looptui.session.output.flood import LogLimiter
 from looptui.session.program.owners import TaskOwners
 from looptui.session.health.stuck import StuckWatch, await_stack
@@ -157,6 +157,7 @@ class Session:
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
+        self._other_wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
         self._listening = False
         self.main_task: asyncio.Task[None] | None = None
         self._started = False
@@ -232,6 +233,9 @@ class Session:
         self._sinks.append(sink)
         wants = getattr(sink, "wants", None)
         self._wants = None if self._wants is None or wants is None else [*self._wants, wants]
+        if sink is not self.recorder:
+            others = self._other_wants
+            self._other_wants = None if others is None or wants is None else [*others, wants]
         if not self._listening:
             self.registry.add_listener(self._on_registry_event)
             self._listening = True
@@ -245,6 +249,11 @@ class Session:
         wants = self._wants
         if wants is not None and not any(want(kind, fields) for want in wants):
             return
+        if kind in RAW_KINDS and self.recorder is not None:
+            others = self._other_wants
+            if others is not None and not any(want(kind, fields) for want in others):
+                self.recorder.take_raw(kind, tracker, fields)  # only the record wants it
+                return
         if kind == "log" and not self.log_limiter.allow(tracker):
             return
         self._dispatch(events.loop_event(kind, tracker, fields))

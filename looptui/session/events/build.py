@@ -28,9 +28,11 @@ _UTC = datetime.timezone.utc
 _EPOCH_FIELDS = frozenset({"time", "scheduled"})
 
 
-_SECOND: list[Any] = [None, ""]
-"""The last whole second :func:`iso` formatted and its text up to the seconds: events
-come in bursts within the same second, and formatting a date is most of an event's cost."""
+_SECONDS: dict[int, str] = {}
+"""Whole seconds :func:`iso` formatted lately, and their text up to the seconds: events
+come in bursts within a few seconds (their time, the time they were scheduled for), and
+formatting a date is most of an event's cost."""
+_SECONDS_KEPT = 64
 
 
 def iso(ts: float | None) -> str | None:
@@ -44,12 +46,13 @@ def iso(ts: float | None) -> str | None:
     micro = round((ts - second) * 1e6)  # as datetime.fromtimestamp rounds
     if micro >= 1_000_000:
         second, micro = second + 1, micro - 1_000_000
-    milli = micro // 1000
-    cached = _SECOND
-    if cached[0] != second:
-        cached[1] = datetime.datetime.fromtimestamp(second, _UTC).strftime("%Y-%m-%dT%H:%M:%S")
-        cached[0] = second
-    return f"{cached[1]}.{milli:03d}Z"
+    text = _SECONDS.get(second)
+    if text is None:
+        if len(_SECONDS) >= _SECONDS_KEPT:
+            _SECONDS.clear()
+        text = _SECONDS[second] = datetime.datetime.fromtimestamp(second, _UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{micro // 1000:03d}Z"
 
 
 def json_safe(value: Any) -> Any:
