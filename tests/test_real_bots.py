@@ -187,7 +187,8 @@ def test_a_slow_import_says_where_it_is() -> None:
 def test_interrupting_a_blocked_import_exits_1_naming_where() -> None:
     environment = dict(os.environ, LOOPTUI_FIXTURE_SLEEP="60")
     process = subprocess.Popen(
-        [sys.executable, "-m", "looptui", str(BOTS / "slow_import" / "bot.py"), "--no-reload"],
+        [sys.executable, "-m", "looptui", str(BOTS / "slow_import" / "bot.py"), "--no-reload",
+         "--headless"],  # (the TUI checks for a terminal before importing anything)
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env=environment,
     )
