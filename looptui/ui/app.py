@@ -248,6 +248,9 @@ class LoopTuiApp(App[list[str]]):
             return "stopping…"
         if getattr(session, "reloading", False):
             return "reloading…"
+        status = getattr(session, "status", "")  # e.g. an attached program went away
+        if isinstance(status, str) and status:
+            return one_line(status, 90)
         error = getattr(session, "reload_error", None)
         if error is not None:
             summary = getattr(error, "summary", None) or "see the log (l)"
