@@ -194,7 +194,10 @@ async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> obje
 
     server = MetricsServer(session.registry, *parse_hostport(args.metrics))  # type: ignore[arg-type]
     await server.serve()
-    sys.stderr.write(f"looptui: metrics on http://{server.address}/metrics\n")
+    terminal = sys.__stderr__  # not the session's capture of sys.stderr
+    if terminal is not None:
+        terminal.write(f"looptui: metrics on http://{server.address}/metrics\n")
+        terminal.flush()
     return server
 
 

@@ -35,7 +35,7 @@ from .endpoint import default_socket_path, new_token, parse_hostport, program_na
 from .observe import observe_loops
 from .server import AgentServer
 
-__all__ = ["start", "serve", "stop", "address", "server"]
+__all__ = ["start", "serve", "stop", "address", "metrics_address", "server"]
 
 _state: dict[str, Any] = {"server": None, "addresses": [], "loop": None, "metrics": None}
 
@@ -155,6 +155,12 @@ def stop() -> None:
 def address() -> str | None:
     """The agent's address (as :func:`start` returned it), or ``None`` when not running."""
     return _state["addresses"][-1] if _state["server"] is not None else None
+
+
+def metrics_address() -> str | None:
+    """``host:port`` of the metrics endpoint, or ``None`` when not serving metrics."""
+    metrics_server = _state["metrics"]
+    return metrics_server.address if metrics_server is not None else None
 
 
 def server() -> AgentServer | None:

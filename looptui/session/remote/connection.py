@@ -157,14 +157,14 @@ class Connection:
             raise wire.ProtocolError("the agent did not send its snapshot")
         self.hello = hello
         self.label = f"{hello.get('program')}[{hello.get('pid')}]"
-        self._snapshot(first)
         self.connected = True
         self.disconnected_since = None
         self.last_error = None
+        self._changed()  # "attached" comes before the loops it found
+        self._snapshot(first)
         for mirror in self.mirrors.values():
             mirror.set_connected(True)
         self.first_attempt.set()
-        self._changed()
 
     async def _read(self, reader: asyncio.StreamReader) -> None:
         while True:
