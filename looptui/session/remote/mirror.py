@@ -190,6 +190,7 @@ class MirrorTracker(Tracker):
             self.notes = dict(notes)
             if disconnected is not None:
                 self.notes["disconnected"] = disconnected
+        self.notes["process"] = self.process  # the details say which program it is in
         if isinstance(snap.get("controls"), dict):
             self.mirror_controls.update(snap["controls"])
         self.version += 1
