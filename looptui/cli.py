@@ -2,8 +2,10 @@
 
 Exit status: 0 normal · 1 the target failed to import · 2 usage error (bad option,
 missing file, not importable as given, unwritable ``--record`` file) · 3 (headless) at
-least one loop ended ``failed`` · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
+least one loop ended ``failed``, or the main coroutine failed · 130 interrupted by force
+(a third SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
 stderr saying what was wrong and what to do, never in a traceback of looptui's own.
+Everything after ``--`` is the program's own arguments (its ``sys.argv[1:]``).
 
 Textual is imported only when the TUI actually starts, so ``--help``, ``--version`` and
 ``--headless`` stay fast and work without a terminal.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 from looptui.session.program.loader import TargetError
 from looptui.session.program.runner import run_bounded
@@ -43,12 +45,14 @@ _EPILOG = """\
 examples:
   looptui mybot.py                  open the monitor on mybot.py's loops
   looptui mybot.py --main main      also run `async def main()` (e.g. to start a bot)
+  looptui bot.py --offline          run a Discord bot's loops without logging in
+  looptui bot.py -- --verbose       the program's own arguments go after --
   looptui mybot.py --headless --for 30 --json > events.jsonl
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
   looptui mybot.py --metrics :9464  also serve Prometheus metrics of the loops
   looptui attach 12345              watch a running program that calls looptui.agent.start()
 
-exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop failed,
+exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
   130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 
@@ -120,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--metrics", metavar="[HOST:]PORT",
                    help="serve Prometheus metrics of the loops on PORT (loopback unless HOST "
                         "is given; needs looptui[metrics])")
+    p.add_argument("--offline", action="store_true",
+                   help="run Discord clients without logging in or connecting: what the library "
+                        "runs on the way to ready (setup_hook, extensions), then on_ready")
     p.add_argument("--version", action="version", version=f"looptui {_version()}")
     return p
 
@@ -148,6 +155,22 @@ def build_attach_parser() -> argparse.ArgumentParser:
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
     return p
+def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """looptui's own arguments, and the program's (everything after the first ``--``)."""
+    argv = list(argv)
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1:]
+    return argv, []
+
+
+_TERMINAL: list[TextIO] = []
+"""The stderr looptui was started with: its own messages go there even after the
+program replaced ``sys.stderr`` (with a log file, say) while it was imported."""
+
+
+def _err() -> TextIO:
+    return _TERMINAL[-1] if _TERMINAL else sys.stderr
 
 
 def _print_error(err: BaseException) -> None:
@@ -155,8 +178,8 @@ def _print_error(err: BaseException) -> None:
     if len(lines) > _MAX_LINES:
         cut = len(lines) - _MAX_LINES
         lines = lines[:12] + [f"    ... {cut} lines not shown ..."] + lines[12 + cut:]
-    sys.stderr.write("looptui: error: " + "\n".join(lines) + "\n")
-    sys.stderr.flush()
+    _err().write("looptui: error: " + "\n".join(lines) + "\n")
+    _err().flush()
 
 
 def _has_terminal() -> bool:
@@ -171,7 +194,8 @@ def _session(args: argparse.Namespace) -> SessionView:
 
     return Session(args.target, main=args.main, start_loops=not args.no_start,
                    watch=not args.no_reload, record=args.record,
-                   block_threshold=args.block_threshold)
+                   block_threshold=args.block_threshold, offline=args.offline,
+                   args=args.program_args)
 
 
 def _attach_session(args: argparse.Namespace) -> SessionView:
@@ -229,7 +253,7 @@ async def _run_tui(args: argparse.Namespace, session: SessionView | None = None)
     metrics = await _serve_metrics(args, session) if getattr(args, "metrics", None) else None
     if not _has_terminal():
         await session.shutdown()
-        sys.stderr.write(
+        _err().write(
             "looptui: error: the monitor needs a terminal (stdin and stderr are not one).\n"
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
         )
@@ -266,7 +290,7 @@ async def _run_tui(args: argparse.Namespace, session: SessionView | None = None)
             if metrics is not None:
                 metrics.close()  # type: ignore[attr-defined]
     if stragglers:
-        sys.stderr.write("looptui: these loops did not stop: "
+        _err().write("looptui: these loops did not stop: "
                          + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     return (app.return_code if app is not None else None) or EXIT_OK  # non-zero: app crashed
 
@@ -318,8 +342,10 @@ def run(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["attach"]:  # a file named attach is given as ./attach or attach.py
         return run_attach(argv[1:])
     parser = build_parser()
+    own, program_args = split_program_args(argv)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(own)
+        args.program_args = program_args
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.json and not args.headless:
@@ -341,7 +367,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         _print_error(err)
         return err.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("looptui: interrupted\n")
+        _err().write("looptui: interrupted\n")
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # user code outside any loop called sys.exit()
         code = exc.code
@@ -350,4 +376,18 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run and exit with the status."""
-    sys.exit(run(argv))
+    _TERMINAL.append(sys.stderr)
+    try:
+        status = run(argv)
+    finally:
+        _TERMINAL.pop()
+        _restore_streams()
+    sys.exit(status)
+
+
+def _restore_streams() -> None:
+    """Give the process its own streams back for the interpreter's last words."""
+    if sys.__stdout__ is not None:
+        sys.stdout = sys.__stdout__
+    if sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__

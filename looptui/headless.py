@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["run_headless", "follow", "EventPrinter", "format_event", "EXIT_FAILED"]
 
 EXIT_FAILED = 3
-"""Exit status when at least one loop ended ``failed``."""
+"""Exit status when at least one loop ended ``failed``, or the main failed."""
 _POLL = 0.05
 _NAME_WIDTH = 24
 _LINE_CHARS = 1000
@@ -73,6 +73,13 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
         )
         if entry.get("last_error"):
             line += "  last: " + safe_text(entry["last_error"], 160, multiline=False)
+        lines.append(line)
+    main = event.get("main")
+    if isinstance(main, dict):
+        line = (f"  main {safe_text(main.get('name'), 200, multiline=False)}: "
+                f"{safe_text(main.get('state'), 20, multiline=False)}")
+        if main.get("error"):
+            line += "  " + safe_text(main["error"], 200, multiline=False)
         lines.append(line)
     return lines
 
@@ -122,6 +129,21 @@ def format_event(event: dict[str, Any]) -> list[str]:
         parts = [f"{key} {', '.join(map(str, event.get(key) or [])) or '-'}"
                  for key in ("added", "removed", "changed")]
         text = "reloaded: " + safe_text("; ".join(parts), 300, multiline=False)
+    elif kind == "waiting":
+        text = "waiting " + safe_text(
+            f"in {event.get('in') or 'before_loop'} on {event.get('awaiting')}", 300,
+            multiline=False)
+        if event.get("why"):
+            extra = ["    " + safe_text(event["why"], 500, multiline=False)]
+    elif kind == "main_started":
+        text = "main started: " + safe_text(event.get("name"), 300, multiline=False)
+    elif kind == "main_finished":
+        text = ("main " + ("stopped" if event.get("cancelled") else "finished") + ": "
+                + safe_text(event.get("name"), 300, multiline=False))
+    elif kind == "main_failed":
+        error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
+        text = f"main failed: {safe_text(event.get('name'), 200, multiline=False)}: {error}"
+        extra = _indented(event.get("traceback") or "")
     elif kind == "reload_failed":
         text = "reload failed: " + safe_text(event.get("error"), 200, multiline=False)
         extra = _indented(event.get("traceback") or "")
@@ -208,6 +230,8 @@ async def run_headless(
     json_mode: bool = False,
     duration: float | None = None,
     block_threshold: float = DEFAULT_THRESHOLD,
+    offline: bool = False,
+    args: list[str] | None = None,
     out: TextIO,
     err: TextIO,
 ) -> int:
@@ -222,7 +246,7 @@ async def run_headless(
     from looptui.session import Session
 
     session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record,
-                      block_threshold=block_threshold)
+                      block_threshold=block_threshold, offline=offline, args=args)
     return await follow(session, json_mode=json_mode, duration=duration, out=out, err=err)
 
 
@@ -242,7 +266,8 @@ async def follow(
     then stops everything gracefully and prints the summary.
 
     Returns:
-        0, or :data:`EXIT_FAILED` when at least one loop ended ``failed``.
+        0, or :data:`EXIT_FAILED` when at least one loop ended ``failed`` or the main
+        failed.
     """
     stop = asyncio.Event()
     session.add_sink(EventPrinter(out, json_mode, on_closed=stop.set))
@@ -263,11 +288,10 @@ async def follow(
             except asyncio.TimeoutError:
                 pass
         if not session.registry.trackers():
-            message = (
-                f"no loops found in {safe_text(session.module_name, multiline=False)}\n"
-                "Define one at module level (from looptui import loop; @loop(seconds=5)), "
-                "or pass --main NAME to run code that creates them.\n"
-            )
+            hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
+                    + (".\n" if session.main_name is not None else
+                       ", or pass --main NAME to run code that creates them.\n"))
+            message = f"no loops found in {safe_text(session.module_name, multiline=False)}\n" + hint
             (err if json_mode else out).write(message)
     finally:
         try:
@@ -279,4 +303,4 @@ async def follow(
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     if session.record_error:
         err.write(f"looptui: {safe_text(session.record_error)}\n")
-    return EXIT_FAILED if session.failed_loops() else 0
+    return EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0

@@ -86,7 +86,10 @@ class SessionView(Protocol):
         general_output: ``(epoch, stream, text)`` lines not attributed to any loop;
             ``output_version`` is bumped when it changes.
         main_state: ``None`` without a main coroutine; else ``running``, ``finished``
-            or ``failed``; ``main_exception`` what it raised.
+            or ``failed``; ``main_exception`` what it raised; ``main_name`` what it is
+            (``main`` for ``--main main``, ``bot.run() at bot.py:88``), ``main_source``
+            (``--main``, ``import``, ``offline``) and ``main_where`` (``file:line``).
+        offline: Whether Discord clients run without logging in (``--offline``).
         reloading, reload_error, reload_version, last_reload_attempt: hot reload status
             (see :class:`~looptui.session.reload.outcome.ReloadResult`).
     """
@@ -101,6 +104,10 @@ class SessionView(Protocol):
     output_version: int
     main_state: str | None
     main_exception: ExceptionInfo | None
+    main_name: str | None
+    main_source: str | None
+    main_where: str | None
+    offline: bool
     reloading: bool
     reload_error: Any
     reload_version: int

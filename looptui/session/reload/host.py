@@ -64,5 +64,12 @@ class ReloadHost(Protocol):
     def start_main(self, func: Callable[[], Any]) -> None:
         """Run *func* as the main coroutine."""
 
+    def import_program(self, module_name: str | None = None, *,
+                       announce: bool = False) -> tuple[ModuleType, Any]:
+        """Import the target afresh: the module and its main plan (or ``None``)."""
+
+    def launch_main(self, plan: Any) -> None:
+        """Run *plan* (a main plan from :meth:`import_program`) as the main coroutine."""
+
     def ask(self, tracker: Tracker, how: str) -> None:
         """Ask a loop to ``stop`` or ``cancel`` (a failure is noted, never raised)."""

@@ -41,7 +41,7 @@ from looptui.core.tb import is_own_frame
 
 from looptui.session.reload.fingerprint import loop_coroutine, loop_fingerprint, loop_object
 from looptui.session.reload.handover import carry_over, hide, release, show
-from looptui.session.program.loader import find_module_loops, load_target
+from looptui.session.program.loader import find_module_loops
 from looptui.session.reload.outcome import ReloadError, ReloadResult, describe_failure
 from looptui.session.program.sources import forget_bytecode, program_root, source_path, user_modules, watch_dirs
 
@@ -216,8 +216,7 @@ class HotReload:
         previous = sys.dont_write_bytecode
         sys.dont_write_bytecode = True  # a stale .pyc could hide the next edit (see sources)
         try:
-            module = load_target(session.target, module_name=self.module_name)
-            main = session.main_function(module) if session.main_name else None
+            module, main = session.import_program(module_name=self.module_name)
             loops = find_module_loops(module)
         finally:
             sys.dont_write_bytecode = previous
@@ -286,7 +285,7 @@ class HotReload:
             registry.unregister(tracker)  # hidden: this only lets go of it
             release(tracker)
         if main is not None:
-            session.start_main(main)
+            session.launch_main(main)
         self.broken = False
         self._note_generation()
         result = ReloadResult(
