@@ -30,8 +30,7 @@ from looptui.ui.terminal import TerminalGuard
 if TYPE_CHECKING:
     from looptui.session.interface import SessionView
 
-__all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE",
-           "EXIT_RECORD_FAILED"]
+__all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE", "EXIT_RECORD_FAILED"]
 
 EXIT_OK = 0
 EXIT_IMPORT = 1
@@ -53,6 +52,8 @@ examples:
   looptui bot.py -- --verbose       the program's own arguments go after --
   looptui mybot.py --headless --for 30 --json > events.jsonl
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
+  looptui mybot.py --metrics :9464  also serve Prometheus metrics of the loops
+  looptui attach 12345              watch a running program that calls looptui.agent.start()
 
 exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
   4 writing the --record file failed, 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
@@ -127,6 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
+    p.add_argument("--metrics", metavar="[HOST:]PORT",
+                   help="serve Prometheus metrics of the loops on PORT (loopback unless HOST "
+                        "is given; needs looptui[metrics])")
     p.add_argument("--offline", action="store_true",
                    help="run Discord clients without logging in or connecting: what the library "
                         "runs on the way to ready (setup_hook, extensions), then on_ready")
@@ -134,6 +138,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def build_attach_parser() -> argparse.ArgumentParser:
+    """The parser of ``looptui attach ADDRESS...`` (DESIGN §8)."""
+    p = _Parser(
+        prog="looptui attach",
+        description="Watch and control the loops of programs already running "
+                    "(they call looptui.agent.start()).",
+        epilog="examples:\n  looptui attach 12345             the program with pid 12345\n"
+               "  looptui attach /run/bot.sock 10.0.0.5:7890 --token T\n"
+               "  looptui attach 12345 --headless --json --for 60 > events.jsonl\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("addresses", metavar="ADDRESS", nargs="+",
+                   help="a pid, a socket path, unix:PATH, or HOST:PORT[?token=TOKEN]")
+    p.add_argument("--token", help="the token of TCP addresses (printed by the agent)")
+    p.add_argument("--headless", action="store_true",
+                   help="no TUI: print events as lines; with --json, one JSON object per line")
+    p.add_argument("--json", action="store_true", help="(with --headless) JSON lines on stdout")
+    p.add_argument("--for", dest="duration", metavar="SECONDS", type=_positive("--for", True),
+                   help="detach after SECONDS (the programs go on)")
+    p.add_argument("--record", metavar="FILE",
+                   help="append every event as a JSON line to FILE (flushed per event)")
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+                   help="table refresh rate (default: 4 per second)")
+    return p
 def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """looptui's own arguments, and the program's (everything after the first ``--``)."""
     argv = list(argv)
@@ -177,14 +205,63 @@ def _session(args: argparse.Namespace) -> SessionView:
                    args=args.program_args)
 
 
-async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
-    # Everything that can be checked is checked before any of the program's code runs
-    # (its import may start loops, and a body may send a message): the target, the
-    # record file, then the terminal.
-    check_target(args.target)
-    session = _session(args)
+def _attach_session(args: argparse.Namespace) -> SessionView:
+    """The session of ``looptui attach`` (nothing connected yet)."""
+    from looptui.session.remote.address import AddressError, parse_address
+    from looptui.session.remote.remote_session import RemoteSession
+    from looptui.session.program.loader import TargetUsageError
+
+    try:
+        addresses = [parse_address(text, args.token) for text in args.addresses]
+    except AddressError as err:
+        raise TargetUsageError(str(err)) from None
+    return RemoteSession(addresses, record=args.record)
+
+
+async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> object:
+    """Start ``--metrics`` for the session's loops (after the session started)."""
+    from looptui.agent.endpoint import parse_hostport
+    from looptui.agent.metrics import MetricsServer
+
+    server = MetricsServer(session.registry, *parse_hostport(args.metrics))  # type: ignore[arg-type]
+    await server.serve()
+    terminal = sys.__stderr__  # not the session's capture of sys.stderr
+    if terminal is not None:
+        terminal.write(f"looptui: metrics on http://{server.address}/metrics\n")
+        terminal.flush()
+    return server
+
+
+def _check_metrics(args: argparse.Namespace) -> str | None:
+    """Why ``--metrics`` cannot work as given, or ``None``."""
+    if getattr(args, "metrics", None) is None:
+        return None
+    from looptui.agent.endpoint import parse_hostport
+
+    try:
+        parse_hostport(args.metrics)
+    except ValueError as err:
+        return f"--metrics: {err}"
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        return ("--metrics needs the prometheus_client package: "
+                "pip install 'looptui[metrics]'")
+    return None
+
+
+async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
+                   session: SessionView | None = None) -> int:
+    if session is None:
+        # Everything that can be checked is checked before any of the program's code
+        # runs (its import may start loops, and a body may send a message): the target,
+        # the record file, then the terminal.
+        check_target(args.target)
+        session = _session(args)
     if not _has_terminal():
-        session.close_record()
+        close_record = getattr(session, "close_record", None)
+        if close_record is not None:
+            close_record()
         _err().write(
             "looptui: error: the monitor needs a terminal (stdin and stderr are not one).\n"
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
@@ -206,7 +283,9 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
 
     signals = QuitSignals(request_quit, request_quit)
     signals.install()  # before the import: the program may install handlers of its own
-    session.import_hooks.append(signals.reassert)
+    hooks = getattr(session, "import_hooks", None)  # (a session in this process)
+    if hooks is not None:
+        hooks.append(signals.reassert)
     signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
         await session.start()  # import errors surface here, before the screen is taken over
@@ -215,7 +294,9 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
         raise
     finally:
         signals.importing = False
+    metrics = None
     try:
+        metrics = await _serve_metrics(args, session) if getattr(args, "metrics", None) else None
         if asked_early:  # a signal came between the import and the first frame
             return EXIT_OK
         app = LoopTuiApp(session, refresh_hz=args.refresh)
@@ -241,27 +322,72 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard) -> int:
         finally:
             guard.restore()  # only if the app did not give the terminal back itself
             signals.uninstall()
+            if metrics is not None:
+                metrics.close()  # type: ignore[attr-defined]
     if stragglers:
         _err().write("looptui: these loops did not stop: "
                      + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     crashed = app.return_code if app is not None else None  # non-zero: the app crashed
-    if session.record_error:
-        _err().write(f"looptui: {safe_text(session.record_error)} (the record is incomplete)\n")
+    record_error = getattr(session, "record_error", None)
+    if record_error:
+        _err().write(f"looptui: {safe_text(record_error)} (the record is incomplete)\n")
         return crashed or EXIT_RECORD_FAILED
     return crashed or EXIT_OK
 
 
-async def _run_headless(args: argparse.Namespace) -> int:
+async def _run_headless(args: argparse.Namespace, session: SessionView | None = None) -> int:
     from looptui.headless import follow
 
-    return await follow(_session(args), json_mode=args.json, duration=args.duration,
-                        verbose=args.verbose, out=sys.stdout, err=sys.stderr)
+    session = session if session is not None else _session(args)
+    started = None
+    if getattr(args, "metrics", None):
+        async def started(view: SessionView) -> None:
+            nonlocal metrics
+            metrics = await _serve_metrics(args, view)
+    metrics: object = None
+    try:
+        return await follow(session, json_mode=args.json, duration=args.duration,
+                            verbose=getattr(args, "verbose", False),
+                            out=sys.stdout, err=sys.stderr, on_started=started)
+    finally:
+        if metrics is not None:
+            metrics.close()  # type: ignore[attr-defined]
+
+
+def run_attach(argv: Sequence[str]) -> int:
+    """``looptui attach ADDRESS...``: the TUI (or headless) for programs already running."""
+    parser = build_attach_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.json and not args.headless:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("looptui attach: error: --json needs --headless\n")
+        return EXIT_USAGE
+    guard = TerminalGuard()
+    try:
+        session = _attach_session(args)
+        try:
+            return run_bounded(_run_headless(args, session) if args.headless
+                               else _run_tui(args, guard, session))
+        finally:
+            guard.restore()  # a forced exit: the terminal back before any message
+    except TargetError as err:
+        _print_error(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("looptui: interrupted\n")
+        return EXIT_INTERRUPTED
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command with *argv* (default: ``sys.argv[1:]``) and return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["attach"]:  # a file named attach is given as ./attach or attach.py
+        return run_attach(argv[1:])
     parser = build_parser()
-    own, program_args = split_program_args(sys.argv[1:] if argv is None else argv)
+    own, program_args = split_program_args(argv)
     try:
         args = parser.parse_args(own)
         args.program_args = program_args
@@ -273,11 +399,16 @@ def run(argv: Sequence[str] | None = None) -> int:
                          "(the TUI cannot print JSON lines).\n"
                          "Use: looptui TARGET --headless --json\n")
         return EXIT_USAGE
-    guard = TerminalGuard()
+    problem = _check_metrics(args)
+    if problem:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"looptui: error: {problem}\n")
+        return EXIT_USAGE
     try:
+        # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that
+        # ignores cancellation must not keep it from ending (see session.runner)
+        guard = TerminalGuard()
         try:
-            # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that
-            # ignores cancellation must not keep it from ending (see session.runner)
             return run_bounded(_run_headless(args) if args.headless else _run_tui(args, guard))
         finally:
             guard.restore()  # a forced exit: the terminal back before any message

@@ -325,6 +325,9 @@ class LoopTuiApp(App[list[str]]):
         record_error = getattr(session, "record_error", None)
         if record_error:
             return "recording failed (l: log)"
+        status = getattr(session, "status", "")  # e.g. an attached program went away
+        if isinstance(status, str) and status:
+            return one_line(status, 90)
         error = getattr(session, "reload_error", None)
         if error is not None:
             summary = getattr(error, "summary", None) or "see the log (l)"
