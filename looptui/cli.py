@@ -49,6 +49,8 @@ examples:
   looptui bot.py -- --verbose       the program's own arguments go after --
   looptui mybot.py --headless --for 30 --json > events.jsonl
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
+  looptui mybot.py --metrics :9464  also serve Prometheus metrics of the loops
+  looptui attach 12345              watch a running program that calls looptui.agent.start()
 
 exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
   130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
@@ -119,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
+    p.add_argument("--metrics", metavar="[HOST:]PORT",
+                   help="serve Prometheus metrics of the loops on PORT (loopback unless HOST "
+                        "is given; needs looptui[metrics])")
     p.add_argument("--offline", action="store_true",
                    help="run Discord clients without logging in or connecting: what the library "
                         "runs on the way to ready (setup_hook, extensions), then on_ready")
@@ -126,6 +131,30 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def build_attach_parser() -> argparse.ArgumentParser:
+    """The parser of ``looptui attach ADDRESS...`` (DESIGN §8)."""
+    p = _Parser(
+        prog="looptui attach",
+        description="Watch and control the loops of programs already running "
+                    "(they call looptui.agent.start()).",
+        epilog="examples:\n  looptui attach 12345             the program with pid 12345\n"
+               "  looptui attach /run/bot.sock 10.0.0.5:7890 --token T\n"
+               "  looptui attach 12345 --headless --json --for 60 > events.jsonl\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("addresses", metavar="ADDRESS", nargs="+",
+                   help="a pid, a socket path, unix:PATH, or HOST:PORT[?token=TOKEN]")
+    p.add_argument("--token", help="the token of TCP addresses (printed by the agent)")
+    p.add_argument("--headless", action="store_true",
+                   help="no TUI: print events as lines; with --json, one JSON object per line")
+    p.add_argument("--json", action="store_true", help="(with --headless) JSON lines on stdout")
+    p.add_argument("--for", dest="duration", metavar="SECONDS", type=_positive("--for", True),
+                   help="detach after SECONDS (the programs go on)")
+    p.add_argument("--record", metavar="FILE",
+                   help="append every event as a JSON line to FILE (flushed per event)")
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+                   help="table refresh rate (default: 4 per second)")
+    return p
 def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
     """looptui's own arguments, and the program's (everything after the first ``--``)."""
     argv = list(argv)
@@ -169,13 +198,59 @@ def _session(args: argparse.Namespace) -> SessionView:
                    args=args.program_args)
 
 
-async def _run_tui(args: argparse.Namespace) -> int:
-    session = _session(args)
+def _attach_session(args: argparse.Namespace) -> SessionView:
+    """The session of ``looptui attach`` (nothing connected yet)."""
+    from looptui.session.remote.address import AddressError, parse_address
+    from looptui.session.remote.remote_session import RemoteSession
+    from looptui.session.program.loader import TargetUsageError
+
+    try:
+        addresses = [parse_address(text, args.token) for text in args.addresses]
+    except AddressError as err:
+        raise TargetUsageError(str(err)) from None
+    return RemoteSession(addresses, record=args.record)
+
+
+async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> object:
+    """Start ``--metrics`` for the session's loops (after the session started)."""
+    from looptui.agent.endpoint import parse_hostport
+    from looptui.agent.metrics import MetricsServer
+
+    server = MetricsServer(session.registry, *parse_hostport(args.metrics))  # type: ignore[arg-type]
+    await server.serve()
+    terminal = sys.__stderr__  # not the session's capture of sys.stderr
+    if terminal is not None:
+        terminal.write(f"looptui: metrics on http://{server.address}/metrics\n")
+        terminal.flush()
+    return server
+
+
+def _check_metrics(args: argparse.Namespace) -> str | None:
+    """Why ``--metrics`` cannot work as given, or ``None``."""
+    if getattr(args, "metrics", None) is None:
+        return None
+    from looptui.agent.endpoint import parse_hostport
+
+    try:
+        parse_hostport(args.metrics)
+    except ValueError as err:
+        return f"--metrics: {err}"
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        return ("--metrics needs the prometheus_client package: "
+                "pip install 'looptui[metrics]'")
+    return None
+
+
+async def _run_tui(args: argparse.Namespace, session: SessionView | None = None) -> int:
+    session = session if session is not None else _session(args)
     # The only place textual is imported. Before the loops start: importing it takes
     # a noticeable fraction of a second, which would stall every loop already running.
     from looptui.ui.app import LoopTuiApp
 
     await session.start()  # import errors surface here, before the screen is taken over
+    metrics = await _serve_metrics(args, session) if getattr(args, "metrics", None) else None
     if not _has_terminal():
         await session.shutdown()
         _err().write(
@@ -212,23 +287,62 @@ async def _run_tui(args: argparse.Namespace) -> int:
             stragglers = await session.shutdown()  # no-op when the app already did it
         finally:
             signals.uninstall()
+            if metrics is not None:
+                metrics.close()  # type: ignore[attr-defined]
     if stragglers:
         _err().write("looptui: these loops did not stop: "
                          + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     return (app.return_code if app is not None else None) or EXIT_OK  # non-zero: app crashed
 
 
-async def _run_headless(args: argparse.Namespace) -> int:
+async def _run_headless(args: argparse.Namespace, session: SessionView | None = None) -> int:
     from looptui.headless import follow
 
-    return await follow(_session(args), json_mode=args.json, duration=args.duration,
-                        out=sys.stdout, err=sys.stderr)
+    session = session if session is not None else _session(args)
+    started = None
+    if getattr(args, "metrics", None):
+        async def started(view: SessionView) -> None:
+            nonlocal metrics
+            metrics = await _serve_metrics(args, view)
+    metrics: object = None
+    try:
+        return await follow(session, json_mode=args.json, duration=args.duration,
+                            out=sys.stdout, err=sys.stderr, on_started=started)
+    finally:
+        if metrics is not None:
+            metrics.close()  # type: ignore[attr-defined]
+
+
+def run_attach(argv: Sequence[str]) -> int:
+    """``looptui attach ADDRESS...``: the TUI (or headless) for programs already running."""
+    parser = build_attach_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.json and not args.headless:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("looptui attach: error: --json needs --headless\n")
+        return EXIT_USAGE
+    try:
+        session = _attach_session(args)
+        return run_bounded(_run_headless(args, session) if args.headless
+                           else _run_tui(args, session))
+    except TargetError as err:
+        _print_error(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("looptui: interrupted\n")
+        return EXIT_INTERRUPTED
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command with *argv* (default: ``sys.argv[1:]``) and return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["attach"]:  # a file named attach is given as ./attach or attach.py
+        return run_attach(argv[1:])
     parser = build_parser()
-    own, program_args = split_program_args(sys.argv[1:] if argv is None else argv)
+    own, program_args = split_program_args(argv)
     try:
         args = parser.parse_args(own)
         args.program_args = program_args
@@ -239,6 +353,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("looptui: error: --json needs --headless "
                          "(the TUI cannot print JSON lines).\n"
                          "Use: looptui TARGET --headless --json\n")
+        return EXIT_USAGE
+    problem = _check_metrics(args)
+    if problem:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"looptui: error: {problem}\n")
         return EXIT_USAGE
     try:
         # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-from typing import TYPE_CHECKING, Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
@@ -191,6 +191,8 @@ def _should_end(session: SessionView, deadline: float | None, now: float) -> boo
     Without ``--for`` a module with no loops ends at once. With it, the run waits the
     full time for loops to appear, unless loops existed and all of them ended.
     """
+    if getattr(session, "live", False):  # attached: the programs run on their own
+        return deadline is not None and now >= deadline
     if session.main_state == "running" or session.reloading:  # mid-reload: new loops start
         return deadline is not None and now >= deadline
     trackers = session.registry.trackers()
@@ -256,10 +258,12 @@ async def follow(
     duration: float | None = None,
     out: TextIO,
     err: TextIO,
+    on_started: Callable[[SessionView], Awaitable[object]] | None = None,
 ) -> int:
     """Start *session*, print its events to *out* until the run is over, return the status.
 
-    Runs until *duration* seconds passed (``--for``), every loop ended, or SIGINT/SIGTERM;
+    Runs until *duration* seconds passed (``--for``), every loop ended (not for a ``live``
+    session, attached to programs that run on their own), or SIGINT/SIGTERM;
     then stops everything gracefully and prints the summary.
 
     Returns:
@@ -276,6 +280,8 @@ async def follow(
         signals.uninstall()
         raise
     try:
+        if on_started is not None:  # e.g. --metrics, once the loops exist
+            await on_started(session)
         deadline = None if duration is None else loop.time() + duration
         while not stop.is_set() and not _should_end(session, deadline, loop.time()):
             try:

@@ -25,10 +25,12 @@ LAYERS: dict[str, int] = {
     "looptui.session.health": 5,
     "looptui.session.events": 5,
     "looptui.session.reload": 6,
+    "looptui.session.remote": 7,
     "looptui.session.session": 7,
     "looptui.session": 8,  # the package's __init__: the session layer's public face
     "looptui.headless": 9,
     "looptui.ui": 9,
+    "looptui.agent": 9,
     "looptui.cli": 10,
     "looptui.__main__": 11,
     "looptui.tasks": 1,

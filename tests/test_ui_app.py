@@ -741,7 +741,8 @@ async def test_a_stuck_body_is_highlighted_with_how_long_it_ran(session: FakeSes
     app = RecordingApp(session)
     async with app.run_test(size=(160, 40)) as pilot:
         assert app.table.shown_cells("backup_database")[1] == "running"
-        assert app.table._cells["backup_database"][1][1] == "bold reverse yellow"
+        assert app.table._cells["backup_database"][1][1] == "alarm"
+        assert app.colours.style("alarm").reverse
         assert app.table.shown_cells("backup_database")[-1] == "stuck 42s"
         app.table.select("backup_database")
         await pilot.press("enter")

@@ -16,13 +16,14 @@ import inspect
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 from rich.console import Console
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
@@ -35,9 +36,12 @@ from .screens.help import HelpScreen, key_rows
 from .screens.interval_dialog import IntervalDialog
 from .screens.reload_error import ReloadErrorScreen
 from .screens.stopping import StoppingScreen
+from .colours import Colours, theme_defaults
+from .palette_commands import palette_commands
 from .rows import recently_blocked
+from .sort_orders import ORDERS, next_order
 from .text import one_line
-from .widgets.empty_hint import EmptyHint, no_loops_text, no_match_text
+from .widgets.empty_hint import EmptyHint, no_loops_text, no_match_text, no_trouble_text
 from .widgets.filter_input import FilterInput
 from .widgets.log_pane import LogPane
 from .widgets.loop_table import LoopTable
@@ -85,16 +89,21 @@ class LoopTuiApp(App[list[str]]):
     | i | Change the interval. |
     | t | Run one iteration now. |
     | p | Pause / resume. |
+    | o | Sort: definition, trouble first, errors, next run, last duration. |
+    | f | Show only the loops in trouble (and back). |
     | / | Filter by name. |
     | l | Show / hide the log pane. |
     | ? | Help. |
     | q | Quit gracefully (again: force). |
     | R | Reload the module. |
+    | ctrl+p | Command palette: every action, with its key. |
+
+    State colours come from the theme variables of :mod:`looptui.ui.colours`.
     """
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "looptui"
-    ENABLE_COMMAND_PALETTE = False
+    COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "stop", "Stop", id="stop",
@@ -107,6 +116,10 @@ class LoopTuiApp(App[list[str]]):
         Binding("t", "trigger", "Trigger", id="trigger",
                 tooltip="Run one iteration of the selected loop now"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the selected loop"),
+        Binding("o", "cycle_sort", "Sort", id="sort",
+                tooltip="Sort: definition, trouble first, errors, next run, last duration"),
+        Binding("f", "toggle_trouble", "Trouble", id="trouble-only",
+                tooltip="Show only the loops in trouble (f again: all)"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter",
                 tooltip="Filter loops by name"),
         Binding("l", "toggle_log", "Log", id="log", tooltip="Show or hide the output of all loops"),
@@ -145,6 +158,7 @@ class LoopTuiApp(App[list[str]]):
         self._hint: EmptyHint | None = None
         self._table: LoopTable | None = None
         self._pane: LogPane | None = None
+        self._colours: tuple[object, Colours] | None = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -157,7 +171,7 @@ class LoopTuiApp(App[list[str]]):
             yield LoopTable(id="loops")
             yield EmptyHint(id="empty")
         yield LogPane(tz=self.tz, id="log")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits in 120 columns
 
     @property
     def table(self) -> LoopTable:
@@ -165,6 +179,23 @@ class LoopTuiApp(App[list[str]]):
         if self._table is None:
             self._table = self.query_one("#loops", LoopTable)
         return self._table
+
+    @property
+    def colours(self) -> Colours:
+        """Styles of the state colours under the current theme (see :mod:`.colours`)."""
+        variables = self.theme_variables
+        if self._colours is None or self._colours[0] is not variables:
+            self._colours = (variables, Colours(variables, no_color=self.no_color))
+        return self._colours[1]
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """looptui's state colours (``$looptui-failed``, ...), from the current theme's
+        own colours unless the theme sets them."""
+        return theme_defaults(self.current_theme.to_color_system().generate())
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.table.restyle()
+        self.refresh_now()
 
     @property
     def log_pane(self) -> LogPane:
@@ -183,6 +214,7 @@ class LoopTuiApp(App[list[str]]):
         self._hint = self.query_one("#empty", EmptyHint)
         table = self.table
         table.registry = self.session.registry
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.refresh_now()
         table.focus()
         self._timer = self.set_interval(1.0 / self.refresh_hz, self._tick,
@@ -218,10 +250,12 @@ class LoopTuiApp(App[list[str]]):
                 main_state=getattr(session, "main_state", None), blocked=blocked,
                 main_name=getattr(session, "main_name", None),
                 offline=bool(getattr(session, "offline", False)),
+                view=self._view_text(), colours=self.colours,
             ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
                 table = self.table
+                table.main_failed = getattr(session, "main_state", None) == "failed"
                 budget = None
                 if budgeted:
                     rows = len(table.visible_range())
@@ -243,6 +277,21 @@ class LoopTuiApp(App[list[str]]):
             self._report_main()
             self._report_reload()
 
+    def _view_text(self) -> str:
+        """How the table is sorted and filtered, for the header (empty: as defined, all)."""
+        table = self.table
+        parts = []
+        if table.row_order is not ORDERS["definition"]:
+            parts.append(f"sort: {table.row_order.label}")
+        filters = []
+        if table.trouble_only:
+            filters.append("trouble only")
+        if table.filter_text:
+            filters.append(f"name ~ {one_line(table.filter_text, 20)!r}")
+        if filters:
+            parts.append(f"filter: {' + '.join(filters)}, {table.hidden_count} hidden")
+        return " · ".join(parts)
+
     def _status_word(self) -> str:
         """What the header says the session is doing, if anything special."""
         session = self.session
@@ -250,6 +299,9 @@ class LoopTuiApp(App[list[str]]):
             return "stopping…"
         if getattr(session, "reloading", False):
             return "reloading…"
+        status = getattr(session, "status", "")  # e.g. an attached program went away
+        if isinstance(status, str) and status:
+            return one_line(status, 90)
         error = getattr(session, "reload_error", None)
         if error is not None:
             summary = getattr(error, "summary", None) or "see the log (l)"
@@ -301,8 +353,12 @@ class LoopTuiApp(App[list[str]]):
             hint.set_class(False, "-shown")
             table.display = True
             return
-        hint.update(no_match_text(table.filter_text) if any_loops
-                    else no_loops_text(self.session.module_name))
+        if not any_loops:
+            hint.update(no_loops_text(self.session.module_name))
+        elif table.trouble_only:
+            hint.update(no_trouble_text(table.filter_text))
+        else:
+            hint.update(no_match_text(table.filter_text))
         hint.set_class(True, "-shown")
         table.display = False
 
@@ -321,11 +377,11 @@ class LoopTuiApp(App[list[str]]):
         self.refresh_now()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide the table-only keys (filter, log pane) while another screen is shown."""
-        if action in {"filter", "toggle_log", "clear_filter"}:
+        """Hide the table-only keys (filter, sort, log pane) while another screen is shown."""
+        if action in {"filter", "toggle_log", "clear_filter", "cycle_sort", "toggle_trouble"}:
             stack = self.screen_stack
-            if action == "filter" and isinstance(self.focused, FilterInput):
-                return False  # "/" is typed into the filter, not a key there
+            if action != "clear_filter" and isinstance(self.focused, FilterInput):
+                return False  # "/", "o", "f" are typed into the filter, not keys there
             return bool(stack) and stack[-1] is stack[0]
         return True
 
@@ -409,6 +465,37 @@ class LoopTuiApp(App[list[str]]):
         """A click on the selected row opens it, like ``enter``."""
         self.action_details()
 
+    def action_cycle_sort(self) -> None:
+        """Sort by the next order of the cycle (definition → trouble first → errors →
+        next run → last duration)."""
+        self._sort_by(next_order(self.table.row_order.id))
+
+    @on(LoopTable.SortRequested, "#loops")
+    def _header_clicked(self, event: LoopTable.SortRequested) -> None:
+        self._sort_by(event.order)
+
+    def _sort_by(self, order: str) -> None:
+        self.table.set_sort(order)  # the header says which order
+        self.refresh_now()
+
+    def action_toggle_trouble(self) -> None:
+        """Show only the loops in trouble, or all again."""
+        table = self.table
+        table.set_trouble_only(not table.trouble_only)  # the header says so
+        self.refresh_now()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): every action with its key, then Textual's own
+        (theme, keys, screenshot) except its quit, which would not stop loops gracefully."""
+        tracker = self.selected()
+        yield from palette_commands(
+            self, [*LoopTable.BINDINGS, *self.BINDINGS],  # type: ignore[list-item]
+            tracker.name if tracker is not None else None,
+        )
+        for command in super().get_system_commands(screen):
+            if command.callback != self.action_quit:
+                yield command
+
     def action_filter(self) -> None:
         if self.screen is not self.screen_stack[0]:
             return
@@ -464,6 +551,10 @@ class LoopTuiApp(App[list[str]]):
             *LoopTable.BINDINGS,  # type: ignore[list-item]
             *self.BINDINGS,  # type: ignore[list-item]
             Binding("escape", "", "Back / close / clear the filter", key_display="esc"),
+            Binding("ctrl+p", "", "Command palette: every action, with its key",
+                    key_display="ctrl+p"),
+            Binding("click", "", "Select a row; on the selected row (or double click): "
+                    "details; on a column header: sort by it", key_display="mouse"),
         ])
         hidden = {"j", "k", "escape", "ctrl+c,ctrl+q"}
         self.push_screen(HelpScreen([r for r in rows if r[0] not in hidden]))

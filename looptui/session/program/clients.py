@@ -203,17 +203,13 @@ class ClientWatch:
                 self._setup_logging(library, log)
 
             async def runner() -> None:
-                async with client:
-                    await client.start(*args, **kwargs)
+                await client.__aenter__()  # run() is ``async with self: start()`` …
+                await _start_keeping_cogs(client, args, kwargs)
 
             return runner
 
         async def closing_runner() -> None:  # nextcord, disnake, py-cord
-            try:
-                await client.start(*args, **kwargs)
-            finally:
-                if not client.is_closed():
-                    await client.close()
+            await _start_keeping_cogs(client, args, kwargs)
 
         return closing_runner
 
@@ -256,3 +252,19 @@ class ClientWatch:
         client.dispatch("ready")
         while not client.is_closed():
             await asyncio.sleep(_CLOSED_POLL)
+
+
+async def _start_keeping_cogs(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """``client.start(...)``, closing the client only when looptui ends it (cancelled).
+
+    ``run()`` closes the client when ``start()`` fails (a missing or invalid token, no
+    network), and a bot's ``close()`` unloads its extensions and removes its cogs — their
+    loops would vanish from the table with the error that explains them. Left open, the
+    cogs and their idle or waiting loops stay listed beside ``main failed``.
+    """
+    try:
+        await client.start(*args, **kwargs)
+    except asyncio.CancelledError:
+        if not client.is_closed():
+            await client.close()
+        raise

@@ -29,7 +29,7 @@ from looptui.core.states import LoopState
 from looptui.core.tb import is_own_frame
 
 from .. import format as fmt
-from ..rows import STATE_STYLE
+from ..colours import colours_of
 from ..text import one_line, safe_text
 from ..widgets.log_pane import output_lines
 from ..widgets.text_lines import TextLines
@@ -295,7 +295,7 @@ class DetailsScreen(Screen[None]):
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         text.append(one_line(t.name, 120), style="bold")
         text.append("  ")
-        text.append(t.state.value, style=STATE_STYLE.get(t.state.value, ""))
+        text.append(t.state.value, style=colours_of(self.app).state(t.state))
         text.append(f" since {fmt.clock_time(t.state_since, now, self.tz)}"
                     f" ({fmt.ago(t.state_since, now)})", style="dim")
         text.append("  · esc back", style="dim")
