@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import re
 import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, TextIO
@@ -43,8 +42,6 @@ MAX_PENDING = 8192
 """A partial line longer than this is delivered without waiting for its newline."""
 
 _STREAM_HANDLER_EMIT = logging.StreamHandler.emit.__code__
-_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
-"""Colour codes (SGR) a logging formatter adds; dropped from ``logging`` lines."""
 
 
 class _BinaryProxy:
@@ -265,8 +262,6 @@ class OutputCapture:
     def _emit(self, tracker: Tracker | None, stream: str, line: str) -> None:
         if "\r" in line:  # what a terminal would show: the text after the last return
             line = line.rstrip("\r").rsplit("\r", 1)[-1]
-        if stream == "logging" and "\x1b[" in line:  # a colour formatter (discord.py's)
-            line = _COLOUR.sub("", line)
         if self._delivering:
             self._nested(stream, line)
             return
