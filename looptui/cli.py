@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 from typing import TYPE_CHECKING, Sequence, TextIO
 
@@ -274,14 +275,15 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
     app: LoopTuiApp | None = None
     asked_early = False
 
-    def request_quit() -> None:  # SIGINT/SIGTERM/SIGHUP: like q (the second: like q q)
+    def request_quit() -> None:  # SIGINT/SIGTERM: like q (the second: like q q)
         nonlocal asked_early
         if app is not None:
             app.call_later(app.action_request_quit)
         else:
             asked_early = True
 
-    signals = QuitSignals(request_quit, request_quit)
+    # (not SIGHUP: the terminal is gone then, and the app cannot be ended gracefully)
+    signals = QuitSignals(request_quit, request_quit, (signal.SIGINT, signal.SIGTERM))
     signals.install()  # before the import: the program may install handlers of its own
     hooks = getattr(session, "import_hooks", None)  # (a session in this process)
     if hooks is not None:

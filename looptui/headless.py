@@ -16,7 +16,7 @@ import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.output.cells import cell_width, fit_cells
+from looptui.session.output.cells import cell_width
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
 from looptui.session.output.line_writer import LineWriter
@@ -34,6 +34,7 @@ EXIT_FAILED = 3
 """Exit status when at least one loop ended ``failed``, or the main failed."""
 _POLL = 0.05
 _NAME_WIDTH = 24
+"""Loop names are padded to this width; a longer name is printed whole (never cut)."""
 _LINE_CHARS = 1000
 """A printed line of user text (output, a traceback line) is cut after this many characters."""
 _BLOCK_LINES = 400
@@ -76,13 +77,13 @@ def _indented(text: Any) -> list[str]:
     return ["    " + safe_text(clip_line(line, _LINE_CHARS)) for line in lines]
 
 
-def _fit(text: str, width: int) -> str:
-    """*text* (already inert, one line) padded or cut to *width* terminal cells: wide
+def _pad(text: str, width: int) -> str:
+    """*text* (already inert, one line) padded to *width* terminal cells, never cut: wide
     characters (CJK, emoji) count as two, so columns stay aligned."""
-    return fit_cells(text, width, ELLIPSIS)
+    return text + " " * max(0, width - cell_width(text))
 
 
-def _name(name: Any, limit: int) -> str:
+def _name(name: Any, limit: int | None) -> str:
     """A loop's name as printed: inert, one line, and visible even when empty."""
     text = safe_text(name, limit, multiline=False)
     return text if text.strip() else f"{text!r}"
@@ -93,11 +94,11 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
     failed = sum(1 for entry in loops if entry.get("state") == "failed")
     head = f"summary: {len(loops)} loop{'s' if len(loops) != 1 else ''}"
     lines = [head + (f", {failed} failed" if failed else "")]
-    names = [_name(entry.get("loop"), 40) for entry in loops]
+    names = [_name(entry.get("loop"), None) for entry in loops]  # whole, never cut
     width = max([cell_width(name) for name in names] + [4])
     for entry, name in zip(loops, names):
         line = (
-            f"  {_fit(name, width)}  {entry.get('state', '?'):<9}  "
+            f"  {_pad(name, width)}  {entry.get('state', '?'):<9}  "
             f"{entry.get('iterations', 0)} iterations, {entry.get('failures', 0)} failures"
         )
         if entry.get("last_error"):
@@ -119,8 +120,8 @@ def format_event(event: dict[str, Any]) -> list[str]:
     if kind == "summary":
         return _summary_lines(event)
     name = event.get("loop")
-    who = _name(name, 200) if name is not None else "-"
-    prefix = f"{_clock(event.get('time'))}  {_fit(who, _NAME_WIDTH)}  "
+    who = _name(name, None) if name is not None else "-"  # whole, never cut
+    prefix = f"{_clock(event.get('time'))}  {_pad(who, _NAME_WIDTH)}  "
     extra: list[str] = []
     if kind == "loop_added":
         schedule = safe_text(event.get("schedule") or "", 80, multiline=False)

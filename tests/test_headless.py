@@ -258,7 +258,7 @@ def test_wide_characters_keep_the_columns_aligned():
 
     lines = [format_event({"event": "loop_added", "time": "2024-05-01T09:00:00.000Z",
                            "loop": name, "schedule": "5s", "source": "looptui"})[0]
-             for name in ("job", "漢字のループ", "🚀🚀 rockets", "x" * 40, "")]
+             for name in ("job", "漢字のループ", "🚀🚀 rockets", "")]
     starts = {cell_len(line.split("added")[0]) for line in lines}
     assert len(starts) == 1  # "added" starts in the same terminal column on every line
     assert "''" in lines[-1]  # an empty name is visible
@@ -278,3 +278,18 @@ def test_the_count_of_characters_left_out_is_the_users_own():
             "traceback": "Traceback:\n" + "é" * 500_000 + "\nE: m\n", "retrying": False}
     printed = "\n".join(format_event(huge))
     assert "[499,000 more characters]" in printed and printed.rstrip().endswith("E: m")
+
+
+def test_readable_lines_never_cut_loop_names():
+    name = "NotificationScheduler.refresh_upcoming_reminders_for_every_guild#2"
+    stamp = "2026-01-01T00:00:00+00:00"
+    started = format_event({"event": "state", "time": stamp, "loop": name, "state": "running"})
+    short = format_event({"event": "state", "time": stamp, "loop": "tick", "state": "running"})
+    summary = format_event({"event": "summary", "time": stamp, "main": None, "loops": [
+        {"loop": name, "state": "stopped", "iterations": 3, "failures": 0, "last_error": None},
+        {"loop": "tick", "state": "failed", "iterations": 1, "failures": 1, "last_error": "E: x"},
+    ]})
+    assert f"  {name}  -> running" in started[0]
+    assert "  tick" + " " * 20 + "  -> running" in short[0]  # short names still line up
+    assert summary[1].startswith(f"  {name}  stopped")
+    assert summary[2].startswith("  tick" + " " * (len(name) - 4) + "  failed")

@@ -65,7 +65,7 @@ def _is_details(screen: object) -> bool:
     return module is not None and isinstance(screen, module.DetailsScreen)
 
 
-RESUME_REPAINTS = (0.3, 1.0)
+RESUME_REPAINTS = (0.3, 1.0, 2.5)
 """Seconds after a resume when the whole screen is painted again (see ``_resumed``)."""
 
 class LoopTuiApp(App[list[str]]):
@@ -229,7 +229,7 @@ class LoopTuiApp(App[list[str]]):
         """Back from a suspension (``kill -TSTP``, then ``fg``): the terminal was used by
         others meanwhile, and the shell may still write to it (``fg`` echoes the job's
         command) just after the app is back. So every widget is painted again at once
-        and twice more shortly after, not only the ones that changed (the table's header
+        and a few times more shortly after, not only the ones that changed (the table's header
         row and the footer would stay blank, or show the shell's text)."""
         self._repaint_all()
         for delay in RESUME_REPAINTS:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import unicodedata
 
-__all__ = ["cell_width", "fit_cells"]
+__all__ = ["cell_width"]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -28,18 +28,3 @@ def cell_width(text: str) -> int:
         return len(text)
     return sum(map(_char_width, text))
 
-
-def fit_cells(text: str, width: int, ellipsis: str = "…") -> str:
-    """*text* padded with spaces, or cut with *ellipsis*, to exactly *width* columns."""
-    used = cell_width(text)
-    if used <= width:
-        return text + " " * (width - used)
-    room = width - cell_width(ellipsis)
-    out = []
-    for char in text:
-        w = _char_width(char)
-        if w > room:
-            break
-        out.append(char)
-        room -= w
-    return "".join(out) + " " * room + ellipsis

@@ -24,6 +24,15 @@ event-loop callback (a ``signal.signal`` one gets ``None`` as its frame), never 
 middle of a loop's body: a ``sys.exit(n)`` in it quits looptui gracefully with ``n``
 instead of failing whichever loop happened to be running.
 
+Once a forced interrupt happened, the process is on its way out with status 130, and a
+further signal must not turn that into "killed by SIGTERM" (``-15``): the way out (the
+file watcher's thread noticing its stop, atexit handlers, the interpreter's teardown)
+takes a tenth of a second or more. :meth:`QuitSignals.uninstall` then leaves a handler
+that ends the process at once with status 130 (a thread that never ends would otherwise
+keep it alive for good), and the last atexit function ignores the two signals for the
+interpreter's own teardown, where CPython gives them back their default action and no
+Python handler can run any more.
+
 The handlers are plain ``signal.signal`` handlers rather than
 ``loop.add_signal_handler`` ones for the third case. Python runs them between two
 bytecodes of the main thread, or when a system call is interrupted; the lag probe's
@@ -34,8 +43,11 @@ tenth of a second.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import functools
+import os
 import signal
+import sys
 import threading
 from types import FrameType
 from typing import Any, Callable
@@ -46,6 +58,8 @@ FORCE_AT = 3
 """The signal number (1st, 2nd, …) that raises :class:`ForcedInterrupt`."""
 REASSERT_EVERY = 0.25
 """Seconds between checks that looptui's handlers are still the ones installed."""
+FORCED_STATUS = 130
+"""Exit status of a process ended by force (the shell's 128 + SIGINT)."""
 
 
 class ForcedInterrupt(KeyboardInterrupt):
@@ -73,7 +87,11 @@ class QuitSignals:
 
     SIGNALS = _quit_signals()
 
-    def __init__(self, on_first: Callable[[], Any], on_second: Callable[[], Any]) -> None:
+    def __init__(self, on_first: Callable[[], Any], on_second: Callable[[], Any],
+                 signals: tuple[int, ...] | None = None) -> None:
+        """*signals* defaults to :attr:`SIGNALS`; the TUI leaves SIGHUP out (its terminal is
+        gone then, and Textual cannot be shut down gracefully on a hung-up terminal)."""
+        self.signals = self.SIGNALS if signals is None else signals
         self.count = 0
         self.received: str | None = None
         self.importing = False
@@ -90,7 +108,7 @@ class QuitSignals:
         if self._previous or threading.current_thread() is not threading.main_thread():
             return bool(self._previous)
         self._loop = asyncio.get_running_loop()
-        for sig in self.SIGNALS:
+        for sig in self.signals:
             try:
                 previous = signal.signal(sig, self._handle)
             except (ValueError, OSError):  # not supported on this platform
@@ -102,7 +120,9 @@ class QuitSignals:
         return bool(self._previous)
 
     def uninstall(self) -> None:
-        """Give the signals their previous handlers back."""
+        """Give the signals their previous handlers back (after a forced interrupt: see
+        the module docstring)."""
+        global _forced
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -114,7 +134,11 @@ class QuitSignals:
                 pass
         self._patched = []
         previous, self._previous = self._previous, {}
+        forced = self.count >= FORCE_AT
+        _forced = _forced or forced
         for sig, handler in previous.items():
+            if forced:
+                handler = _exit_forced
             try:
                 signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
             except (ValueError, OSError):
@@ -196,3 +220,31 @@ class QuitSignals:
         chained = self.program_handlers.get(signum) if self.count == 1 else None
         if chained is not None:
             chained()  # on the event loop, not here: see the class docstring
+
+
+def _exit_forced(signum: int, frame: FrameType | None) -> None:
+    """A signal after a forced interrupt: end the process now, with the forced status."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # mid-write, closed: the status is what matters now
+            pass
+    os._exit(FORCED_STATUS)
+
+
+_forced = False
+"""Whether a forced interrupt happened in this process (read at exit)."""
+
+
+def _ignore_in_final_teardown() -> None:
+    """Registered when looptui starts, so it runs after every atexit function of the program."""
+    if not _forced or threading.current_thread() is not threading.main_thread():
+        return
+    for sig in QuitSignals.SIGNALS:
+        try:
+            signal.signal(sig, signal.SIG_IGN)
+        except (ValueError, OSError):
+            pass
+
+
+atexit.register(_ignore_in_final_teardown)
