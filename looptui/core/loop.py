@@ -45,13 +45,14 @@ from .states import LoopState
 from .tb import format_user_exception
 from .tracker import Tracker
 
-__all__ = ["Loop", "loop", "MISSING"]
+__all__ = ["Loop", "loop", "MISSING", "LF", "FT", "ET"]
 
 _log = logging.getLogger("looptui.tasks")
 
 T = TypeVar("T")
 LF = TypeVar("LF", bound=Callable[..., Coroutine[Any, Any, Any]])
 FT = TypeVar("FT", bound=Callable[..., Coroutine[Any, Any, Any]])
+ET = TypeVar("ET", bound=Callable[[Any, BaseException], Coroutine[Any, Any, Any]])
 
 _S = LoopState
 
@@ -210,8 +211,8 @@ class Loop(Generic[LF]):
             _report_hook_error(self.tracker.name, name, exc)
             raise
 
-    def _get_next_sleep_time(self, inclusive: bool = True) -> float:
-        """The next run: grid step for intervals, next slot from now for ``time=``.
+    def _next_run_time(self, inclusive: bool = True) -> float:
+        """The next run (epoch s): grid step for intervals, next slot from now for ``time=``.
 
         After waking for a slot, *inclusive* is False so the slot just reached (the clock
         may read exactly its instant) is not found again.
@@ -221,6 +222,24 @@ class Loop(Generic[LF]):
             self._next_dt = None
             return self._last_iteration + self._sleep
         return self._next_slot_after(clock.now_datetime(), inclusive=inclusive)
+
+    def _get_next_sleep_time(self, now: datetime.datetime = MISSING) -> datetime.datetime:
+        """When the next run is due after *now*, as discord.py's private method answers it.
+
+        Same signature and return type as ``discord.ext.tasks.Loop._get_next_sleep_time``
+        (code and tests written against discord.py call it): for relative intervals the
+        last scheduled run plus the interval; for ``time=`` the first slot at or after
+        *now* (default: the current time), an aware datetime in that slot's zone. It
+        does not change the loop's schedule; the loop itself uses its own epoch-seconds
+        method.
+        """
+        if self._sleep is not MISSING:
+            last = self._last_iteration
+            base = clock.to_datetime(last) if last is not None else clock.now_datetime()
+            return base + datetime.timedelta(seconds=self._sleep)
+        if now is MISSING:
+            now = clock.now_datetime()
+        return next_slot(self._time, now, inclusive=True)
 
     def _next_slot_after(self, after: datetime.datetime, inclusive: bool = False) -> float:
         dt = next_slot(self._time, after, inclusive=inclusive)
@@ -341,7 +360,7 @@ class Loop(Generic[LF]):
             raise
         self._last_iteration_failed = False
         if self._time is not MISSING:
-            self._set_next(self._get_next_sleep_time())
+            self._set_next(self._next_run_time())
         else:
             self._set_next(clock.now())
             self._next_dt = None
@@ -361,7 +380,7 @@ class Loop(Generic[LF]):
                 scheduled = self._next_iteration
                 if not self._last_iteration_failed:
                     self._last_iteration = self._next_iteration
-                    self._set_next(self._get_next_sleep_time(inclusive=False))
+                    self._set_next(self._next_run_time(inclusive=False))
                     # Woke a hair early for a time= slot: never run the same slot twice.
                     if self._time is not MISSING and self._next_iteration <= self._last_iteration:  # type: ignore[operator]
                         _log.warning(
@@ -765,7 +784,7 @@ class Loop(Generic[LF]):
         self._after_loop = coro
         return coro
 
-    def error(self, coro: FT) -> FT:
+    def error(self, coro: ET) -> ET:
         """Register a coroutine called with the exception when the loop fails.
 
         Raises:
@@ -816,10 +835,10 @@ class Loop(Generic[LF]):
         if not self.is_running():
             return
         if self._last_iteration is not None:
-            self._set_next(self._get_next_sleep_time())
+            self._set_next(self._next_run_time())
         elif self._schedule_sleep and self._sleep_fut is not None:
             # Still sleeping toward the first slot: aim at the new schedule.
-            self._set_next(clock.now() if self._time is MISSING else self._get_next_sleep_time())
+            self._set_next(clock.now() if self._time is MISSING else self._next_run_time())
         else:
             return
         if self._schedule_sleep and self._sleep_fut is not None and self._sleep_handle is not None:
