@@ -16,6 +16,7 @@ import asyncio
 import sys
 from typing import Sequence
 
+from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.program.loader import TargetError
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
@@ -110,6 +111,11 @@ def build_parser() -> argparse.ArgumentParser:
                    default=DEFAULT_THRESHOLD,
                    help="report a loop that blocks the event loop for at least SECONDS "
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
+    p.add_argument("--buffer-budget", metavar="MB", type=_positive("--buffer-budget", False),
+                   default=DEFAULT_BUDGET_MB,
+                   help="memory for all loops' output lines and histories together; the "
+                        f"oldest lines go first, each loop keeps its newest {KEEP_NEWEST} "
+                        f"(default: {DEFAULT_BUDGET_MB:g})")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
     p.add_argument("--version", action="version", version=f"looptui {_version()}")
@@ -141,7 +147,9 @@ async def _run_tui(args: argparse.Namespace) -> int:
     # a noticeable fraction of a second, which would stall every loop already running.
     from looptui.ui.app import LoopTuiApp
 
-    await session.start()  # import errors surface here, before the screen is taken over
+    # Import errors surface here, before the screen is taken over. The watchdog and the
+    # file watcher start after the first frame (the app calls start_background).
+    await session.start(background=False)
     if not _has_terminal():
         await session.shutdown()
         sys.stderr.write(
@@ -207,6 +215,7 @@ def run(argv: Sequence[str] | None = None) -> int:
                          "(the TUI cannot print JSON lines).\n"
                          "Use: looptui TARGET --headless --json\n")
         return EXIT_USAGE
+    BUDGET.set_limit_mb(args.buffer_budget)
     try:
         # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that
         # ignores cancellation must not keep it from ending (see session.runner)

@@ -75,7 +75,7 @@ class StuckWatch:
         self.registry = registry
         self.every = every
         self._handle: asyncio.TimerHandle | None = None
-        self._marked: dict[int, Any] = {}  # id(tracker) -> (tracker, record) marked stuck
+        self._marked: dict[int, Any] = {}  # id(tracker) -> (tracker, seq of the stuck body)
 
     def start(self) -> None:
         if self._handle is None:
@@ -95,8 +95,8 @@ class StuckWatch:
     def check(self) -> None:
         """Mark bodies that became stuck, refresh the marked ones, unmark ended ones."""
         now = clock.now()
-        for key, (tracker, record) in list(self._marked.items()):
-            if tracker.current is not record or record.duration is not None:
+        for key, (tracker, seq) in list(self._marked.items()):
+            if tracker.current_seq != seq:  # that body ended (records are snapshots)
                 del self._marked[key]
                 if tracker.notes.pop("stuck", None) is not None:
                     tracker.version += 1
@@ -114,7 +114,7 @@ class StuckWatch:
             }
             tracker.version += 1
             if id(tracker) not in self._marked:
-                self._marked[id(tracker)] = (tracker, record)
+                self._marked[id(tracker)] = (tracker, record.seq)
                 registry = tracker.registry
                 if registry is not None and registry.listeners:
                     registry.emit("stuck", tracker, {
