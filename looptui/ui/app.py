@@ -29,10 +29,6 @@ from textual.widgets import Footer
 from looptui.core import clock
 from looptui.core.states import TERMINAL_STATES
 
-from .screens.help import HelpScreen, key_rows
-from .screens.interval_dialog import IntervalDialog
-from .screens.reload_error import ReloadErrorScreen
-from .screens.stopping import StoppingScreen
 from .rows import recently_blocked
 from .text import one_line
 from .widgets.empty_hint import EmptyHint, no_loops_text, no_match_text
@@ -53,10 +49,19 @@ QUIT_TIMEOUT = 5.0
 """Seconds the graceful quit waits for loops to stop before naming the stubborn ones."""
 
 
+def _is_screen(screen: object, module_name: str, class_name: str) -> bool:
+    """Whether *screen* is a *class_name* of *module_name*, without importing it.
+
+    Screens other than the table are imported on first use (the details view pulls in
+    Rich's syntax highlighting): the first frame needs none of them.
+    """
+    module = sys.modules.get(f"looptui.ui.screens.{module_name}")
+    return module is not None and isinstance(screen, getattr(module, class_name))
+
+
 def _is_details(screen: object) -> bool:
-    """Whether *screen* is a details view (without importing it before first use)."""
-    module = sys.modules.get("looptui.ui.screens.details")
-    return module is not None and isinstance(screen, module.DetailsScreen)
+    """Whether *screen* is a details view."""
+    return _is_screen(screen, "details", "DetailsScreen")
 
 
 class LoopTuiApp(App[list[str]]):
@@ -185,6 +190,13 @@ class LoopTuiApp(App[list[str]]):
         table.focus()
         self._timer = self.set_interval(1.0 / self.refresh_hz, self._tick,
                                         name="looptui-refresh")
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Start what the first frame did not need (watchdog, file watcher), if not yet."""
+        start_background = getattr(self.session, "start_background", None)
+        if callable(start_background):
+            start_background()
 
     def _tick(self) -> None:
         self.refresh_now(budgeted=True)
@@ -233,7 +245,7 @@ class LoopTuiApp(App[list[str]]):
             for layer in stack[1:]:
                 if _is_details(layer):
                     layer.refresh_view(now)
-                elif isinstance(layer, StoppingScreen):
+                elif _is_screen(layer, "stopping", "StoppingScreen"):
                     active = [t for t in trackers if t.state not in TERMINAL_STATES]
                     layer.show(active, now - self._quit_started)
             self._report_main()
@@ -437,6 +449,8 @@ class LoopTuiApp(App[list[str]]):
             self._say(f"{one_line(t.name, 60)}: interval changed to {shown}")
             self.refresh_now()
 
+        from .screens.interval_dialog import IntervalDialog
+
         self.push_screen(IntervalDialog(t.name, t.schedule, apply), applied)
 
     def action_details(self) -> None:
@@ -502,6 +516,8 @@ class LoopTuiApp(App[list[str]]):
             self.refresh_now()
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen, key_rows
+
         rows = key_rows([
             Binding("up,down", "", "Select a loop", key_display="↑/↓ j/k"),
             *LoopTable.BINDINGS,  # type: ignore[list-item]
@@ -516,6 +532,8 @@ class LoopTuiApp(App[list[str]]):
         if error is None:
             self._say("no failed reload")
             return
+        from .screens.reload_error import ReloadErrorScreen
+
         self.push_screen(ReloadErrorScreen(error))
 
     def action_reload(self) -> None:
@@ -554,6 +572,8 @@ class LoopTuiApp(App[list[str]]):
             return
         self.quitting = True
         self._quit_started = clock.now()
+        from .screens.stopping import StoppingScreen
+
         self.push_screen(StoppingScreen(QUIT_TIMEOUT))
         self.refresh_now()
         self._stop_loops()
