@@ -60,6 +60,18 @@ def _version() -> str:
         return __version__
 
 
+class _VersionAction(argparse.Action):
+    """``--version``: the version is read from the package metadata only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        sys.stdout.write(f"looptui {_version()}\n")
+        parser.exit()
+
+
 def _positive(kind: str, allow_zero: bool):
     def parse(text: str) -> float:
         try:
@@ -118,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default: {DEFAULT_BUDGET_MB:g})")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
-    p.add_argument("--version", action="version", version=f"looptui {_version()}")
+    p.add_argument("--version", action=_VersionAction)
     return p
 
 

@@ -278,6 +278,11 @@ class Session:
         if background:
             self.start_background()
 
+    @property
+    def background_started(self) -> bool:
+        """Whether the watchdog, stuck checks and file watcher were started."""
+        return self._background_started
+
     def start_background(self) -> None:
         """Start the watchdog, the stuck-body checks and the file watcher (once)."""
         if self._hot is None or self._background_started or self._shutdown_result is not None:
