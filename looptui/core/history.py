@@ -235,6 +235,13 @@ class IterationHistory(Sequence[IterationRecord]):
             if rec is not None:
                 yield rec
 
+    def last_started(self) -> float | None:
+        """When the newest record started (``None`` when there is none), without
+        materialising it: the table asks this for every visible row on every tick."""
+        if not self._count or not self._cap:
+            return None
+        return self._num[((self._count - 1) % self._cap) * STRIDE + 2]
+
     def durations(self) -> list[float]:
         """Durations of the finished records, oldest first (without materialising them)."""
         n = len(self)

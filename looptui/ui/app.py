@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["LoopTuiApp"]
 
+HEADER_EVERY = 1.0
+"""Seconds between header recounts on timer ticks (a recount looks at every loop)."""
 MIN_ROWS_PER_TICK = 8
 """Rows a refresh tick may always redraw (see :meth:`LoopTuiApp.refresh_now`)."""
 QUIT_TIMEOUT = 5.0
@@ -148,6 +150,9 @@ class LoopTuiApp(App[list[str]]):
         self._hint: EmptyHint | None = None
         self._table: LoopTable | None = None
         self._pane: LogPane | None = None
+        self._trackers: tuple[int, list[Tracker]] = (-1, [])  # (registry version, list)
+        self._header_at = -math.inf
+        self._header_key: tuple[Any, ...] = ()
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -217,16 +222,24 @@ class LoopTuiApp(App[list[str]]):
         session = self.session
         registry = session.registry
         with self.batch_update():
-            trackers = registry.trackers()
+            trackers = self._current_trackers()
             status = self._status_word()
-            blocked = getattr(session, "blocked_count", None)
-            if not isinstance(blocked, int):  # count loops that blocked lately instead
-                blocked = sum(1 for t in trackers if t.notes and recently_blocked(t, now))
-            self._header.show(header_text(
-                session.module_name, trackers, getattr(session, "lag", None),
-                getattr(session, "lag_max", None), status=status,
-                main_state=getattr(session, "main_state", None), blocked=blocked,
-            ))
+            main_state = getattr(session, "main_state", None)
+            # The header counts every loop's state: on timer ticks at most once a
+            # second (or when loops come and go, or the status changes), so a tick's
+            # cost does not grow with the number of loops.
+            key = (registry.version, status, main_state)
+            if not budgeted or key != self._header_key or now - self._header_at >= HEADER_EVERY:
+                self._header_key = key
+                self._header_at = now
+                blocked = getattr(session, "blocked_count", None)
+                if not isinstance(blocked, int):  # count loops that blocked lately instead
+                    blocked = sum(1 for t in trackers if t.notes and recently_blocked(t, now))
+                self._header.show(header_text(
+                    session.module_name, trackers, getattr(session, "lag", None),
+                    getattr(session, "lag_max", None), status=status,
+                    main_state=main_state, blocked=blocked,
+                ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
                 table = self.table
@@ -250,6 +263,16 @@ class LoopTuiApp(App[list[str]]):
                     layer.show(active, now - self._quit_started)
             self._report_main()
             self._report_reload()
+
+    def _current_trackers(self) -> list[Tracker]:
+        """The registry's trackers, listed again only when the registry changed."""
+        registry = self.session.registry
+        version = getattr(registry, "version", None)
+        cached_version, trackers = self._trackers
+        if version is None or version != cached_version:
+            trackers = registry.trackers()
+            self._trackers = (version if version is not None else -1, trackers)
+        return trackers
 
     def _status_word(self) -> str:
         """What the header says the session is doing, if anything special."""
