@@ -7,7 +7,9 @@ import gc
 import pytest
 
 from looptui.core.budget import Budget
-from looptui.core.history import FIRST_CAPACITY, RECORD_BYTES, IterationHistory
+from looptui.core.history import (
+    FAILED, FIRST_CAPACITY, OK, RECORD_BYTES, RETRIED, IterationHistory,
+)
 from looptui.core.records import ExceptionInfo
 from looptui.core.tracker import HISTORY_SIZE, Tracker
 
@@ -22,10 +24,10 @@ def _info(exc: BaseException) -> ExceptionInfo:
 def test_records_read_back_with_every_field() -> None:
     h = IterationHistory(10)
     a = h.begin(0, 100.0, 100.5)
-    h.end(a, 0.25, "ok")
+    h.end(a, 0.25, OK)
     b = h.begin(0, None, 101.0, triggered=True)
     info = _info(ValueError("bad"))
-    h.end(b, 0.5, "failed", info)
+    h.end(b, 0.5, FAILED, info)
     c = h.begin(1, 102.0, 102.0)
     first, second, third = list(h)
     assert (first.iteration, first.scheduled, first.started, first.duration, first.lateness,
@@ -47,7 +49,7 @@ def test_the_ring_keeps_the_newest_and_grows_only_when_needed() -> None:
     h.begin(0, None, 0.0)
     assert h.capacity == FIRST_CAPACITY
     for i in range(1, 120):
-        h.end(h.begin(i, None, float(i)), 0.0, "ok")
+        h.end(h.begin(i, None, float(i)), 0.0, OK)
     assert h.capacity == 50 and len(h) == 50 and h.total == 120
     assert [r.iteration for r in h] == list(range(70, 120))
     assert h.record(10) is None  # left the ring
@@ -59,7 +61,7 @@ def test_a_refused_ring_keeps_its_size_and_drops_its_oldest() -> None:
     budget = Budget(limit_bytes=FIRST_CAPACITY * RECORD_BYTES)  # room to double once
     h = IterationHistory(200, budget)
     for i in range(100):
-        h.end(h.begin(i, None, float(i)), 0.0, "ok")
+        h.end(h.begin(i, None, float(i)), 0.0, OK)
     assert h.capacity == 2 * FIRST_CAPACITY
     assert [r.iteration for r in h] == list(range(100 - 2 * FIRST_CAPACITY, 100))
     h.release()
@@ -70,14 +72,14 @@ def test_equal_exceptions_in_a_row_share_one_info_and_leave_with_their_records()
     h = IterationHistory(4)
     infos = [_info(OSError("reset")) for _ in range(3)]
     for i, info in enumerate(infos):
-        h.end(h.begin(i, None, float(i)), 0.0, "retried", info)
+        h.end(h.begin(i, None, float(i)), 0.0, RETRIED, info)
     assert [r.exception for r in h] == [infos[2]] * 3  # the newest stands for the run
     assert h.exceptions() == [infos[2]]
     other = _info(ValueError("x"))
-    h.end(h.begin(3, None, 3.0), 0.0, "failed", other)
+    h.end(h.begin(3, None, 3.0), 0.0, FAILED, other)
     assert h.exceptions() == [infos[2], other]
     for i in range(4, 8):  # push every failure out of the ring
-        h.end(h.begin(i, None, float(i)), 0.0, "ok")
+        h.end(h.begin(i, None, float(i)), 0.0, OK)
     assert h.exceptions() == []
 
 

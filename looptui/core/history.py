@@ -3,7 +3,7 @@
 Keeping one record object per iteration alive for 200 iterations, for thousands of
 loops, hands the garbage collector millions of long-lived objects to scan: its gen-1 and
 gen-2 pauses then make every loop late. Here a loop's records live in one
-``array('d')`` (five numbers per record) and one ``bytearray`` (outcome and flags),
+``array('d')`` (four numbers per record) and one ``bytearray`` (outcome and flags),
 which the collector never scans, and records are materialised only when someone reads
 them (the details view, a test). Exceptions are kept beside the rings, only for records
 that have one, and a run of consecutive failures with the same type and message shares
@@ -26,12 +26,11 @@ from .records import ExceptionInfo, IterationRecord
 if TYPE_CHECKING:
     from .budget import Budget
 
-__all__ = ["IterationHistory", "RECORD_BYTES", "OUTCOMES"]
+__all__ = ["IterationHistory", "RECORD_BYTES", "OUTCOMES", "OK", "FAILED", "RETRIED",
+           "CANCELLED"]
 
-NAN = math.nan
-STRIDE = 5
-"""Numbers per record: iteration, scheduled (NaN: none), started, duration (NaN: running),
-exception key (-1: none)."""
+STRIDE = 4
+"""Numbers per record in the ring: iteration, scheduled, started, duration."""
 RECORD_BYTES = STRIDE * 8 + 1
 """Bytes one record takes in the rings."""
 FIRST_CAPACITY = 4
@@ -39,10 +38,13 @@ FIRST_CAPACITY = 4
 
 OUTCOMES: tuple[str | None, ...] = (None, "ok", "failed", "retried", "cancelled")
 """Outcome names by code (code 0: still running)."""
-OUTCOME_CODES = {name: code for code, name in enumerate(OUTCOMES) if name is not None}
+OK, FAILED, RETRIED, CANCELLED = 1, 2, 3, 4
+"""Outcome codes, for :meth:`IterationHistory.end`."""
+OUTCOME_MASK = 7
 TRIGGERED = 8
 """Flag bit: the record was started by ``trigger()``."""
-OUTCOME_MASK = 7
+UNSCHEDULED = 16
+"""Flag bit: the record has no scheduled time (a trigger, a retry)."""
 
 
 class IterationHistory(Sequence[IterationRecord]):
@@ -56,7 +58,7 @@ class IterationHistory(Sequence[IterationRecord]):
     """
 
     __slots__ = ("maxlen", "_cap", "_count", "_num", "_flags", "_exc", "_exc_refs",
-                 "_exc_last", "_budget", "__weakref__")
+                 "_exc_slot", "_exc_last", "_budget")
 
     def __init__(self, maxlen: int, budget: Budget | None = None) -> None:
         self.maxlen = maxlen
@@ -67,53 +69,69 @@ class IterationHistory(Sequence[IterationRecord]):
         self._flags = bytearray()
         self._exc: dict[int, ExceptionInfo] = {}  # key (seq of a run's first record) -> info
         self._exc_refs: dict[int, int] = {}  # key -> records in the ring that refer to it
+        self._exc_slot: dict[int, int] = {}  # slot -> key, for records with an exception
         self._exc_last = -1  # key of the newest run of failures
 
     # ------------------------------------------------------------------ writing
     def begin(self, iteration: int, scheduled: float | None, started: float,
               triggered: bool = False) -> int:
-        """Add a running record and return its sequence number."""
+        """Add a running record and return its sequence number (-1: nothing is kept)."""
         seq = self._count
         cap = self._cap
-        if seq >= cap:
-            if seq == cap and cap < self.maxlen:
-                self._grow()
-                cap = self._cap
-            if cap == 0:
-                return -1  # maxlen 0: nothing is kept
-        slot = seq % cap
-        if seq >= cap:
-            self._evict(slot)
-        base = slot * STRIDE
+        if seq < cap:
+            slot = seq
+        elif cap == self.maxlen and cap and not self._exc_slot:  # full, nothing to forget
+            slot = seq % cap
+        else:
+            slot = self._make_room(seq)
+            if slot < 0:
+                return -1
+        base = slot << 2
         num = self._num
         num[base] = iteration
-        num[base + 1] = NAN if scheduled is None else scheduled
         num[base + 2] = started
-        num[base + 3] = NAN
-        num[base + 4] = -1.0
-        self._flags[slot] = TRIGGERED if triggered else 0
+        if scheduled is None:
+            self._flags[slot] = UNSCHEDULED | TRIGGERED if triggered else UNSCHEDULED
+        else:
+            num[base + 1] = scheduled
+            self._flags[slot] = TRIGGERED if triggered else 0
         self._count = seq + 1
         return seq
 
-    def end(self, seq: int, duration: float, outcome: str,
+    def end(self, seq: int, duration: float, outcome: int,
             exception: ExceptionInfo | None = None) -> None:
-        """Close record *seq* (no-op once it left the ring)."""
-        if not self._holds(seq):
+        """Close record *seq* with an outcome code (:data:`OK` …); no-op once it left."""
+        count = self._count
+        if not (count - self._cap <= seq < count and seq >= 0):
             return
         slot = seq % self._cap
-        self._num[slot * STRIDE + 3] = duration
-        self._flags[slot] = (self._flags[slot] & TRIGGERED) | OUTCOME_CODES[outcome]
+        self._num[(slot << 2) + 3] = duration
+        self._flags[slot] = (self._flags[slot] & ~OUTCOME_MASK) | outcome
         if exception is not None:
-            self._num[slot * STRIDE + 4] = self._keep_exception(seq, exception)
+            self._keep_exception(seq, slot, exception)
 
     def started_of(self, seq: int) -> float:
         """When record *seq* started (NaN once it left the ring)."""
         if not self._holds(seq):
-            return NAN
-        return self._num[(seq % self._cap) * STRIDE + 2]
+            return math.nan
+        return self._num[((seq % self._cap) << 2) + 2]
 
     def _holds(self, seq: int) -> bool:
         return 0 <= seq < self._count and seq >= self._count - self._cap
+
+    def _make_room(self, seq: int) -> int:
+        """The slot for record *seq* when the ring is full: grow it, or evict the oldest."""
+        cap = self._cap
+        if seq == cap and cap < self.maxlen:
+            self._grow()
+            if self._cap > cap:
+                return seq
+        if not self._cap:
+            return -1  # maxlen 0: nothing is kept
+        slot = seq % self._cap
+        if self._exc_slot:
+            self._evict(slot)
+        return slot
 
     def _grow(self) -> None:
         new_cap = min(self.maxlen, max(FIRST_CAPACITY, self._cap * 2))
@@ -125,8 +143,8 @@ class IterationHistory(Sequence[IterationRecord]):
         self._cap = new_cap
 
     def _evict(self, slot: int) -> None:
-        """Forget the record in *slot* (about to be overwritten)."""
-        key = int(self._num[slot * STRIDE + 4])
+        """Forget the exception of the record in *slot* (about to be overwritten)."""
+        key = self._exc_slot.pop(slot, -1)
         if key >= 0:
             left = self._exc_refs[key] - 1
             if left:
@@ -137,17 +155,21 @@ class IterationHistory(Sequence[IterationRecord]):
                 if key == self._exc_last:
                     self._exc_last = -1
 
-    def _keep_exception(self, seq: int, info: ExceptionInfo) -> int:
-        """Store *info* for record *seq*; same as the newest kept one: share its slot."""
+    def _keep_exception(self, seq: int, slot: int, info: ExceptionInfo) -> None:
+        """Store *info* for record *seq*; same as the newest kept one: share its entry."""
+        if slot in self._exc_slot:  # ended twice: forget the first one
+            self._evict(slot)
         last = self._exc_last
         if last >= 0 and self._exc[last].signature() == info.signature():
             self._exc[last] = info
             self._exc_refs[last] += 1
-            return last
-        self._exc[seq] = info
-        self._exc_refs[seq] = 1
-        self._exc_last = seq
-        return seq
+            key = last
+        else:
+            key = seq
+            self._exc[seq] = info
+            self._exc_refs[seq] = 1
+            self._exc_last = seq
+        self._exc_slot[slot] = key
 
     def release(self) -> None:
         """Give this ring's bytes back to the budget (the loop is gone)."""
@@ -160,6 +182,7 @@ class IterationHistory(Sequence[IterationRecord]):
         self._count = 0
         self._exc.clear()
         self._exc_refs.clear()
+        self._exc_slot.clear()
         self._exc_last = -1
 
     def replace(self, records: list[IterationRecord]) -> None:
@@ -169,7 +192,7 @@ class IterationHistory(Sequence[IterationRecord]):
             seq = self.begin(record.iteration, record.scheduled, record.started, record.triggered)
             if record.outcome is not None:
                 self.end(seq, record.duration if record.duration is not None else 0.0,
-                         record.outcome, record.exception)
+                         OUTCOMES.index(record.outcome), record.exception)
 
     # ------------------------------------------------------------------ reading
     def __len__(self) -> int:
@@ -190,18 +213,17 @@ class IterationHistory(Sequence[IterationRecord]):
         if not self._holds(seq):
             return None
         slot = seq % self._cap
-        base = slot * STRIDE
+        base = slot << 2
         num = self._num
-        scheduled = num[base + 1]
         flags = self._flags[slot]
         rec = IterationRecord(
-            int(num[base]), None if scheduled != scheduled else scheduled, num[base + 2],
+            int(num[base]), None if flags & UNSCHEDULED else num[base + 1], num[base + 2],
             bool(flags & TRIGGERED),
         )
-        duration = num[base + 3]
-        rec.duration = None if duration != duration else duration
-        rec.outcome = OUTCOMES[flags & OUTCOME_MASK]  # type: ignore[assignment]
-        key = int(num[base + 4])
+        code = flags & OUTCOME_MASK
+        rec.duration = num[base + 3] if code else None
+        rec.outcome = OUTCOMES[code]  # type: ignore[assignment]
+        key = self._exc_slot.get(slot, -1)
         rec.exception = self._exc.get(key) if key >= 0 else None
         rec.seq = seq
         return rec
@@ -240,7 +262,7 @@ class IterationHistory(Sequence[IterationRecord]):
         materialising it: the table asks this for every visible row on every tick."""
         if not self._count or not self._cap:
             return None
-        return self._num[((self._count - 1) % self._cap) * STRIDE + 2]
+        return self._num[(((self._count - 1) % self._cap) << 2) + 2]
 
     def durations(self) -> list[float]:
         """Durations of the finished records, oldest first (without materialising them)."""
@@ -248,10 +270,11 @@ class IterationHistory(Sequence[IterationRecord]):
         cap = self._cap
         num = self._num
         out = []
+        flags = self._flags
         for seq in range(self._count - n, self._count):
-            d = num[(seq % cap) * STRIDE + 3]
-            if d == d:
-                out.append(d)
+            slot = seq % cap
+            if flags[slot] & OUTCOME_MASK:
+                out.append(num[(slot << 2) + 3])
         return out
 
     def exceptions(self) -> list[ExceptionInfo]:

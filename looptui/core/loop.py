@@ -326,28 +326,38 @@ class Loop(Generic[LF]):
         return True
 
     async def _run_body(self, args: tuple, kwargs: dict, scheduled: float | None) -> bool:
-        """Run the coroutine once, recording it. Returns False after a retried error."""
+        """Run the coroutine once, recording it. Returns False after a retried error.
+
+        The scheduled runs of :meth:`_loop` do the same inline (one coroutine less per
+        iteration); triggered runs come here.
+        """
         tracker = self.tracker
         tracker.set_state(_S.STOPPING if self._stop_next_iteration else _S.RUNNING)
-        record = tracker.iteration_started(self._current_loop, scheduled, scheduled is None)
+        seq = tracker.iteration_started(self._current_loop, scheduled, scheduled is None)
         try:
             await self.coro(*args, **kwargs)
         except BaseException as exc:
-            if self._aiohttp_pending:
-                self._resolve_aiohttp()
-            # Same order as discord.py's except clauses: reconnect types first.
-            if isinstance(exc, self._valid_exception):
-                tracker.iteration_failed(record, exc, retrying=self.reconnect)
-                if not self.reconnect:
-                    raise
-                return False
-            if isinstance(exc, asyncio.CancelledError):
-                tracker.iteration_cancelled(record)
-            else:
-                tracker.iteration_failed(record, exc, retrying=False)
-            raise
-        tracker.iteration_finished(record, counted=scheduled is not None)
+            self._body_failed(seq, exc)
+            return False
+        tracker.iteration_finished(seq, counted=scheduled is not None)
         return True
+
+    def _body_failed(self, seq: int, exc: BaseException) -> None:
+        """Record the body's exception; raise it again unless it is retried (reconnect)."""
+        tracker = self.tracker
+        if self._aiohttp_pending:
+            self._resolve_aiohttp()
+        # Same order as discord.py's except clauses: reconnect types first.
+        if isinstance(exc, self._valid_exception):
+            tracker.iteration_failed(seq, exc, retrying=self.reconnect)
+            if not self.reconnect:
+                raise exc
+            return
+        if isinstance(exc, asyncio.CancelledError):
+            tracker.iteration_cancelled(seq)
+        else:
+            tracker.iteration_failed(seq, exc, retrying=False)
+        raise exc
 
     async def _loop(self, *args: Any, **kwargs: Any) -> None:
         tracker = self.tracker
@@ -379,8 +389,13 @@ class Loop(Generic[LF]):
                     return
                 scheduled = self._next_iteration
                 if not self._last_iteration_failed:
-                    self._last_iteration = self._next_iteration
-                    self._set_next(self._next_run_time(inclusive=False))
+                    self._last_iteration = scheduled
+                    if self._time is MISSING:  # the grid step, inline (hot path)
+                        self._next_dt = None
+                        # no version bump needed: iteration_started bumps it just below
+                        self._next_iteration = tracker.next_run = scheduled + self._sleep  # type: ignore[operator]
+                    else:
+                        self._set_next(self._next_run_time(inclusive=False))
                     # Woke a hair early for a time= slot: never run the same slot twice.
                     if self._time is not MISSING and self._next_iteration <= self._last_iteration:  # type: ignore[operator]
                         _log.warning(
@@ -388,14 +403,42 @@ class Loop(Generic[LF]):
                             self.coro.__qualname__, self._next_dt,
                         )
                         self._set_next(self._next_slot_after(clock.to_datetime(self._last_iteration)))  # type: ignore[arg-type]
-                if await self._run_body(args, kwargs, scheduled):
+                # The body, as _run_body runs it, inline: this is the hot path.
+                seq = tracker.iteration_started(
+                    self._current_loop, scheduled,
+                    state=_S.STOPPING if self._stop_next_iteration else _S.RUNNING,
+                )
+                try:
+                    await self.coro(*args, **kwargs)
+                except BaseException as exc:
+                    self._body_failed(seq, exc)
+                    body_ok = False
+                else:
+                    # A relative loop that goes on sleeps next (time= loops say so
+                    # when they start sleeping toward their slot).
+                    tracker.iteration_finished(seq, then=_S.SLEEPING if (
+                        self._time is MISSING and not self._stop_next_iteration) else None)
+                    body_ok = True
+                if body_ok:
                     self._last_iteration_failed = False
                     if self._stop_next_iteration:
                         return
                     if self._time is MISSING:
-                        tracker.set_state(_S.SLEEPING)
-                        if not await self._wait_until(self._next_iteration, args, kwargs, True):  # type: ignore[arg-type]
-                            return
+                        due = self._next_iteration
+                        if self._interrupt or due > clock.now():  # type: ignore[operator]
+                            if not await self._wait_until(due, args, kwargs, True):  # type: ignore[arg-type]
+                                return
+                        else:
+                            # Already due (a 0-second loop, or catching up after an
+                            # overrun): one turn of the event loop, as asyncio.sleep(0)
+                            # gives, without a sleep coroutine on the hot path.
+                            self._sleep_target = due  # type: ignore[assignment]
+                            self._schedule_sleep = True
+                            await _yield()
+                            if self._interrupt and not await self._wait_until(
+                                self._sleep_target, args, kwargs, True
+                            ):
+                                return
                     self._current_loop += 1
                     if self._current_loop == self.count:
                         finished = True

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from . import clock
 from .budget import BUDGET, Budget, line_cost
-from .history import IterationHistory
+from .history import CANCELLED, FAILED, OK, RETRIED, IterationHistory
 from .records import ExceptionInfo, IterationRecord
 from .states import TERMINAL_STATES, LoopState
 
@@ -253,14 +253,22 @@ class Tracker:
         self.version += 1
 
     def iteration_started(
-        self, iteration: int, scheduled: float | None, triggered: bool = False
+        self, iteration: int, scheduled: float | None, triggered: bool = False,
+        state: LoopState | None = None,
     ) -> int:
         """A body starts; returns its sequence number, to hand back when it ends.
 
         Nothing is allocated that outlives the body: the record goes into the
-        history's numeric rings (see :mod:`looptui.core.history`).
+        history's numeric rings (see :mod:`looptui.core.history`). *state*, when given,
+        is set first (as :meth:`set_state` would, with the same clock reading).
         """
         started = clock.now()
+        if state is not None and state is not self.state:
+            self.state = state
+            self.state_since = started
+            registry = self.registry
+            if registry is not None and registry.listeners:
+                registry.emit("state", self, {"state": state.value})
         seq = self.history.begin(iteration, scheduled, started, triggered)
         self._current_seq = seq
         self._current_started = started
@@ -280,7 +288,7 @@ class Tracker:
             )
         return seq
 
-    def _end(self, seq: int, outcome: str, info: ExceptionInfo | None = None) -> float:
+    def _end(self, seq: int, outcome: int, info: ExceptionInfo | None = None) -> float:
         history = self.history
         if seq == self._current_seq:
             started = self._current_started
@@ -304,26 +312,49 @@ class Tracker:
         record = self.history.record(seq)
         return (record.iteration, record.lateness) if record is not None else (0, 0.0)
 
-    def iteration_finished(self, seq: int, counted: bool = True) -> None:
-        """The body returned normally; *counted* is False for manual triggers."""
-        duration = self._end(seq, "ok")
+    def iteration_finished(
+        self, seq: int, counted: bool = True, then: LoopState | None = None
+    ) -> None:
+        """The body returned normally; *counted* is False for manual triggers.
+
+        *then*, when given, is the state the loop goes to next (set after the
+        ``iteration_finished`` event, as :meth:`set_state` would right after).
+        """
+        if seq == self._current_seq and seq >= 0:  # the usual case, inlined: the hot path
+            now = clock.now()
+            duration = now - self._current_started
+            self._current_seq = -1
+            self.history.end(seq, duration, OK)
+            self.last_duration = duration
+            self._duration_sum += duration
+            self._duration_count += 1
+            self.version += 1
+        else:
+            duration = self._end(seq, OK)
+            now = clock.now()
         if counted:
             self.iterations += 1
         self.total_iterations += 1
         registry = self.registry
-        if registry is not None and registry.listeners:
+        listened = registry is not None and registry.listeners
+        if listened:
             iteration, lateness = self._facts(seq)
-            registry.emit(
+            registry.emit(  # type: ignore[union-attr]
                 "iteration_finished", self,
                 {"iteration": iteration, "duration": duration, "lateness": lateness},
             )
+        if then is not None and then is not self.state:
+            self.state = then
+            self.state_since = now
+            if listened:
+                registry.emit("state", self, {"state": then.value})  # type: ignore[union-attr]
 
     def iteration_failed(
         self, seq: int, exc: BaseException, retrying: bool
     ) -> ExceptionInfo:
         """The body raised *exc*; *retrying* when the loop will retry (reconnect)."""
         info = self.exception(exc, "body", retried=retrying, emit=False)
-        duration = self._end(seq, "retried" if retrying else "failed", info)
+        duration = self._end(seq, RETRIED if retrying else FAILED, info)
         self.total_iterations += 1
         if retrying:
             self.retries += 1
@@ -341,7 +372,7 @@ class Tracker:
 
     def iteration_cancelled(self, seq: int) -> None:
         """The body was cancelled while it ran."""
-        duration = self._end(seq, "cancelled")
+        duration = self._end(seq, CANCELLED)
         registry = self.registry
         if registry is not None and registry.listeners:
             iteration, lateness = self._facts(seq)
