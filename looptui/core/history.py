@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, overload
 
 from .records import ExceptionInfo, IterationRecord
@@ -35,6 +36,8 @@ RECORD_BYTES = STRIDE * 8 + 1
 """Bytes one record takes in the rings."""
 FIRST_CAPACITY = 4
 """Records a ring has room for before it first grows."""
+
+_NONE: Mapping[int, Any] = MappingProxyType({})
 
 OUTCOMES: tuple[str | None, ...] = (None, "ok", "failed", "retried", "cancelled")
 """Outcome names by code (code 0: still running)."""
@@ -67,9 +70,11 @@ class IterationHistory(Sequence[IterationRecord]):
         self._count = 0  # records ever begun
         self._num = array("d")
         self._flags = bytearray()
-        self._exc: dict[int, ExceptionInfo] = {}  # key (seq of a run's first record) -> info
-        self._exc_refs: dict[int, int] = {}  # key -> records in the ring that refer to it
-        self._exc_slot: dict[int, int] = {}  # slot -> key, for records with an exception
+        # Made at the first exception (most loops never have one): until then, read-only
+        # empty stand-ins.
+        self._exc: Mapping[int, ExceptionInfo] = _NONE  # key (seq of a run's first record) -> info
+        self._exc_refs: Mapping[int, int] = _NONE  # key -> records in the ring that refer to it
+        self._exc_slot: Mapping[int, int] = _NONE  # slot -> key, for records with an exception
         self._exc_last = -1  # key of the newest run of failures
 
     # ------------------------------------------------------------------ writing
@@ -157,6 +162,8 @@ class IterationHistory(Sequence[IterationRecord]):
 
     def _keep_exception(self, seq: int, slot: int, info: ExceptionInfo) -> None:
         """Store *info* for record *seq*; same as the newest kept one: share its entry."""
+        if self._exc is _NONE:
+            self._exc, self._exc_refs, self._exc_slot = {}, {}, {}
         if slot in self._exc_slot:  # ended twice: forget the first one
             self._evict(slot)
         last = self._exc_last
@@ -180,9 +187,7 @@ class IterationHistory(Sequence[IterationRecord]):
     def clear(self) -> None:
         """Forget every record (the ring keeps its size)."""
         self._count = 0
-        self._exc.clear()
-        self._exc_refs.clear()
-        self._exc_slot.clear()
+        self._exc = self._exc_refs = self._exc_slot = _NONE
         self._exc_last = -1
 
     def replace(self, records: list[IterationRecord]) -> None:

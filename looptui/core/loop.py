@@ -362,7 +362,7 @@ class Loop(Generic[LF]):
     async def _loop(self, *args: Any, **kwargs: Any) -> None:
         tracker = self.tracker
         current_tracker.set(tracker)
-        backoff = ExponentialBackoff()
+        backoff: ExponentialBackoff | None = None  # made at the first retry (its RNG is 2.5 kB)
         try:
             await self._call_loop_function("before_loop")
         except BaseException as exc:
@@ -445,6 +445,8 @@ class Loop(Generic[LF]):
                         break
                 else:
                     self._last_iteration_failed = True
+                    if backoff is None:
+                        backoff = ExponentialBackoff()
                     retry_after = backoff.delay()
                     _log.warning(
                         "Handling exception in internal background task %s. Retrying in %.2fs",

@@ -129,6 +129,17 @@ class Tracker:
         version: Bumped on every change.
     """
 
+    # Slots, not a __dict__: with some forty attributes, a dict per loop would cost
+    # about 2 kB, which thousands of loops notice.
+    __slots__ = (
+        "name", "base_name", "source", "_controls_ref", "count", "schedule", "file", "line",
+        "state", "state_since", "iterations", "total_iterations", "failures", "retries",
+        "next_run", "budget", "budget_stale", "history", "_current_seq", "_current_started",
+        "_current_iteration", "_current_lateness", "_output_cost", "last_duration",
+        "max_lateness", "_duration_sum", "_duration_count", "last_exception", "exceptions",
+        "output", "output_total", "dropped", "notes", "version", "registry", "__weakref__",
+    )
+
     def __init__(
         self,
         base_name: str,
@@ -171,10 +182,10 @@ class Tracker:
         self._duration_sum = 0.0
         self._duration_count = 0
         self.last_exception: ExceptionInfo | None = None
-        self.exceptions: collections.deque[ExceptionInfo] = collections.deque(
-            maxlen=DISTINCT_EXCEPTIONS
-        )
-        self.output: collections.deque[tuple[float, str, str]] = collections.deque()
+        # Both made on first use (an empty deque costs 760 bytes; most loops of a big
+        # program never print nor fail): until then, an empty tuple.
+        self.exceptions: collections.deque[ExceptionInfo] | tuple[()] = ()
+        self.output: collections.deque[tuple[float, str, str]] | tuple[()] = ()
         self.output_total = 0
         self.dropped = 0
         self.notes: dict[str, Any] = {}
@@ -387,11 +398,12 @@ class Tracker:
         info = ExceptionInfo(exc, where, clock.now(), retried)
         self.last_exception = info
         sig = info.signature()
-        for old in self.exceptions:
+        exceptions = self._exceptions()
+        for old in exceptions:
             if old.signature() == sig:
-                self.exceptions.remove(old)
+                exceptions.remove(old)
                 break
-        self.exceptions.append(info)
+        exceptions.append(info)
         self.version += 1
         if emit and where != "body":
             self.failures += 1
@@ -401,10 +413,19 @@ class Tracker:
             )
         return info
 
+    def _exceptions(self) -> collections.deque[ExceptionInfo]:
+        """The distinct-exceptions deque, made on first use."""
+        exceptions = self.exceptions
+        if not isinstance(exceptions, collections.deque):
+            exceptions = self.exceptions = collections.deque(maxlen=DISTINCT_EXCEPTIONS)
+        return exceptions
+
     def add_output(self, stream: str, text: str) -> None:
         """Attribute a line of output (print, stderr, logging) to this loop."""
         kept = kept_line(text)
         output = self.output
+        if not isinstance(output, collections.deque):
+            output = self.output = collections.deque()
         budget = self.budget
         if len(output) >= OUTPUT_SIZE:
             old = output.popleft()
@@ -500,9 +521,9 @@ class Tracker:
             budget.forget(self, self._output_cost, len(self.output))
             self._output_cost = 0
             self.budget_stale += len(self.output)  # its queue entries for these lines
-        self.output.clear()
+        kept = self.output = collections.deque()
         for line in output:
-            self.output.append(line)
+            kept.append(line)
             if budget is not None:
                 cost = line_cost(line[2])
                 self._output_cost += cost
@@ -512,6 +533,7 @@ class Tracker:
         for info in sorted([*old.exceptions, *self.exceptions], key=lambda info: info.time):
             distinct.pop(info.signature(), None)  # the newest of equal ones goes last
             distinct[info.signature()] = info
-        self.exceptions.clear()
-        self.exceptions.extend(distinct.values())
+        exceptions = self._exceptions()
+        exceptions.clear()
+        exceptions.extend(distinct.values())
         self.version += 1
