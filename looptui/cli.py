@@ -2,8 +2,10 @@
 
 Exit status: 0 normal · 1 the target failed to import · 2 usage error (bad option,
 missing file, not importable as given, unwritable ``--record`` file) · 3 (headless) at
-least one loop ended ``failed`` · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
+least one loop ended ``failed``, or the main coroutine failed · 130 interrupted by force
+(a third SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
 stderr saying what was wrong and what to do, never in a traceback of looptui's own.
+Everything after ``--`` is the program's own arguments (its ``sys.argv[1:]``).
 
 Textual is imported only when the TUI actually starts, so ``--help``, ``--version`` and
 ``--headless`` stay fast and work without a terminal.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.program.loader import TargetError
@@ -22,6 +24,9 @@ from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
+
+if TYPE_CHECKING:
+    from looptui.session.interface import SessionView
 
 __all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE"]
 
@@ -41,10 +46,14 @@ _EPILOG = """\
 examples:
   looptui mybot.py                  open the monitor on mybot.py's loops
   looptui mybot.py --main main      also run `async def main()` (e.g. to start a bot)
+  looptui bot.py --offline          run a Discord bot's loops without logging in
+  looptui bot.py -- --verbose       the program's own arguments go after --
   looptui mybot.py --headless --for 30 --json > events.jsonl
                                     CI smoke run: events as JSON lines, exit 3 on a failed loop
+  looptui mybot.py --metrics :9464  also serve Prometheus metrics of the loops
+  looptui attach 12345              watch a running program that calls looptui.agent.start()
 
-exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop failed,
+exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
   130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 
@@ -130,8 +139,56 @@ def build_parser() -> argparse.ArgumentParser:
                         f"(default: {DEFAULT_BUDGET_MB:g})")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
+    p.add_argument("--metrics", metavar="[HOST:]PORT",
+                   help="serve Prometheus metrics of the loops on PORT (loopback unless HOST "
+                        "is given; needs looptui[metrics])")
+    p.add_argument("--offline", action="store_true",
+                   help="run Discord clients without logging in or connecting: what the library "
+                        "runs on the way to ready (setup_hook, extensions), then on_ready")
     p.add_argument("--version", action=_VersionAction)
     return p
+
+
+def build_attach_parser() -> argparse.ArgumentParser:
+    """The parser of ``looptui attach ADDRESS...`` (DESIGN §8)."""
+    p = _Parser(
+        prog="looptui attach",
+        description="Watch and control the loops of programs already running "
+                    "(they call looptui.agent.start()).",
+        epilog="examples:\n  looptui attach 12345             the program with pid 12345\n"
+               "  looptui attach /run/bot.sock 10.0.0.5:7890 --token T\n"
+               "  looptui attach 12345 --headless --json --for 60 > events.jsonl\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("addresses", metavar="ADDRESS", nargs="+",
+                   help="a pid, a socket path, unix:PATH, or HOST:PORT[?token=TOKEN]")
+    p.add_argument("--token", help="the token of TCP addresses (printed by the agent)")
+    p.add_argument("--headless", action="store_true",
+                   help="no TUI: print events as lines; with --json, one JSON object per line")
+    p.add_argument("--json", action="store_true", help="(with --headless) JSON lines on stdout")
+    p.add_argument("--for", dest="duration", metavar="SECONDS", type=_positive("--for", True),
+                   help="detach after SECONDS (the programs go on)")
+    p.add_argument("--record", metavar="FILE",
+                   help="append every event as a JSON line to FILE (flushed per event)")
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+                   help="table refresh rate (default: 4 per second)")
+    return p
+def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
+    """looptui's own arguments, and the program's (everything after the first ``--``)."""
+    argv = list(argv)
+    if "--" in argv:
+        at = argv.index("--")
+        return argv[:at], argv[at + 1:]
+    return argv, []
+
+
+_TERMINAL: list[TextIO] = []
+"""The stderr looptui was started with: its own messages go there even after the
+program replaced ``sys.stderr`` (with a log file, say) while it was imported."""
+
+
+def _err() -> TextIO:
+    return _TERMINAL[-1] if _TERMINAL else sys.stderr
 
 
 def _print_error(err: BaseException) -> None:
@@ -139,8 +196,8 @@ def _print_error(err: BaseException) -> None:
     if len(lines) > _MAX_LINES:
         cut = len(lines) - _MAX_LINES
         lines = lines[:12] + [f"    ... {cut} lines not shown ..."] + lines[12 + cut:]
-    sys.stderr.write("looptui: error: " + "\n".join(lines) + "\n")
-    sys.stderr.flush()
+    _err().write("looptui: error: " + "\n".join(lines) + "\n")
+    _err().flush()
 
 
 def _has_terminal() -> bool:
@@ -149,22 +206,78 @@ def _has_terminal() -> bool:
     return all(stream is not None and stream.isatty() for stream in streams)
 
 
-async def _run_tui(args: argparse.Namespace) -> int:
+def _session(args: argparse.Namespace) -> SessionView:
+    """The in-process session for *args* (nothing imported or started yet)."""
     from looptui.session import Session
 
-    session = Session(args.target, main=args.main, start_loops=not args.no_start,
-                      watch=not args.no_reload, record=args.record,
-                      block_threshold=args.block_threshold)
+    return Session(args.target, main=args.main, start_loops=not args.no_start,
+                   watch=not args.no_reload, record=args.record,
+                   block_threshold=args.block_threshold, offline=args.offline,
+                   args=args.program_args)
+
+
+def _attach_session(args: argparse.Namespace) -> SessionView:
+    """The session of ``looptui attach`` (nothing connected yet)."""
+    from looptui.session.remote.address import AddressError, parse_address
+    from looptui.session.remote.remote_session import RemoteSession
+    from looptui.session.program.loader import TargetUsageError
+
+    try:
+        addresses = [parse_address(text, args.token) for text in args.addresses]
+    except AddressError as err:
+        raise TargetUsageError(str(err)) from None
+    return RemoteSession(addresses, record=args.record)
+
+
+async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> object:
+    """Start ``--metrics`` for the session's loops (after the session started)."""
+    from looptui.agent.endpoint import parse_hostport
+    from looptui.agent.metrics import MetricsServer
+
+    server = MetricsServer(session.registry, *parse_hostport(args.metrics))  # type: ignore[arg-type]
+    await server.serve()
+    terminal = sys.__stderr__  # not the session's capture of sys.stderr
+    if terminal is not None:
+        terminal.write(f"looptui: metrics on http://{server.address}/metrics\n")
+        terminal.flush()
+    return server
+
+
+def _check_metrics(args: argparse.Namespace) -> str | None:
+    """Why ``--metrics`` cannot work as given, or ``None``."""
+    if getattr(args, "metrics", None) is None:
+        return None
+    from looptui.agent.endpoint import parse_hostport
+
+    try:
+        parse_hostport(args.metrics)
+    except ValueError as err:
+        return f"--metrics: {err}"
+    try:
+        import prometheus_client  # noqa: F401
+    except ImportError:
+        return ("--metrics needs the prometheus_client package: "
+                "pip install 'looptui[metrics]'")
+    return None
+
+
+async def _run_tui(args: argparse.Namespace, session: SessionView | None = None) -> int:
+    session = session if session is not None else _session(args)
     # The only place textual is imported. Before the loops start: importing it takes
     # a noticeable fraction of a second, which would stall every loop already running.
     from looptui.ui.app import LoopTuiApp
 
-    # Import errors surface here, before the screen is taken over. The watchdog and the
-    # file watcher start after the first frame (the app calls start_background).
-    await session.start(background=False)
+    # Import errors surface here, before the screen is taken over. A local session
+    # starts its watchdog, file watcher and periodic discovery after the first frame
+    # (the app calls start_background); an attached one has none of them.
+    if callable(getattr(session, "start_background", None)):
+        await session.start(background=False)  # type: ignore[call-arg]
+    else:
+        await session.start()
+    metrics = await _serve_metrics(args, session) if getattr(args, "metrics", None) else None
     if not _has_terminal():
         await session.shutdown()
-        sys.stderr.write(
+        _err().write(
             "looptui: error: the monitor needs a terminal (stdin and stderr are not one).\n"
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
         )
@@ -198,27 +311,65 @@ async def _run_tui(args: argparse.Namespace) -> int:
             stragglers = await session.shutdown()  # no-op when the app already did it
         finally:
             signals.uninstall()
+            if metrics is not None:
+                metrics.close()  # type: ignore[attr-defined]
     if stragglers:
-        sys.stderr.write("looptui: these loops did not stop: "
+        _err().write("looptui: these loops did not stop: "
                          + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     return (app.return_code if app is not None else None) or EXIT_OK  # non-zero: app crashed
 
 
-async def _run_headless(args: argparse.Namespace) -> int:
-    from looptui.headless import run_headless
+async def _run_headless(args: argparse.Namespace, session: SessionView | None = None) -> int:
+    from looptui.headless import follow
 
-    return await run_headless(
-        args.target, main=args.main, start_loops=not args.no_start, watch=not args.no_reload,
-        record=args.record, json_mode=args.json, duration=args.duration,
-        block_threshold=args.block_threshold, out=sys.stdout, err=sys.stderr,
-    )
+    session = session if session is not None else _session(args)
+    started = None
+    if getattr(args, "metrics", None):
+        async def started(view: SessionView) -> None:
+            nonlocal metrics
+            metrics = await _serve_metrics(args, view)
+    metrics: object = None
+    try:
+        return await follow(session, json_mode=args.json, duration=args.duration,
+                            out=sys.stdout, err=sys.stderr, on_started=started)
+    finally:
+        if metrics is not None:
+            metrics.close()  # type: ignore[attr-defined]
+
+
+def run_attach(argv: Sequence[str]) -> int:
+    """``looptui attach ADDRESS...``: the TUI (or headless) for programs already running."""
+    parser = build_attach_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+    if args.json and not args.headless:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write("looptui attach: error: --json needs --headless\n")
+        return EXIT_USAGE
+    try:
+        session = _attach_session(args)
+        return run_bounded(_run_headless(args, session) if args.headless
+                           else _run_tui(args, session))
+    except TargetError as err:
+        _print_error(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("looptui: interrupted\n")
+        return EXIT_INTERRUPTED
 
 
 def run(argv: Sequence[str] | None = None) -> int:
     """Run the command with *argv* (default: ``sys.argv[1:]``) and return the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["attach"]:  # a file named attach is given as ./attach or attach.py
+        return run_attach(argv[1:])
     parser = build_parser()
+    own, program_args = split_program_args(argv)
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(own)
+        args.program_args = program_args
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.json and not args.headless:
@@ -226,6 +377,11 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("looptui: error: --json needs --headless "
                          "(the TUI cannot print JSON lines).\n"
                          "Use: looptui TARGET --headless --json\n")
+        return EXIT_USAGE
+    problem = _check_metrics(args)
+    if problem:
+        parser.print_usage(sys.stderr)
+        sys.stderr.write(f"looptui: error: {problem}\n")
         return EXIT_USAGE
     BUDGET.set_limit_mb(args.buffer_budget)
     try:
@@ -236,7 +392,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         _print_error(err)
         return err.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("looptui: interrupted\n")
+        _err().write("looptui: interrupted\n")
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # user code outside any loop called sys.exit()
         code = exc.code
@@ -245,4 +401,18 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point: run and exit with the status."""
-    sys.exit(run(argv))
+    _TERMINAL.append(sys.stderr)
+    try:
+        status = run(argv)
+    finally:
+        _TERMINAL.pop()
+        _restore_streams()
+    sys.exit(status)
+
+
+def _restore_streams() -> None:
+    """Give the process its own streams back for the interpreter's last words."""
+    if sys.__stdout__ is not None:
+        sys.stdout = sys.__stdout__
+    if sys.__stderr__ is not None:
+        sys.stderr = sys.__stderr__

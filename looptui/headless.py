@@ -11,19 +11,21 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
-from typing import Any, Callable, TextIO
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
-from looptui.session import Session
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 
-__all__ = ["run_headless", "EventPrinter", "format_event", "EXIT_FAILED"]
+if TYPE_CHECKING:
+    from looptui.session.interface import SessionView
+
+__all__ = ["run_headless", "follow", "EventPrinter", "format_event", "EXIT_FAILED"]
 
 EXIT_FAILED = 3
-"""Exit status when at least one loop ended ``failed``."""
+"""Exit status when at least one loop ended ``failed``, or the main failed."""
 _POLL = 0.05
 _NAME_WIDTH = 24
 _LINE_CHARS = 1000
@@ -71,6 +73,13 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
         )
         if entry.get("last_error"):
             line += "  last: " + safe_text(entry["last_error"], 160, multiline=False)
+        lines.append(line)
+    main = event.get("main")
+    if isinstance(main, dict):
+        line = (f"  main {safe_text(main.get('name'), 200, multiline=False)}: "
+                f"{safe_text(main.get('state'), 20, multiline=False)}")
+        if main.get("error"):
+            line += "  " + safe_text(main["error"], 200, multiline=False)
         lines.append(line)
     return lines
 
@@ -120,6 +129,21 @@ def format_event(event: dict[str, Any]) -> list[str]:
         parts = [f"{key} {', '.join(map(str, event.get(key) or [])) or '-'}"
                  for key in ("added", "removed", "changed")]
         text = "reloaded: " + safe_text("; ".join(parts), 300, multiline=False)
+    elif kind == "waiting":
+        text = "waiting " + safe_text(
+            f"in {event.get('in') or 'before_loop'} on {event.get('awaiting')}", 300,
+            multiline=False)
+        if event.get("why"):
+            extra = ["    " + safe_text(event["why"], 500, multiline=False)]
+    elif kind == "main_started":
+        text = "main started: " + safe_text(event.get("name"), 300, multiline=False)
+    elif kind == "main_finished":
+        text = ("main " + ("stopped" if event.get("cancelled") else "finished") + ": "
+                + safe_text(event.get("name"), 300, multiline=False))
+    elif kind == "main_failed":
+        error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
+        text = f"main failed: {safe_text(event.get('name'), 200, multiline=False)}: {error}"
+        extra = _indented(event.get("traceback") or "")
     elif kind == "reload_failed":
         text = "reload failed: " + safe_text(event.get("error"), 200, multiline=False)
         extra = _indented(event.get("traceback") or "")
@@ -160,12 +184,14 @@ class EventPrinter:
 
 
 # --------------------------------------------------------------------------------- run
-def _should_end(session: Session, deadline: float | None, now: float) -> bool:
+def _should_end(session: SessionView, deadline: float | None, now: float) -> bool:
     """Whether the run is over: ``--for`` elapsed, or nothing is left running.
 
     Without ``--for`` a module with no loops ends at once. With it, the run waits the
     full time for loops to appear, unless loops existed and all of them ended.
     """
+    if getattr(session, "live", False):  # attached: the programs run on their own
+        return deadline is not None and now >= deadline
     if session.main_state == "running" or session.reloading:  # mid-reload: new loops start
         return deadline is not None and now >= deadline
     trackers = session.registry.trackers()
@@ -175,7 +201,7 @@ def _should_end(session: Session, deadline: float | None, now: float) -> bool:
     return now >= deadline or (bool(trackers) and idle)
 
 
-def _install_signals(stop: asyncio.Event, session: Session) -> QuitSignals:
+def _install_signals(stop: asyncio.Event, session: SessionView) -> QuitSignals:
     """SIGINT/SIGTERM: the first stops gracefully, the second cancels every loop, the
     third interrupts whatever runs (a loop blocking the event loop for good)."""
 
@@ -204,23 +230,46 @@ async def run_headless(
     json_mode: bool = False,
     duration: float | None = None,
     block_threshold: float = DEFAULT_THRESHOLD,
+    offline: bool = False,
+    args: list[str] | None = None,
     out: TextIO,
     err: TextIO,
 ) -> int:
-    """Run *target*'s loops, print events to *out*, and return the exit status.
+    """Run *target*'s loops in this process, print events to *out*, return the exit status.
 
-    Runs until *duration* seconds passed (``--for``), every loop ended, or SIGINT/SIGTERM;
-    then stops everything gracefully and prints the summary.
-
-    Returns:
-        0, or :data:`EXIT_FAILED` when at least one loop ended ``failed``.
+    Builds the in-process :class:`~looptui.session.session.Session` and hands it to
+    :func:`follow`, which knows sessions only through their interface.
 
     Raises:
         TargetUsageError / TargetImportError / RecordError: as raised by the session.
     """
-    stop = asyncio.Event()
+    from looptui.session import Session
+
     session = Session(target, main=main, start_loops=start_loops, watch=watch, record=record,
-                      block_threshold=block_threshold)
+                      block_threshold=block_threshold, offline=offline, args=args)
+    return await follow(session, json_mode=json_mode, duration=duration, out=out, err=err)
+
+
+async def follow(
+    session: SessionView,
+    *,
+    json_mode: bool = False,
+    duration: float | None = None,
+    out: TextIO,
+    err: TextIO,
+    on_started: Callable[[SessionView], Awaitable[object]] | None = None,
+) -> int:
+    """Start *session*, print its events to *out* until the run is over, return the status.
+
+    Runs until *duration* seconds passed (``--for``), every loop ended (not for a ``live``
+    session, attached to programs that run on their own), or SIGINT/SIGTERM;
+    then stops everything gracefully and prints the summary.
+
+    Returns:
+        0, or :data:`EXIT_FAILED` when at least one loop ended ``failed`` or the main
+        failed.
+    """
+    stop = asyncio.Event()
     session.add_sink(EventPrinter(out, json_mode, on_closed=stop.set))
     loop = asyncio.get_running_loop()
     signals = _install_signals(stop, session)  # before the import: it may hang
@@ -230,18 +279,19 @@ async def run_headless(
         signals.uninstall()
         raise
     try:
+        if on_started is not None:  # e.g. --metrics, once the loops exist
+            await on_started(session)
         deadline = None if duration is None else loop.time() + duration
         while not stop.is_set() and not _should_end(session, deadline, loop.time()):
             try:
                 await asyncio.wait_for(stop.wait(), _POLL)
             except asyncio.TimeoutError:
                 pass
-        if not len(session.registry):
-            message = (
-                f"no loops found in {safe_text(session.module_name, multiline=False)}\n"
-                "Define one at module level (from looptui import loop; @loop(seconds=5)), "
-                "or pass --main NAME to run code that creates them.\n"
-            )
+        if not session.registry.trackers():
+            hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
+                    + (".\n" if session.main_name is not None else
+                       ", or pass --main NAME to run code that creates them.\n"))
+            message = f"no loops found in {safe_text(session.module_name, multiline=False)}\n" + hint
             (err if json_mode else out).write(message)
     finally:
         try:
@@ -251,6 +301,6 @@ async def run_headless(
     if stragglers:
         err.write("looptui: these loops did not stop: "
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
-    if session.recorder is not None and session.recorder.error:
-        err.write(f"looptui: {safe_text(session.recorder.error)}\n")
-    return EXIT_FAILED if session.failed_loops() else 0
+    if session.record_error:
+        err.write(f"looptui: {safe_text(session.record_error)}\n")
+    return EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0

@@ -186,7 +186,7 @@ def test_no_reload_means_no_watching(tmp_path, probe):
 
 
 def test_cli_no_reload_reaches_the_session(tmp_path, probe, monkeypatch):
-    import looptui.headless as headless
+    import looptui.session
     from looptui import cli
 
     seen: list[bool] = []
@@ -196,7 +196,7 @@ def test_cli_no_reload_reaches_the_session(tmp_path, probe, monkeypatch):
             seen.append(kwargs["watch"])
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(headless, "Session", Spy)
+    monkeypatch.setattr(looptui.session, "Session", Spy)
     bot = write(tmp_path / "bot.py", heartbeat_program(1))
     assert cli.run([str(bot), "--headless", "--no-reload", "--for", "0.05"]) == 0
     assert cli.run([str(bot), "--headless", "--for", "0.05"]) == 0

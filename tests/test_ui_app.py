@@ -659,9 +659,27 @@ async def test_failure_of_main_is_reported_once(session: FakeSession, clock: Fro
     async with app.run_test(size=(200, 30)):
         app.refresh_now()
         app.refresh_now()
-        mains = [m for m, _ in app.notes if m.startswith("--main failed")]
-        assert mains == ["--main failed: RuntimeError: token invalid"]
+        mains = [m for m, _ in app.notes if m.startswith("main ")]
+        assert mains == ["main failed: RuntimeError: token invalid"]
         assert "main failed" in app.query_one("#status").plain  # type: ignore[attr-defined]
+
+
+async def test_the_header_names_the_main_and_says_offline(session: FakeSession,
+                                                          clock: FrozenClock) -> None:
+    t = session.registry.get("update_status")
+    run_body(t, clock, ago=1, took=0.1, error=RuntimeError("token invalid"))
+    session.main_state = "failed"
+    session.main_exception = t.last_exception
+    session.main_name = "bot.run() at bot.py:88"  # type: ignore[attr-defined]
+    session.offline = True  # type: ignore[attr-defined]
+    app = RecordingApp(session)
+    async with app.run_test(size=(200, 30)):
+        app.refresh_now()
+        header = app.query_one("#status").plain  # type: ignore[attr-defined]
+        assert "· offline ·" in header
+        assert "main failed (bot.run() at bot.py:88)" in header
+        assert [m for m, _ in app.notes if m.startswith("main ")] == [
+            "main bot.run() at bot.py:88 failed: RuntimeError: token invalid"]
 
 
 async def test_a_loop_that_blocked_the_event_loop_is_named(session: FakeSession,
@@ -723,7 +741,8 @@ async def test_a_stuck_body_is_highlighted_with_how_long_it_ran(session: FakeSes
     app = RecordingApp(session)
     async with app.run_test(size=(160, 40)) as pilot:
         assert app.table.shown_cells("backup_database")[1] == "running"
-        assert app.table._cells["backup_database"][1][1] == "bold reverse yellow"
+        assert app.table._cells["backup_database"][1][1] == "alarm"
+        assert app.colours.style("alarm").reverse
         assert app.table.shown_cells("backup_database")[-1] == "stuck 42s"
         app.table.select("backup_database")
         await pilot.press("enter")

@@ -110,3 +110,16 @@ def test_hostile_names_render_inert(snap_compare, clock: FrozenClock) -> None:
              error=RuntimeError("\x1b[31mred\x1b[0m [bold]not bold[/bold] bell\x07"))
     session.add("normal_loop", seconds=5, next_in=1)
     assert snap_compare(LoopTuiApp(session, tz=UTC), terminal_size=(100, 10))
+
+
+def test_trouble_first_and_trouble_only(snap_compare, app: LoopTuiApp) -> None:
+    """``o`` puts the failed loop on top; ``f`` hides the healthy ones (header says so)."""
+    assert snap_compare(app, press=["o", "f"], terminal_size=SIZE)
+
+
+def test_no_color(snap_compare, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With ``NO_COLOR`` the states are told apart by their words (and bold), not colour."""
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = LoopTuiApp(demo_session(clock), tz=UTC)
+    assert app.no_color
+    assert snap_compare(app, press=["o"], terminal_size=SIZE)

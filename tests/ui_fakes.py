@@ -20,6 +20,8 @@ from looptui.core.records import ExceptionInfo
 from looptui.core.schedule import describe_times, format_interval
 from looptui.core.states import TERMINAL_STATES, LoopState
 from looptui.core.tracker import Tracker
+from looptui.session.commands import run_command
+from looptui.session.interface import Reply
 
 UTC = datetime.timezone.utc
 
@@ -162,6 +164,10 @@ class FakeSession:
 
     def install_capture(self) -> None:
         self.captured = True
+
+    async def command(self, loop: str, command: str, value: Any = None) -> Reply:
+        """Carry out a command through the session layer's own command rules."""
+        return run_command(self.registry.get(loop), command, value, loop=loop)
 
     async def shutdown(self, timeout: float = 5.0) -> list[str]:
         """Stop every loop at once, except those named in :attr:`stubborn`."""

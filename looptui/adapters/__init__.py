@@ -27,7 +27,7 @@ from .libraries import LIBRARIES, TASKS_MODULES, installed_source, source_of_mod
 
 __all__ = [
     "install", "uninstall", "find_foreign_loops", "recognise", "tracker_for",
-    "is_foreign_loop", "ForeignLoop",
+    "is_foreign_loop", "ForeignLoop", "loop_classes",
 ]
 
 _log = logging.getLogger("looptui.adapters")
@@ -91,7 +91,7 @@ def uninstall() -> None:
     set_registry(REGISTRY)
 
 
-def _loop_classes() -> tuple[type, ...]:
+def loop_classes() -> tuple[type, ...]:
     """The ``Loop`` classes of the libraries that are imported right now."""
     found = []
     for module_name in TASKS_MODULES:
@@ -104,7 +104,7 @@ def _loop_classes() -> tuple[type, ...]:
 
 def is_foreign_loop(obj: object) -> bool:
     """Whether *obj* is a ``tasks.Loop`` of an imported Discord library (or a subclass)."""
-    classes = _loop_classes()
+    classes = loop_classes()
     return bool(classes) and isinstance(obj, classes)
 
 
@@ -140,7 +140,7 @@ def find_foreign_loops(module: ModuleType) -> list[Any]:
     (their library is hooked if it was not). Returns the loop objects themselves: call
     ``start()`` (or ``tracker_for(loop).controls.ui_start()``) on those not running.
     """
-    if not _loop_classes():
+    if not loop_classes():
         return []
     found: list[Any] = []
     seen: set[int] = set()

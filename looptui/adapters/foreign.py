@@ -204,7 +204,13 @@ class ForeignLoop(ForeignControls):
         self._finish(ending)
 
     def _on_task_done(self, task: Any) -> None:
-        """Covers a task cancelled before it ran, and loops whose ``_loop`` is overridden."""
+        """Covers a task cancelled before it ran, and loops whose ``_loop`` is overridden.
+
+        A failure is on record (tracker, events): asyncio is told it was seen, so no
+        "Task exception was never retrieved" is printed at exit.
+        """
+        if not task.cancelled():
+            task.exception()
         loop = self.loop
         if loop is None or getattr(loop, "_task", None) is not task or not self.tracker.is_active:
             return

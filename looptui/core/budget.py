@@ -16,12 +16,12 @@ path, and close enough to bound the total.
 from __future__ import annotations
 
 import collections
-from typing import TYPE_CHECKING
+from typing import Optional, Protocol, Sized
 
-if TYPE_CHECKING:
-    from .tracker import Tracker
-
-__all__ = ["Budget", "BUDGET", "DEFAULT_BUDGET_MB", "KEEP_NEWEST", "LINE_OVERHEAD", "line_cost"]
+__all__ = [
+    "Budget", "BUDGET", "DEFAULT_BUDGET_MB", "KEEP_NEWEST", "LINE_OVERHEAD", "LineHolder",
+    "line_cost",
+]
 
 DEFAULT_BUDGET_MB = 32.0
 """Default total for all loops' buffers, in megabytes (``--buffer-budget``)."""
@@ -31,6 +31,16 @@ LINE_OVERHEAD = 150
 """Bytes a kept line costs beyond its text: tuple, timestamp, string header, ring slot."""
 MAX_ROTATIONS = 64
 """Protected lines skipped per shedding pass before giving up until the next line."""
+
+
+class LineHolder(Protocol):
+    """What the budget needs of a loop's tracker (:class:`~looptui.core.tracker.Tracker`)."""
+
+    budget: Optional["Budget"]
+    budget_stale: int
+    output: Sized
+
+    def shed_output(self, keep: int) -> int | None: ...
 
 
 def line_cost(text: str) -> int:
@@ -53,8 +63,8 @@ class Budget:
         self.dropped = 0
         # One entry per output line accounted, oldest first: the tracker that holds it.
         # Entries may be stale (the line already left by the per-loop cap, or the tracker
-        # was forgotten): ``Tracker.shed_output`` says so, and :meth:`_compact` cleans up.
-        self._lines: collections.deque[Tracker] = collections.deque()
+        # was forgotten): ``LineHolder.shed_output`` says so, and :meth:`_compact` cleans up.
+        self._lines: collections.deque[LineHolder] = collections.deque()
         self._live_lines = 0
 
     def set_limit_mb(self, megabytes: float) -> None:
@@ -74,7 +84,7 @@ class Budget:
         self.used = max(0, self.used - nbytes)
 
     # ------------------------------------------------------------ output lines
-    def line_added(self, tracker: Tracker, cost: int) -> None:
+    def line_added(self, tracker: LineHolder, cost: int) -> None:
         """*tracker* kept a new line costing *cost* bytes; shed the oldest if over budget."""
         self.used += cost
         self._lines.append(tracker)
@@ -89,7 +99,7 @@ class Budget:
         self.used = max(0, self.used - cost)
         self._live_lines -= 1
 
-    def forget(self, tracker: Tracker, cost: int, lines: int) -> None:
+    def forget(self, tracker: LineHolder, cost: int, lines: int) -> None:
         """*tracker* is gone (or its lines moved): stop accounting its *lines*."""
         self.used = max(0, self.used - cost)
         self._live_lines -= lines
@@ -112,8 +122,8 @@ class Budget:
     def _compact(self) -> None:
         """Rebuild the line queue without stale entries (bounded memory, amortised)."""
         wanted: dict[int, int] = {}
-        seen: dict[int, Tracker] = {}
-        kept: list[Tracker] = []
+        seen: dict[int, LineHolder] = {}
+        kept: list[LineHolder] = []
         for tracker in reversed(self._lines):
             if tracker.budget is not self:
                 continue

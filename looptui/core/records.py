@@ -42,6 +42,20 @@ class ExceptionInfo:
         self.retried = retried
         self._text: str | None = None
 
+    @classmethod
+    def from_text(cls, type_name: str, message: str, where: str, time: float,
+                  retried: bool, traceback: str) -> ExceptionInfo:
+        """An exception known only by its text (one seen in another process)."""
+        info = cls.__new__(cls)
+        info.exc = None
+        info.type_name = type_name
+        info.message = message
+        info.where = where
+        info.time = time
+        info.retried = retried
+        info._text = traceback
+        return info
+
     @property
     def traceback(self) -> str:
         """The formatted traceback without looptui's own frames (formatted on first read)."""

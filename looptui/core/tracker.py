@@ -25,7 +25,7 @@ from .records import ExceptionInfo, IterationRecord
 from .states import TERMINAL_STATES, LoopState
 
 if TYPE_CHECKING:
-    from .registry import Registry
+    from .emitter import Emitter
 
 __all__ = [
     "Tracker", "Controls", "Stats", "HISTORY_SIZE", "OUTPUT_SIZE", "OUTPUT_LINE_SIZE", "kept_line",
@@ -191,7 +191,7 @@ class Tracker:
         self.notes: dict[str, Any] = {}
         """Extra facts other layers attach (``blocked``, ``stuck``, ``owner`` …)."""
         self.version = 0
-        self.registry: Registry | None = None
+        self.registry: Emitter | None = None
 
     # ----------------------------------------------------------------- reading
     @property
@@ -212,6 +212,11 @@ class Tracker:
         """The record of the body now running (a snapshot), or ``None``."""
         seq = self._current_seq
         return self.history.record(seq) if seq >= 0 else None
+
+    @property
+    def last_started(self) -> float | None:
+        """When the newest iteration started (``None`` before the first)."""
+        return self.history.last_started()
 
     @property
     def current_seq(self) -> int:

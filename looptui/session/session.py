@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import inspect
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -25,19 +25,26 @@ from looptui.session.events import build as events
 from looptui.session.output.capture import OutputCapture
 from looptui.session.health.lag import LagProbe
 from looptui.session.program.loader import (
-    LOOP_RECOGNISERS, TargetUsageError, find_module_loops, load_target, resolve_target,
+    LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops, load_target, resolve_target,
     user_traceback,
 )
 from looptui.session.events.recorder import Recorder
 from looptui.session.output.flood import LogLimiter
 from looptui.session.program.owners import TaskOwners
-from looptui.session.health.stuck import StuckWatch
+from looptui.session.health.stuck import StuckWatch, await_stack
+from looptui.session.commands import run_command
+from looptui.session.interface import Reply, Sink
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog
 from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
+from looptui.session.program.clients import ClientWatch
+from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
+from looptui.session.program.main_plan import MainPlan, build_plan
+from looptui.session.program.runcalls import RunCalls
+from looptui.session.health.import_watch import ImportWatch
+from looptui.session.health.waiting import WaitingWatch
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE"]
 
-Sink = Callable[[dict], None]
 GENERAL_OUTPUT_SIZE = 1000
 """Lines of output not attributed to any loop that are kept."""
 _POLL = 0.02
@@ -46,6 +53,8 @@ _CANCEL_WAIT = 1.0
 """Seconds stragglers get to end after being cancelled."""
 _WAITING_GRACE = 1.0
 """Seconds a loop stuck in ``before_loop`` gets at shutdown before it is cancelled."""
+_SCAN_EVERY = 1.0
+"""Seconds between looks for new live objects' loops and reasons of waiting loops."""
 
 
 class Session:
@@ -58,8 +67,17 @@ class Session:
         module_loops: Loops found at module level by :func:`find_module_loops`.
         general_output: ``(epoch, stream, text)`` lines written outside any loop.
         output_version: Bumped whenever :attr:`general_output` changes.
-        main_state: ``None`` without ``--main``; else ``running``, ``finished`` or ``failed``.
-        main_exception: What ``--main`` raised, if it failed.
+        main_name: The program's main (``--main NAME``'s NAME, or what the import called:
+            ``bot.run() at bot.py:88``); ``None`` when there is none.
+        main_source: ``--main``, ``import`` (a run call made while importing) or
+            ``offline`` (clients nothing started, started by ``--offline``); or ``None``.
+        main_where: ``file:line`` of the run call that made the main, else ``None``.
+        main_state: ``None`` without a main; else ``running``, ``finished`` or ``failed``.
+        main_exception: What the main raised, if it failed.
+        offline: Whether Discord clients run without logging in (``--offline``).
+        program_args: The program's own arguments (``sys.argv[1:]`` while it runs).
+        clients: The Discord clients the program created
+            (:class:`~looptui.session.program.clients.ClientWatch`).
         recorder: The ``--record`` writer, if any.
         watchdog: The blocking watchdog (:class:`~looptui.session.health.watchdog.Watchdog`).
         blocked_count: Stalls of the event loop caused by user code (the header's count);
@@ -89,6 +107,8 @@ class Session:
         record: str | None = None,
         registry: Registry = REGISTRY,
         block_threshold: float = DEFAULT_THRESHOLD,
+        offline: bool = False,
+        args: list[str] | None = None,
     ) -> None:
         """Prepare a session; nothing is imported or started until :meth:`start`.
 
@@ -96,7 +116,13 @@ class Session:
             RecordError: *record* names a file that cannot be opened for appending.
         """
         self.target = target
-        self.main_name = main
+        self.main_option = main
+        self.main_name: str | None = main
+        self.main_source: str | None = None
+        self.main_where: str | None = None
+        self.offline = offline
+        self.program_args = list(args or [])
+        self._saved_argv: list[str] | None = None
         self.start_loops = start_loops
         self.watch = watch
         self.registry = registry
@@ -109,8 +135,13 @@ class Session:
         self.output_version = 0
         self.main_state: str | None = None
         self.main_exception: ExceptionInfo | None = None
+        self.root = _program_root(target)
+        self.clients = ClientWatch(self.root, offline, report=lambda text: self.say("stderr", text))
+        self.live_objects = LiveObjects()
+        self.waiting = WaitingWatch(self._waiting_facts)
+        self._scan_handle: asyncio.TimerHandle | None = None
         self.recorder = Recorder(record) if record else None
-        self.capture = OutputCapture(self._deliver, self._note)
+        self.capture = OutputCapture(self._deliver, self.note)
         self._probe = LagProbe()
         self.watchdog = Watchdog(self._blocked, block_threshold)
         self.blocked_count = 0
@@ -121,11 +152,11 @@ class Session:
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._listening = False
-        self._main_task: asyncio.Task[None] | None = None
+        self.main_task: asyncio.Task[None] | None = None
         self._started = False
         self._background_started = False
         self._shutdown_result: list[str] | None = None
-        self._adapters: ModuleType | None = None
+        self.adapters: ModuleType | None = None
         self.reload_error: ReloadError | None = None
         self.last_reload: dict[str, Any] | None = None
         self.last_reload_attempt: ReloadResult | None = None
@@ -146,6 +177,26 @@ class Session:
     def lag_max(self) -> float:
         """Largest event-loop lag in the last ~10 s."""
         return self._probe.lag_max
+
+    @property
+    def record_error(self) -> str | None:
+        """Why ``--record`` stopped writing, or ``None``."""
+        return self.recorder.error if self.recorder is not None else None
+
+    # ----------------------------------------------------------------- commands
+    def await_stack(self, loop: str) -> str:
+        """What the loop called *loop* is awaiting now (see :func:`health.stuck.await_stack`)."""
+        tracker = self.registry.get(loop)
+        return await_stack(tracker) if tracker is not None else "(no such loop)\n"
+
+    async def command(self, loop: str, command: str, value: Any = None) -> Reply:
+        """Carry out *command* on the loop named *loop* (see :mod:`~looptui.session.commands`)."""
+        return run_command(self.registry.get(loop), command, value, loop=loop)
+
+    def start_main(self, func: Callable[[], Any]) -> None:
+        """Run *func* (``--main``) alone as the program's main."""
+        self.launch_main(build_plan([], self.main_option or getattr(func, "__name__", "main"),
+                                    func, []))  # type: ignore[arg-type]
 
     def failed_loops(self) -> list[str]:
         """Display names of loops whose state is ``failed``."""
@@ -175,7 +226,7 @@ class Session:
                 sink(event)
             except Exception as exc:  # one broken sink must not silence the others
                 self._sinks.remove(sink)
-                self._note("stderr", f"looptui: event sink {sink!r} failed, removed: {exc!r}")
+                self.note("stderr", f"looptui: event sink {sink!r} failed, removed: {exc!r}")
 
     # ------------------------------------------------------------------- output
     def install_capture(self) -> None:
@@ -194,12 +245,12 @@ class Session:
                 events.session_event("log", time=now, loop=None, stream=stream, text=text)
             )
 
-    def _note(self, stream: str, text: str) -> None:
+    def note(self, stream: str, text: str) -> None:
         """Add a line to :attr:`general_output` without emitting an event."""
         self.general_output.append((clock.now(), stream, text))
         self.output_version += 1
 
-    def _say(self, stream: str, text: str) -> None:
+    def say(self, stream: str, text: str) -> None:
         """Report something looptui did as general output (and ``log`` events)."""
         for line in text.splitlines() or [""]:
             self._deliver(None, stream, line)
@@ -258,22 +309,26 @@ class Session:
         self.capture.install()
         self._probe.start()
         self._install_adapters()
+        self.clients.install()
         self.owners.install()
+        self._saved_argv = sys.argv
+        sys.argv = [self.target, *self.program_args]  # argparse at import sees the program's
         baseline = set(sys.modules)  # what the user's program did not import
+        before = {id(t) for t in self.registry.trackers()}
         try:
-            self.module = load_target(self.target)
-            main = self._main_function() if self.main_name else None
+            self.module, plan = self.import_program(announce=True)
         except BaseException:  # loops the module started are stopped, the terminal restored
             await self._finish(timeout=1.0, summary=False)
             raise
         self.module_loops = find_module_loops(self.module)
-        if self.start_loops:
+        # A run call at import (asyncio.run(main())) is how the program starts its loops:
+        # starting them first would make its own .start() raise "already launched".
+        if self.start_loops and (plan is None or plan.source != "import"):
             self._start_module_loops()
-        if main is not None:
-            self.main_state = "running"
-            self._main_task = asyncio.get_running_loop().create_task(
-                self._run_main(main), name=f"looptui --main {self.main_name}"
-            )
+            self._start_import_created(before)
+        self.scan_live_objects()
+        if plan is not None:
+            self.launch_main(plan)
         self._hot = HotReload(self, baseline)
         if background:
             self.start_background()
@@ -290,6 +345,7 @@ class Session:
         self._background_started = True
         self.watchdog.start()  # after the import: its own time is not a loop's fault
         self.stuck.start()
+        self._scan_handle = asyncio.get_running_loop().call_later(_SCAN_EVERY, self._scan_tick)
         if self.watch:
             self._hot.start_watching()
 
@@ -322,7 +378,7 @@ class Session:
         adapters.install(self.registry)
         if adapters.recognise not in LOOP_RECOGNISERS:
             LOOP_RECOGNISERS.append(adapters.recognise)
-        self._adapters = adapters
+        self.adapters = adapters
 
     def _start_module_loops(self) -> None:
         for lp in self.module_loops:
@@ -330,36 +386,144 @@ class Session:
                 if lp.get_task() is None:
                     lp.start()
             except Exception as exc:
-                self._say("stderr", f"looptui: could not start {_loop_label(lp)}: "
+                self.say("stderr", f"looptui: could not start {_loop_label(lp)}: "
                                     f"{type(exc).__name__}: {exc}")
 
-    def _main_function(self, module: ModuleType | None = None) -> Callable[[], Any]:
-        func = getattr(module if module is not None else self.module, self.main_name or "", None)
+    def main_function(self, module: ModuleType | None = None) -> Callable[[], Any]:
+        name = self.main_option or ""
+        func = getattr(module if module is not None else self.module, name, None)
         if func is None or not callable(func):
             what = "has no function" if func is None else "has something that is not a function"
             raise TargetUsageError(
-                f"--main {self.main_name}: {self.module_name} {what} named {self.main_name}.\n"
+                f"--main {name}: {self.module_name} {what} named {name}.\n"
                 f"Give the name of a coroutine function defined in {self.module_name}, "
                 "e.g. --main main for `async def main(): ...`."
             )
         return func
 
-    async def _run_main(self, func: Callable[[], Any]) -> None:
+    def import_program(self, module_name: str | None = None, *,
+                       announce: bool = False) -> tuple[ModuleType, MainPlan | None]:
+        """Import the target afresh; return it and its main (``None``: it has none).
+
+        Run calls the import makes (``bot.run(TOKEN)``, ``asyncio.run(main())``) return
+        at once and become the main (see :mod:`~looptui.session.program.runcalls`);
+        ``--main NAME`` follows them; with ``--offline`` and neither, the clients the
+        import created are started offline. With *announce*, an import that takes more
+        than a second says where it is on the terminal (see
+        :mod:`~looptui.session.health.import_watch`).
+
+        Raises:
+            TargetUsageError / TargetImportError: as :func:`load_target`; also when the
+                user interrupts (Ctrl+C) an import that blocks, naming where it was.
+        """
+        calls = RunCalls(self.root)
+        known_before = len(self.clients.clients)
+        out = self.capture.original_stderr if announce else None
+        watch = ImportWatch(self.module_name, self.root, out)
         try:
-            result = func()
-            if inspect.isawaitable(result):
-                await result
+            with calls:
+                if announce:
+                    with watch:
+                        module = load_target(self.target, module_name=module_name)
+                else:
+                    module = load_target(self.target, module_name=module_name)
+            func = self.main_function(module) if self.main_option else None
+        except KeyboardInterrupt:
+            calls.discard()
+            where = watch.where or watch.sample() or "?"
+            raise TargetImportError(
+                f"interrupted while importing {self.module_name}: it was at {where}.\n"
+                "Its import blocks there (a connection, a sleep, input()): move that into "
+                "a coroutine or setup_hook, or make it time out.", where) from None
+        except BaseException:
+            calls.discard()
+            raise
+        offline_starts = []
+        if self.offline and not calls.calls and func is None:
+            for known in self.clients.clients[known_before:]:
+                client = known.client
+                if client is not None and not known.started:
+                    label = f"{type(client).__name__}.start() offline (created at {known.where})"
+                    offline_starts.append((label, client.start))
+        return module, build_plan(calls.calls, self.main_option, func, offline_starts)
+
+    def launch_main(self, plan: MainPlan) -> None:
+        """Run *plan* as the program's main, in a task of its own (``main_started``)."""
+        self.main_name = plan.name
+        self.main_source = plan.source
+        self.main_where = plan.where
+        self.main_state = "running"
+        self.main_exception = None
+        self.main_task = asyncio.get_running_loop().create_task(
+            self._run_main(plan), name=f"looptui main: {plan.name}"
+        )
+
+    def main_summary(self) -> dict[str, Any] | None:
+        """``{name, state, error}`` of the main for the ``summary`` event, or ``None``."""
+        if self.main_state is None:
+            return None
+        info = self.main_exception
+        return {"name": self.main_name, "state": self.main_state,
+                "error": info.summary if info is not None else None}
+
+    async def _run_main(self, plan: MainPlan) -> None:
+        name = plan.name
+        self.emit("main_started", name=name, source=plan.source, where=plan.where)
+        if plan.source == "import":
+            self.note("stderr", f"looptui: running {name} as the program's main "
+                                 "(the call returned at once so the import could go on)")
+        try:
+            await plan.run()
         except asyncio.CancelledError:
             self.main_state = "finished"
+            self.emit("main_finished", name=name, cancelled=True)
             raise
         except (Exception, SystemExit, KeyboardInterrupt) as exc:  # shown, never fatal
             info = ExceptionInfo(exc, "main", clock.now())
             info._text = user_traceback(exc)  # the user's frames, not looptui's
             self.main_exception = info
             self.main_state = "failed"
-            self._say("stderr", f"looptui: --main {self.main_name}() failed:\n{info.traceback}")
+            what = f"--main {name}()" if plan.source == "--main" else f"main {name}"
+            for line in f"looptui: {what} failed:\n{info.traceback}".splitlines():
+                self.note("stderr", line)
+            self.emit("main_failed", name=name, error=info.type_name, message=info.message,
+                      traceback=info)
         else:
             self.main_state = "finished"
+            self.emit("main_finished", name=name, cancelled=False)
+
+    # ------------------------------------------------------ live objects, waits
+    def _start_import_created(self, before: set[int]) -> None:
+        """Start loops the import made outside module globals (lists, dicts, factories)."""
+        for tracker in unbound_idle(self.registry.trackers(), before):
+            lp = loop_object(tracker)
+            try:
+                if lp is not None and lp.get_task() is None:
+                    lp.start()
+            except Exception as exc:
+                self.say("stderr", f"looptui: could not start {tracker.name}: "
+                                    f"{type(exc).__name__}: {exc}")
+
+    def scan_live_objects(self) -> int:
+        """List the loops of the program's live objects (never started ones as ``idle``)."""
+        clients = [known.client for known in self.clients.live()]
+        try:
+            return self.live_objects.scan(self.module, [c for c in clients if c is not None])
+        except Exception as exc:  # never let a strange object stop the monitor
+            self.note("stderr", f"looptui: could not look for loops: {exc!r}")
+            return 0
+
+    def _waiting_facts(self) -> dict[str, Any]:
+        info = self.main_exception
+        return {"root": self.root, "offline": self.offline, "main_state": self.main_state,
+                "main_error": info.summary if info is not None else None}
+
+    def _scan_tick(self) -> None:
+        try:
+            self.scan_live_objects()
+            self.waiting.check(self.registry.trackers())
+        finally:
+            self._scan_handle = asyncio.get_running_loop().call_later(_SCAN_EVERY, self._scan_tick)
 
     # ----------------------------------------------------------------- shutdown
     async def shutdown(self, timeout: float = 5.0) -> list[str]:
@@ -392,16 +556,23 @@ class Session:
         self.capture.flush_pending()
         self.log_limiter.flush()
         if summary:
-            self._dispatch(events.summary_event(self.registry.trackers()))
+            self._dispatch(events.summary_event(self.registry.trackers(), self.main_summary()))
+        if self._scan_handle is not None:
+            self._scan_handle.cancel()
+            self._scan_handle = None
+        self.clients.uninstall()
+        if self._saved_argv is not None:
+            sys.argv = self._saved_argv
+            self._saved_argv = None
         self._probe.stop()
         self.watchdog.stop()
         self.stuck.stop()
         self.owners.uninstall()
-        if self._adapters is not None:
-            self._adapters.uninstall()
-            if self._adapters.recognise in LOOP_RECOGNISERS:
-                LOOP_RECOGNISERS.remove(self._adapters.recognise)
-            self._adapters = None
+        if self.adapters is not None:
+            self.adapters.uninstall()
+            if self.adapters.recognise in LOOP_RECOGNISERS:
+                LOOP_RECOGNISERS.remove(self.adapters.recognise)
+            self.adapters = None
         self.capture.uninstall()
         if self._listening:
             self.registry.remove_listener(self._on_registry_event)
@@ -428,16 +599,16 @@ class Session:
                 key = id(tracker)
                 if key not in asked:
                     asked[key] = now
-                    self._ask(tracker, how)
+                    self.ask(tracker, how)
                 elif (how == "stop" and key not in cancelled and tracker.state == "waiting"
                       and now - asked[key] >= _WAITING_GRACE):
                     cancelled.add(key)
-                    self._ask(tracker, "cancel")
+                    self.ask(tracker, "cancel")
             if not active or now >= deadline:
                 return active
             await asyncio.sleep(_POLL)
 
-    def _ask(self, tracker: Tracker, how: str) -> None:
+    def ask(self, tracker: Tracker, how: str) -> None:
         controls = tracker.controls
         if controls is None:
             return
@@ -447,14 +618,22 @@ class Session:
             elif controls.unsupported("cancel") is None:
                 controls.ui_cancel()
         except Exception as exc:
-            self._note("stderr", f"looptui: could not {how} {tracker.name}: {exc!r}")
+            self.note("stderr", f"looptui: could not {how} {tracker.name}: {exc!r}")
 
     async def _end_main(self) -> None:
-        task = self._main_task
+        task = self.main_task
         if task is None or task.done():
             return
         task.cancel()
         await asyncio.wait([task], timeout=_CANCEL_WAIT)
+
+
+def _program_root(target: str) -> str:
+    """The program's folder: file names in messages are relative to it."""
+    path = Path(target)
+    if target.endswith(".py") and path.exists():
+        return str(path.resolve().parent)
+    return os.getcwd()
 
 
 def _loop_label(lp: object) -> str:

@@ -16,22 +16,28 @@ import inspect
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 from rich.console import Console
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
 
 from looptui.core import clock
 from looptui.core.states import TERMINAL_STATES
+from looptui.session.commands import is_paused
+from looptui.session.interface import Reply, SessionView
 
+from .colours import Colours, theme_defaults
+from .palette_commands import palette_commands
 from .rows import recently_blocked
+from .sort_orders import ORDERS, next_order
 from .text import one_line
-from .widgets.empty_hint import EmptyHint, no_loops_text, no_match_text
+from .widgets.empty_hint import EmptyHint, no_loops_text, no_match_text, no_trouble_text
 from .widgets.filter_input import FilterInput
 from .widgets.log_pane import LogPane
 from .widgets.loop_table import LoopTable
@@ -90,16 +96,21 @@ class LoopTuiApp(App[list[str]]):
     | i | Change the interval. |
     | t | Run one iteration now. |
     | p | Pause / resume. |
+    | o | Sort: definition, trouble first, errors, next run, last duration. |
+    | f | Show only the loops in trouble (and back). |
     | / | Filter by name. |
     | l | Show / hide the log pane. |
     | ? | Help. |
     | q | Quit gracefully (again: force). |
     | R | Reload the module. |
+    | ctrl+p | Command palette: every action, with its key. |
+
+    State colours come from the theme variables of :mod:`looptui.ui.colours`.
     """
 
     CSS_PATH = str(Path(__file__).with_name("app.tcss"))
     TITLE = "looptui"
-    ENABLE_COMMAND_PALETTE = False
+    COMMAND_PALETTE_BINDING = "ctrl+p"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "stop", "Stop", id="stop",
@@ -112,6 +123,10 @@ class LoopTuiApp(App[list[str]]):
         Binding("t", "trigger", "Trigger", id="trigger",
                 tooltip="Run one iteration of the selected loop now"),
         Binding("p", "pause", "Pause", id="pause", tooltip="Pause or resume the selected loop"),
+        Binding("o", "cycle_sort", "Sort", id="sort",
+                tooltip="Sort: definition, trouble first, errors, next run, last duration"),
+        Binding("f", "toggle_trouble", "Trouble", id="trouble-only",
+                tooltip="Show only the loops in trouble (f again: all)"),
         Binding("slash", "filter", "Filter", key_display="/", id="filter",
                 tooltip="Filter loops by name"),
         Binding("l", "toggle_log", "Log", id="log", tooltip="Show or hide the output of all loops"),
@@ -129,7 +144,7 @@ class LoopTuiApp(App[list[str]]):
     ]
 
     def __init__(
-        self, session: Any, refresh_hz: float = 4.0, *, tz: datetime.tzinfo | None = None
+        self, session: SessionView, refresh_hz: float = 4.0, *, tz: datetime.tzinfo | None = None
     ) -> None:
         super().__init__()
         self.session = session
@@ -153,6 +168,7 @@ class LoopTuiApp(App[list[str]]):
         self._trackers: tuple[int, list[Tracker]] = (-1, [])  # (registry version, list)
         self._header_at = -math.inf
         self._header_key: tuple[Any, ...] = ()
+        self._colours: tuple[object, Colours] | None = None
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -165,7 +181,7 @@ class LoopTuiApp(App[list[str]]):
             yield LoopTable(id="loops")
             yield EmptyHint(id="empty")
         yield LogPane(tz=self.tz, id="log")
-        yield Footer()
+        yield Footer(compact=True)  # every key fits in 120 columns
 
     @property
     def table(self) -> LoopTable:
@@ -173,6 +189,23 @@ class LoopTuiApp(App[list[str]]):
         if self._table is None:
             self._table = self.query_one("#loops", LoopTable)
         return self._table
+
+    @property
+    def colours(self) -> Colours:
+        """Styles of the state colours under the current theme (see :mod:`.colours`)."""
+        variables = self.theme_variables
+        if self._colours is None or self._colours[0] is not variables:
+            self._colours = (variables, Colours(variables, no_color=self.no_color))
+        return self._colours[1]
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """looptui's state colours (``$looptui-failed``, ...), from the current theme's
+        own colours unless the theme sets them."""
+        return theme_defaults(self.current_theme.to_color_system().generate())
+
+    def _theme_changed(self, _theme: object) -> None:
+        self.table.restyle()
+        self.refresh_now()
 
     @property
     def log_pane(self) -> LogPane:
@@ -191,6 +224,7 @@ class LoopTuiApp(App[list[str]]):
         self._hint = self.query_one("#empty", EmptyHint)
         table = self.table
         table.registry = self.session.registry
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
         self.refresh_now()
         table.focus()
         self._timer = self.set_interval(1.0 / self.refresh_hz, self._tick,
@@ -225,10 +259,11 @@ class LoopTuiApp(App[list[str]]):
             trackers = self._current_trackers()
             status = self._status_word()
             main_state = getattr(session, "main_state", None)
+            view = self._view_text()
             # The header counts every loop's state: on timer ticks at most once a
-            # second (or when loops come and go, or the status changes), so a tick's
-            # cost does not grow with the number of loops.
-            key = (registry.version, status, main_state)
+            # second (or when loops come and go, or what it says otherwise changes), so
+            # a tick's cost does not grow with the number of loops.
+            key = (registry.version, status, main_state, view)
             if not budgeted or key != self._header_key or now - self._header_at >= HEADER_EVERY:
                 self._header_key = key
                 self._header_at = now
@@ -239,10 +274,14 @@ class LoopTuiApp(App[list[str]]):
                     session.module_name, trackers, getattr(session, "lag", None),
                     getattr(session, "lag_max", None), status=status,
                     main_state=main_state, blocked=blocked,
+                    main_name=getattr(session, "main_name", None),
+                    offline=bool(getattr(session, "offline", False)),
+                    view=view, colours=self.colours,
                 ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
                 table = self.table
+                table.main_failed = getattr(session, "main_state", None) == "failed"
                 budget = None
                 if budgeted:
                     rows = len(table.visible_range())
@@ -274,6 +313,21 @@ class LoopTuiApp(App[list[str]]):
             self._trackers = (version if version is not None else -1, trackers)
         return trackers
 
+    def _view_text(self) -> str:
+        """How the table is sorted and filtered, for the header (empty: as defined, all)."""
+        table = self.table
+        parts = []
+        if table.row_order is not ORDERS["definition"]:
+            parts.append(f"sort: {table.row_order.label}")
+        filters = []
+        if table.trouble_only:
+            filters.append("trouble only")
+        if table.filter_text:
+            filters.append(f"name ~ {one_line(table.filter_text, 20)!r}")
+        if filters:
+            parts.append(f"filter: {' + '.join(filters)}, {table.hidden_count} hidden")
+        return " · ".join(parts)
+
     def _status_word(self) -> str:
         """What the header says the session is doing, if anything special."""
         session = self.session
@@ -281,6 +335,9 @@ class LoopTuiApp(App[list[str]]):
             return "stopping…"
         if getattr(session, "reloading", False):
             return "reloading…"
+        status = getattr(session, "status", "")  # e.g. an attached program went away
+        if isinstance(status, str) and status:
+            return one_line(status, 90)
         error = getattr(session, "reload_error", None)
         if error is not None:
             summary = getattr(error, "summary", None) or "see the log (l)"
@@ -332,28 +389,35 @@ class LoopTuiApp(App[list[str]]):
             hint.set_class(False, "-shown")
             table.display = True
             return
-        hint.update(no_match_text(table.filter_text) if any_loops
-                    else no_loops_text(self.session.module_name))
+        if not any_loops:
+            hint.update(no_loops_text(self.session.module_name))
+        elif table.trouble_only:
+            hint.update(no_trouble_text(table.filter_text))
+        else:
+            hint.update(no_match_text(table.filter_text))
         hint.set_class(True, "-shown")
         table.display = False
 
     def _report_main(self) -> None:
-        """Say once when the ``--main`` coroutine failed (it is not fatal)."""
+        """Say once when the main coroutine failed (``--main``, or ``bot.run()`` at import):
+        it is not fatal."""
         info = getattr(self.session, "main_exception", None)
         if info is not None and info is not self._main_reported:
             self._main_reported = info
-            self.notify(f"--main failed: {one_line(info.summary, 300)}", title="main",
+            name = getattr(self.session, "main_name", None)
+            what = f"main {one_line(name, 120)}" if name else "main"
+            self.notify(f"{what} failed: {one_line(info.summary, 300)}", title="main",
                         severity="error", timeout=15, markup=False)
 
     def on_screen_resume(self) -> None:
         self.refresh_now()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Hide the table-only keys (filter, log pane) while another screen is shown."""
-        if action in {"filter", "toggle_log", "clear_filter"}:
+        """Hide the table-only keys (filter, sort, log pane) while another screen is shown."""
+        if action in {"filter", "toggle_log", "clear_filter", "cycle_sort", "toggle_trouble"}:
             stack = self.screen_stack
-            if action == "filter" and isinstance(self.focused, FilterInput):
-                return False  # "/" is typed into the filter, not a key there
+            if action != "clear_filter" and isinstance(self.focused, FilterInput):
+                return False  # "/", "o", "f" are typed into the filter, not keys there
             return bool(stack) and stack[-1] is stack[0]
         return True
 
@@ -369,23 +433,13 @@ class LoopTuiApp(App[list[str]]):
     def _say(self, message: str, severity: str = "information") -> None:
         self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
 
-    def _act(self, tracker: Tracker, action: str, verb: str,
-             do: Callable[[Any], object], done: str) -> bool:
-        """Run one control action, refusing it with the adapter's reason if unsupported."""
-        name = one_line(tracker.name, 60)
-        reason = tracker.unsupported(action)
-        if reason:
-            self._say(f"{name}: cannot {verb}: {one_line(reason, 200)}", "warning")
-            return False
-        try:
-            do(tracker.controls)
-        except Exception as err:
-            self._say(f"{name}: {verb} failed: {one_line(f'{type(err).__name__}: {err}', 200)}",
-                      "error")
-            return False
-        self._say(f"{name}: {done}")
-        self.refresh_now()
-        return True
+    async def _command(self, tracker: Tracker, command: str, value: Any = None) -> Reply:
+        """Ask the session to carry out *command* on *tracker*'s loop; say what it answered."""
+        reply = await self.session.command(tracker.name, command, value)
+        self._say(reply.text, reply.severity)
+        if reply.ok:
+            self.refresh_now()
+        return reply
 
     def _target(self) -> Tracker | None:
         tracker = self.selected()
@@ -393,57 +447,26 @@ class LoopTuiApp(App[list[str]]):
             self._say("No loop selected.", "warning")
         return tracker
 
-    def _not_running(self, tracker: Tracker, verb: str) -> bool:
-        if tracker.state in TERMINAL_STATES:
-            self._say(f"{one_line(tracker.name, 60)} is {tracker.state.value}: "
-                      f"nothing to {verb} (r starts it)", "warning")
-            return True
-        return False
-
     # ------------------------------------------------------------------ actions
-    def action_stop(self) -> None:
-        t = self._target()
-        if t is None or self._not_running(t, "stop"):
-            return
-        self._act(t, "stop", "stop", lambda c: c.ui_stop(),
-                  "stopping after the current iteration" if t.current is not None
-                  else "stopped")
+    async def action_stop(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "stop")
 
-    def action_cancel(self) -> None:
-        t = self._target()
-        if t is None or self._not_running(t, "cancel"):
-            return
-        self._act(t, "cancel", "cancel", lambda c: c.ui_cancel(), "cancelled")
+    async def action_cancel(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "cancel")
 
-    def action_restart(self) -> None:
-        t = self._target()
-        if t is None:
-            return
-        if t.state in TERMINAL_STATES:
-            self._act(t, "start", "start", lambda c: c.ui_start(), "started")
-        else:
-            self._act(t, "restart", "restart", lambda c: c.ui_restart(), "restarting")
+    async def action_restart(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "restart")
 
-    def action_trigger(self) -> None:
-        t = self._target()
-        if t is None:
-            return
-        self._act(t, "trigger", "trigger", lambda c: c.ui_trigger(), "running one iteration now")
+    async def action_trigger(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "trigger")
 
-    def action_pause(self) -> None:
-        t = self._target()
-        if t is None or self._not_running(t, "pause"):
-            return
-        controls = t.controls
-        paused = False
-        try:
-            paused = bool(controls.is_paused()) if controls is not None else False
-        except Exception:
-            paused = False
-        if paused:
-            self._act(t, "pause", "resume", lambda c: c.ui_resume(), "resumed")
-        else:
-            self._act(t, "pause", "pause", lambda c: c.ui_pause(), "paused")
+    async def action_pause(self) -> None:
+        if (t := self._target()) is not None:
+            await self._command(t, "resume" if is_paused(t) else "pause")
 
     def action_interval(self) -> None:
         t = self._target()
@@ -455,22 +478,13 @@ class LoopTuiApp(App[list[str]]):
                       f"{one_line(reason, 200)}", "warning")
             return
 
-        def apply(kind: str, value: Any) -> None:
-            controls = t.controls
-            if controls is None:
-                raise RuntimeError("the loop object no longer exists")
-            if kind == "seconds":
-                controls.ui_change_interval(seconds=value)
-            else:
-                controls.ui_change_interval(times=value)
+        async def apply(kind: str, value: Any) -> Reply:
+            return await self.session.command(t.name, "interval", (kind, value))
 
-        def applied(result: Any) -> None:
-            if result is None:
-                return
-            kind, value = result
-            shown = fmt.interval(value) if kind == "seconds" else one_line(t.schedule, 80)
-            self._say(f"{one_line(t.name, 60)}: interval changed to {shown}")
-            self.refresh_now()
+        def applied(reply: Reply | None) -> None:
+            if reply is not None:
+                self._say(reply.text, reply.severity)
+                self.refresh_now()
 
         from .screens.interval_dialog import IntervalDialog
 
@@ -488,6 +502,37 @@ class LoopTuiApp(App[list[str]]):
     def _row_clicked(self) -> None:
         """A click on the selected row opens it, like ``enter``."""
         self.action_details()
+
+    def action_cycle_sort(self) -> None:
+        """Sort by the next order of the cycle (definition → trouble first → errors →
+        next run → last duration)."""
+        self._sort_by(next_order(self.table.row_order.id))
+
+    @on(LoopTable.SortRequested, "#loops")
+    def _header_clicked(self, event: LoopTable.SortRequested) -> None:
+        self._sort_by(event.order)
+
+    def _sort_by(self, order: str) -> None:
+        self.table.set_sort(order)  # the header says which order
+        self.refresh_now()
+
+    def action_toggle_trouble(self) -> None:
+        """Show only the loops in trouble, or all again."""
+        table = self.table
+        table.set_trouble_only(not table.trouble_only)  # the header says so
+        self.refresh_now()
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p): every action with its key, then Textual's own
+        (theme, keys, screenshot) except its quit, which would not stop loops gracefully."""
+        tracker = self.selected()
+        yield from palette_commands(
+            self, [*LoopTable.BINDINGS, *self.BINDINGS],  # type: ignore[list-item]
+            tracker.name if tracker is not None else None,
+        )
+        for command in super().get_system_commands(screen):
+            if command.callback != self.action_quit:
+                yield command
 
     def action_filter(self) -> None:
         if self.screen is not self.screen_stack[0]:
@@ -546,6 +591,10 @@ class LoopTuiApp(App[list[str]]):
             *LoopTable.BINDINGS,  # type: ignore[list-item]
             *self.BINDINGS,  # type: ignore[list-item]
             Binding("escape", "", "Back / close / clear the filter", key_display="esc"),
+            Binding("ctrl+p", "", "Command palette: every action, with its key",
+                    key_display="ctrl+p"),
+            Binding("click", "", "Select a row; on the selected row (or double click): "
+                    "details; on a column header: sort by it", key_display="mouse"),
         ])
         hidden = {"j", "k", "escape", "ctrl+c,ctrl+q"}
         self.push_screen(HelpScreen([r for r in rows if r[0] not in hidden]))

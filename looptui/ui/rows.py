@@ -12,16 +12,17 @@ from typing import TYPE_CHECKING
 from looptui.core.states import LoopState
 
 from . import format as fmt
+from .colours import STATE_TOKEN
 from .text import one_line
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
-__all__ = ["COLUMNS", "STATE_STYLE", "Cell", "row_cells", "time_cells", "state_style",
-           "recently_blocked"]
+__all__ = ["COLUMNS", "Cell", "row_cells", "time_cells", "recently_blocked"]
 
 Cell = tuple[str, str]
-"""``(text, rich style)`` of one cell."""
+"""``(text, style token)`` of one cell: a token of :mod:`looptui.ui.colours` (``"failed"``,
+``"muted"``, ...), turned into colours from the theme only when the cell is drawn."""
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("loop", "Loop"),
@@ -35,21 +36,6 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("exception", "Last exception"),
 )
 """``(key, label)`` of the table's columns, in order (a contract: DESIGN §6)."""
-
-STATE_STYLE: dict[str, str] = {
-    LoopState.IDLE.value: "dim",
-    LoopState.WAITING.value: "cyan",
-    LoopState.SLEEPING.value: "green",
-    LoopState.RUNNING.value: "bold bright_green",
-    LoopState.RETRYING.value: "bold dark_orange",
-    LoopState.PAUSED.value: "magenta",
-    LoopState.STOPPING.value: "yellow",
-    LoopState.STOPPED.value: "dim",
-    LoopState.CANCELLED.value: "yellow",
-    LoopState.FINISHED.value: "blue",
-    LoopState.FAILED.value: "bold red",
-}
-"""How each state's word is coloured, in the table, the header and the details."""
 
 _SCHEDULED_STATES = frozenset(
     {LoopState.SLEEPING, LoopState.RUNNING, LoopState.RETRYING, LoopState.WAITING}
@@ -73,10 +59,6 @@ def recently_blocked(tracker: Tracker, now: float) -> bool:
     return not isinstance(when, (int, float)) or now - when < BLOCKED_RECENTLY
 
 
-def state_style(state: str) -> str:
-    return STATE_STYLE.get(str(state), "")
-
-
 def time_cells(tracker: Tracker, now: float) -> tuple[Cell, Cell]:
     """The two cells that change with time alone: Next (countdown) and Last (ago)."""
     state = tracker.state
@@ -85,7 +67,7 @@ def time_cells(tracker: Tracker, now: float) -> tuple[Cell, Cell]:
         nxt = (fmt.countdown(tracker.next_run, now), "bold" if left < 1 else "")
     else:  # ended, idle, or paused (nothing runs until resumed)
         nxt = ("—", "dim")
-    started = tracker.history.last_started()
+    started = tracker.last_started
     if started is not None:
         last = (fmt.ago(started, now), "")
     else:
@@ -97,8 +79,8 @@ def _status(tracker: Tracker) -> Cell:
     """The state's word (a contract word, never decorated); a stuck body is highlighted."""
     state = tracker.state.value
     if tracker.notes.get("stuck") and tracker.state is LoopState.RUNNING:
-        return (state, "bold reverse yellow")
-    return (state, STATE_STYLE.get(state, ""))
+        return (state, "alarm")
+    return (state, STATE_TOKEN.get(state, ""))
 
 
 def _seconds(note: object, key: str) -> float | None:
@@ -109,7 +91,8 @@ def _seconds(note: object, key: str) -> float | None:
 def _exception(tracker: Tracker) -> Cell:
     """``Type: message`` of the last exception, after what the session noticed:
     ``stuck 42s`` (a body running far longer than its interval), ``blocked 2.1s``
-    (the last time this loop's code blocked the event loop)."""
+    (the last time this loop's code blocked the event loop), why a ``waiting`` loop
+    waits (``client not ready: main failed · try --offline``)."""
     info = tracker.last_exception
     notes = tracker.notes
     prefix = ""
@@ -121,14 +104,23 @@ def _exception(tracker: Tracker) -> Cell:
     if blocked:
         seconds = _seconds(blocked, "duration")
         prefix += f"blocked {seconds:.1f}s · " if seconds is not None else "blocked · "
+    waiting = notes.get("waiting")
+    if isinstance(waiting, dict) and tracker.state is LoopState.WAITING and waiting.get("reason"):
+        prefix += f"{one_line(str(waiting['reason']), 80)} · "
     if info is None:
-        return (prefix.rstrip(" ·"), "yellow") if prefix else ("", "")
+        return (prefix.rstrip(" ·"), "trouble-text") if prefix else ("", "")
     text = one_line(f"{info.type_name}: {info.message}" if info.message else info.type_name,
                     EXCEPTION_CHARS)
-    style = "red" if tracker.state is LoopState.FAILED or info.where != "body" else "dark_orange"
-    if info.retried:
-        style = "dark_orange"
+    failed = tracker.state is LoopState.FAILED or info.where != "body"
+    style = "trouble-text" if info.retried or not failed else "failed-text"
     return (prefix + text, style)
+
+
+def _name_style(tracker: Tracker) -> str:
+    """A failed loop's name is as red as its state, so the row stands out at a glance."""
+    if tracker.state is LoopState.FAILED:
+        return "failed"
+    return "bold" if tracker.is_active else ""
 
 
 def row_cells(tracker: Tracker, now: float) -> tuple[Cell, ...]:
@@ -136,13 +128,13 @@ def row_cells(tracker: Tracker, now: float) -> tuple[Cell, ...]:
     nxt, last = time_cells(tracker, now)
     failures = tracker.failures + tracker.retries  # every error, retried or not
     return (
-        (one_line(tracker.name, 120), "bold" if tracker.is_active else ""),
+        (one_line(tracker.name, 120), _name_style(tracker)),
         _status(tracker),
         (fmt.iter_text(tracker.iterations, tracker.count), ""),
         (one_line(tracker.schedule, 60), ""),
         nxt,
         last,
         (fmt.took(tracker.last_duration), "" if tracker.last_duration is not None else "dim"),
-        (str(failures), "bold red" if failures else "dim"),
+        (str(failures), "failed" if failures else "dim"),
         _exception(tracker),
     )

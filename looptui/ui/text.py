@@ -14,21 +14,9 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 
-from looptui.session.output.sanitize import safe_text
+from looptui.session.output.sanitize import one_line, safe_text
 
 __all__ = ["safe_text", "safe", "one_line", "clip"]
-
-
-def one_line(s: Any, limit: int = 240) -> str:
-    """Sanitise *s* onto one line (line breaks shown as ``⏎``), at most *limit* characters.
-
-    Only the first *limit* characters are looked at, so a 1 MB message costs no more
-    than a short one.
-    """
-    text = safe_text(s, limit)
-    if "\n" in text:
-        text = " ⏎ ".join(part for part in text.splitlines() if part.strip())
-    return text
 
 
 def safe(s: Any, style: str | Style = "", limit: int | None = None) -> Text:

@@ -97,6 +97,8 @@ def loop_summary(tracker: Tracker) -> dict[str, Any]:
     }
 
 
-def summary_event(trackers: Iterable[Tracker]) -> dict[str, Any]:
-    """The ``summary`` event: every loop's final state and counters."""
-    return session_event("summary", loops=[loop_summary(t) for t in trackers])
+def summary_event(trackers: Iterable[Tracker],
+                  main: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The ``summary`` event: every loop's final state and counters, and the main's fate
+    (``{name, state, error}``, or ``None`` when the program has no main)."""
+    return session_event("summary", loops=[loop_summary(t) for t in trackers], main=main)

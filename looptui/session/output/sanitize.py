@@ -10,7 +10,7 @@ turns each dangerous character into a visible, inert stand-in (``\\x1b`` becomes
 
 from __future__ import annotations
 
-__all__ = ["safe_text"]
+__all__ = ["safe_text", "one_line"]
 
 ELLIPSIS = "…"
 
@@ -66,4 +66,16 @@ def safe_text(s: object, limit: int | None = None, *, multiline: bool = True) ->
     text = s.translate(_KEEP_NEWLINES if multiline else _TABLE)
     if limit is not None and len(text) > limit:
         text = text[: max(limit - 1, 0)] + ELLIPSIS if limit > 0 else ""
+    return text
+
+
+def one_line(s: object, limit: int = 240) -> str:
+    """Sanitise *s* onto one line (line breaks shown as ``⏎``), at most *limit* characters.
+
+    Only the first *limit* characters are looked at, so a 1 MB message costs no more
+    than a short one.
+    """
+    text = safe_text(s, limit)
+    if "\n" in text:
+        text = " ⏎ ".join(part for part in text.splitlines() if part.strip())
     return text

@@ -41,7 +41,7 @@ from looptui.core.tb import is_own_frame
 
 from looptui.session.reload.fingerprint import loop_coroutine, loop_fingerprint, loop_object
 from looptui.session.reload.handover import carry_over, hide, release, show
-from looptui.session.program.loader import find_module_loops, load_target
+from looptui.session.program.loader import find_module_loops
 from looptui.session.reload.outcome import ReloadError, ReloadResult, describe_failure
 from looptui.session.program.sources import forget_bytecode, program_root, source_path, user_modules, watch_dirs
 
@@ -49,8 +49,8 @@ if TYPE_CHECKING:
     from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
 
+    from looptui.session.reload.host import ReloadHost
     from looptui.session.reload.watcher import FileWatcher
-    from looptui.session.session import Session
 
 __all__ = ["HotReload", "ReloadError", "ReloadResult", "describe_failure"]
 
@@ -75,7 +75,7 @@ class HotReload:
         watcher: The :class:`~looptui.session.reload.watcher.FileWatcher`, when watching.
     """
 
-    def __init__(self, session: Session, baseline: Iterable[str]) -> None:
+    def __init__(self, session: ReloadHost, baseline: Iterable[str]) -> None:
         module = session.module
         assert module is not None
         self.session = session
@@ -142,7 +142,7 @@ class HotReload:
         await self.reload(paths)
 
     def _on_watch_error(self, exc: BaseException) -> None:
-        self.session._say("stderr", f"looptui: watching files: {type(exc).__name__}: {exc} "
+        self.session.say("stderr", f"looptui: watching files: {type(exc).__name__}: {exc} "
                                     "(press R to reload by hand)")
 
     async def close(self) -> None:
@@ -216,8 +216,7 @@ class HotReload:
         previous = sys.dont_write_bytecode
         sys.dont_write_bytecode = True  # a stale .pyc could hide the next edit (see sources)
         try:
-            module = load_target(session.target, module_name=self.module_name)
-            main = session._main_function(module) if session.main_name else None
+            module, main = session.import_program(module_name=self.module_name)
             loops = find_module_loops(module)
         finally:
             sys.dont_write_bytecode = previous
@@ -238,7 +237,7 @@ class HotReload:
         session.last_reload_attempt = result
         for line in ("looptui: reload failed; the loops keep running the code loaded before:",
                      *error.traceback.rstrip("\n").splitlines()):
-            session._note("stderr", line)
+            session.note("stderr", line)
         session.emit("reload_failed", error=error.summary, traceback=error.traceback)
         return result
 
@@ -275,7 +274,7 @@ class HotReload:
                     tracker = self._tracker_of(lp)
                     to_start[tracker.name if tracker is not None else id(lp)] = lp
         old_globals = {id(vars(m)) for m in old_modules.values()}
-        old_main = session._main_task
+        old_main = session.main_task
         if old_main is not None and not old_main.done():
             old_main.cancel()
         stragglers = await self._retire(old, set(new), new_by_name, to_start, old_globals)
@@ -286,11 +285,7 @@ class HotReload:
             registry.unregister(tracker)  # hidden: this only lets go of it
             release(tracker)
         if main is not None:
-            session.main_state = "running"
-            session.main_exception = None
-            session._main_task = asyncio.get_running_loop().create_task(
-                session._run_main(main), name=f"looptui --main {session.main_name}"
-            )
+            session.launch_main(main)
         self.broken = False
         self._note_generation()
         result = ReloadResult(
@@ -303,15 +298,15 @@ class HotReload:
         session.last_reload_attempt = result
         session.emit("reload", added=added, removed=removed, changed=changed)
         if stragglers:
-            session._say("stderr", "looptui: loops of the previous code did not stop: "
+            session.say("stderr", "looptui: loops of the previous code did not stop: "
                                    + ", ".join(result.stragglers))
         await self._follow_new_folders()
         return result
 
     def _tracker_of(self, lp: Any) -> Tracker | None:
         tracker = getattr(lp, "tracker", None)
-        if tracker is None and self.session._adapters is not None:
-            tracker = self.session._adapters.tracker_for(lp)
+        if tracker is None and self.session.adapters is not None:
+            tracker = self.session.adapters.tracker_for(lp)
         return tracker
 
     def _start(self, lp: Any) -> None:
@@ -321,7 +316,7 @@ class HotReload:
         except Exception as exc:
             tracker = self._tracker_of(lp)
             label = tracker.name if tracker is not None else repr(lp)
-            self.session._say("stderr", f"looptui: could not start {label}: "
+            self.session.say("stderr", f"looptui: could not start {label}: "
                                         f"{type(exc).__name__}: {exc}")
 
     def _handed_over(self, old: Tracker, new_by_name: dict[str, Tracker],
@@ -381,12 +376,12 @@ class HotReload:
             for tracker in active:
                 if tracker not in asked:
                     asked[tracker] = now
-                    session._ask(tracker, how)
+                    session.ask(tracker, how)
                 elif (how == "stop" and tracker not in cancelled
                       and tracker.state is LoopState.WAITING
                       and now - asked[tracker] >= WAITING_GRACE):
                     cancelled.add(tracker)
-                    session._ask(tracker, "cancel")
+                    session.ask(tracker, "cancel")
             if now >= deadline:
                 if how == "cancel":
                     break

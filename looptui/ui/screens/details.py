@@ -29,7 +29,7 @@ from looptui.core.states import LoopState
 from looptui.core.tb import is_own_frame
 
 from .. import format as fmt
-from ..rows import STATE_STYLE
+from ..colours import colours_of
 from ..text import one_line, safe_text
 from ..widgets.log_pane import output_lines
 from ..widgets.text_lines import TextLines
@@ -136,14 +136,13 @@ def duration_bars(records: list[Any], now: float) -> Text:
     return out
 
 
-def _await_stack(tracker: Tracker) -> str:
+def _await_stack(session: Any, tracker: Tracker) -> str:
     """What a stuck body is waiting for (the session knows how to find out)."""
-    try:
-        from looptui.session.health.stuck import await_stack
-    except ImportError:  # pragma: no cover - the session layer is part of looptui
+    ask = getattr(session, "await_stack", None)
+    if ask is None:
         return "(unknown)"
     try:
-        return safe_text(await_stack(tracker), 20_000).rstrip()
+        return safe_text(ask(tracker.name), 20_000).rstrip()
     except Exception as err:  # a foreign task's frames must not break the view
         return f"(could not read the stack: {type(err).__name__})"
 
@@ -296,7 +295,7 @@ class DetailsScreen(Screen[None]):
         text = Text(end="", no_wrap=True, overflow="ellipsis")
         text.append(one_line(t.name, 120), style="bold")
         text.append("  ")
-        text.append(t.state.value, style=STATE_STYLE.get(t.state.value, ""))
+        text.append(t.state.value, style=colours_of(self.app).state(t.state))
         text.append(f" since {fmt.clock_time(t.state_since, now, self.tz)}"
                     f" ({fmt.ago(t.state_since, now)})", style="dim")
         text.append("  · esc back", style="dim")
@@ -363,10 +362,14 @@ class DetailsScreen(Screen[None]):
         where.append(f"  ({one_line(t.source, 30)})", style="dim")
         grid.add_row("Defined in", where)
 
+        if t.state is LoopState.IDLE:
+            grid.add_row("Started", Text("never started: nothing called .start() on it "
+                                         "(r starts it)", style="yellow", end=""))
         for key, value in sorted(t.notes.items()):
             grid.add_row(Text(one_line(key, 30), end=""), self._note(value, now))
         if t.notes.get("stuck") and t.current is not None:
-            grid.add_row("Awaiting", Text(_await_stack(t), style="dim", end=""))
+            stack = _await_stack(getattr(self.app, "session", None), t)
+            grid.add_row("Awaiting", Text(stack, style="dim", end=""))
         return grid
 
     def _note(self, value: Any, now: float) -> Text:

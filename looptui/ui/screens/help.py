@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 from looptui.core.states import LoopState
 
-from ..rows import STATE_STYLE
+from ..colours import colours_of
 
 __all__ = ["HelpScreen", "key_rows"]
 
@@ -81,7 +81,7 @@ class HelpScreen(ModalScreen[None]):
         states.add_column(no_wrap=True)
         states.add_column()
         for state in LoopState:
-            states.add_row(Text(state.value, style=STATE_STYLE[state.value]),
+            states.add_row(Text(state.value, style=colours_of(self.app).state(state)),
                            Text(_STATE_HELP[state.value]))
         with VerticalScroll():
             yield Static(Text("Keys", style="bold"))

@@ -2,13 +2,12 @@
 
 The text is parsed by :func:`looptui.ui.interval_parse.parse_interval`; a refusal (by the
 parser or by the loop itself) is shown inside the dialog, which stays open, and nothing
-changes. The dialog dismisses with the applied value only when the loop accepted it.
+changes. The dialog dismisses with the session's reply only when the loop accepted it.
 """
 
 from __future__ import annotations
 
-import datetime
-from typing import Callable, ClassVar, Union
+from typing import Awaitable, Callable, ClassVar, Union
 
 from rich.text import Text
 from textual import on
@@ -18,23 +17,25 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from looptui.session.interface import Reply
+
 from ..interval_parse import HINT, parse_interval
 from ..text import one_line
 
-__all__ = ["IntervalDialog", "Applied"]
+__all__ = ["IntervalDialog", "Apply"]
 
-Applied = Union[tuple[str, float], tuple[str, "list[datetime.time]"]]
-Apply = Callable[[str, object], None]
+Apply = Callable[[str, object], Awaitable[Reply]]
+"""Asks the session to apply ``("seconds", float)`` or ``("times", [time, ...])``."""
 
 
-class IntervalDialog(ModalScreen[Union[Applied, None]]):
+class IntervalDialog(ModalScreen[Union[Reply, None]]):
     """Ask for a new interval; ``enter`` applies, ``escape`` cancels.
 
     Args:
         loop_name: Shown in the title (sanitised here).
         current: The loop's schedule text now.
-        apply: Called with ``("seconds", float)`` or ``("times", [time, ...])``; raising
-            any exception refuses the value with the exception's message.
+        apply: Awaited with ``("seconds", float)`` or ``("times", [time, ...])``; a
+            reply that is not ``ok`` refuses the value with the reply's reason.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -97,20 +98,18 @@ class IntervalDialog(ModalScreen[Union[Applied, None]]):
             self.query_one("#interval-error", Static).update("")
 
     @on(Input.Submitted)
-    def _submit(self, event: Input.Submitted) -> None:
+    async def _submit(self, event: Input.Submitted) -> None:
         event.stop()
         try:
             kind, value = parse_interval(event.value)
         except ValueError as err:
             self._refuse(str(err))
             return
-        try:
-            self.apply(kind, value)
-        except Exception as err:  # the loop refused it: say why, change nothing
-            message = one_line(str(err), 200) or type(err).__name__
-            self._refuse(f"the loop refused it: {message}")
+        reply = await self.apply(kind, value)
+        if not reply.ok:  # the loop refused it: say why, change nothing
+            self._refuse(f"the loop refused it: {reply.reason}")
             return
-        self.dismiss((kind, value))
+        self.dismiss(reply)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from .. import format as fmt
-from ..rows import STATE_STYLE
+from ..colours import colours_of
 from ..text import one_line
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class StoppingScreen(ModalScreen[None]):
             body.append(f"{len(active)} loop{'s' if len(active) != 1 else ''} still stopping:\n")
             for t in active[:SHOW]:
                 body.append(f"  {one_line(t.name, 50)} ")
-                body.append(t.state.value, style=STATE_STYLE.get(t.state.value, ""))
+                body.append(t.state.value, style=colours_of(self.app).state(t.state))
                 body.append("\n")
             if len(active) > SHOW:
                 body.append(f"  … and {len(active) - SHOW} more\n", style="dim")

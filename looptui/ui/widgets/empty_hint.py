@@ -7,7 +7,7 @@ from textual.widgets import Static
 
 from ..text import one_line
 
-__all__ = ["EmptyHint", "no_loops_text", "no_match_text"]
+__all__ = ["EmptyHint", "no_loops_text", "no_match_text", "no_trouble_text"]
 
 
 def no_loops_text(module: str) -> Text:
@@ -27,6 +27,17 @@ def no_match_text(needle: str) -> Text:
     text.append("No loop name contains ", style="")
     text.append(repr(one_line(needle, 60)), style="bold")
     text.append("\nesc clears the filter", style="dim")
+    return text
+
+
+def no_trouble_text(needle: str = "") -> Text:
+    """Nothing to show with "trouble only" on: good news, and how to see every loop."""
+    text = Text(justify="center", end="")
+    text.append("No loop is in trouble", style="bold")
+    if needle:
+        text.append(" among those whose name contains ")
+        text.append(repr(one_line(needle, 60)), style="bold")
+    text.append(".\nf shows every loop again", style="dim")
     return text
 
 

@@ -5,6 +5,10 @@ tick is bounded by what is on screen, not by how many loops exist or how often t
 
 * membership (rows added or removed) is reconciled only when ``Registry.version`` changed
   or the filter changed; rows that stay keep their key, and rows are appended in bulk;
+* when sorted (``o``, a click on a column header) or showing trouble only (``f``), rows
+  are also re-sorted and re-filtered when some loop changed (the sum of the trackers'
+  versions moved) and once a second; a row that moves keeps its key and its drawn
+  cells (only the row order changes), and the cursor stays on the same loop;
 * only rows inside the viewport are looked at; a row whose ``Tracker.version`` did not
   change only has its two time-dependent cells (Next, Last) recomputed;
 * only cells whose text or style changed are written, and the row is repainted once, so
@@ -37,14 +41,18 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Region
+from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellDoesNotExist, ColumnKey, DuplicateKey, Row, RowKey
 
 from looptui.core import clock
 
+from ..colours import colours_of
 from ..rows import COLUMNS, Cell, row_cells, time_cells
+from ..sort_orders import BY_COLUMN, DEFINITION, ORDERS, SortOrder, sort_trackers
 from ..text import one_line
+from ..trouble import Context, in_trouble
 
 if TYPE_CHECKING:
     from looptui.core.registry import Registry
@@ -72,12 +80,11 @@ to the width given) before the last column is squeezed and the table scrolls sid
 _REBUILD_REMOVALS = 32
 """Above this many rows removed in one tick, the table is rebuilt instead (cheaper)."""
 
+_RESORT_EVERY = 1.0
+"""Seconds after which a sorted or trouble-only table is re-sorted even if no loop changed
+(whether a loop blocked the event loop "lately" changes with time alone)."""
+
 _EMPTY = Text("", end="")
-
-
-def _make(cell: Cell) -> Text:
-    text, style = cell
-    return Text(text, style=style, no_wrap=True, overflow="ellipsis", end="")
 
 
 class LoopTable(DataTable):
@@ -88,7 +95,23 @@ class LoopTable(DataTable):
     | up, k | Select the loop above. |
     | down, j | Select the loop below. |
     | enter | Open the selected loop's details. |
+
+    A click selects a row; a click on the selected row (or a double click) opens it; a
+    click on a column header sorts by that column (:class:`SortRequested`).
     """
+
+    class SortRequested(Message):
+        """A column header was clicked: the app should sort by :attr:`order`."""
+
+        def __init__(self, table: LoopTable, order: str) -> None:
+            super().__init__()
+            self.table = table
+            self.order = order
+            """Id of the order (a key of :data:`looptui.ui.sort_orders.ORDERS`)."""
+
+        @property
+        def control(self) -> LoopTable:
+            return self.table
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False),
@@ -116,6 +139,16 @@ class LoopTable(DataTable):
         """What each row's cells show now, to skip updates that change nothing."""
         self._registry_version = -1
         self._filter = ""
+        self._sort: SortOrder = DEFINITION
+        self._trouble_only = False
+        self.main_failed = False
+        """The program's main coroutine failed (loops waiting on it count as trouble);
+        set by the app."""
+        self._view_key: tuple[object, ...] = ()
+        """What the rows were last sorted and filtered from (see :meth:`sync`)."""
+        self._view_dirty = False
+        """The order or "trouble only" changed: reconcile on the next :meth:`sync`."""
+        self._hidden = 0
         self._widths: dict[str, int] = dict(_MIN_WIDTH)
         """Width each column would like (grows to fit what it has shown, up to a cap)."""
         self._shown_widths: dict[str, int] = dict(_MIN_WIDTH)
@@ -159,6 +192,21 @@ class LoopTable(DataTable):
     def filter_text(self) -> str:
         return self._filter
 
+    @property
+    def row_order(self) -> SortOrder:
+        """How rows are ordered now."""
+        return self._sort
+
+    @property
+    def trouble_only(self) -> bool:
+        """Whether only loops in trouble are shown (``f``)."""
+        return self._trouble_only
+
+    @property
+    def hidden_count(self) -> int:
+        """Loops not shown because of the name filter or "trouble only"."""
+        return self._hidden
+
     def shown_cells(self, name: str) -> list[str]:
         """The texts the row of *name* shows now (for tests and screenshots)."""
         return [text for text, _ in self._cells.get(name, [])]
@@ -178,8 +226,21 @@ class LoopTable(DataTable):
             return
         self._filter = text
         if self.registry is not None:
-            self._rebuild(self._matching(self.registry.trackers()))
+            self._rebuild(self._wanted(self.registry.trackers(), clock.now()))
             self.sync()
+
+    def set_sort(self, order: str) -> None:
+        """Order rows by *order* (an id of :data:`~looptui.ui.sort_orders.ORDERS`),
+        keeping the cursor on the loop it is on."""
+        self._sort = ORDERS[order]
+        self._view_dirty = True
+        self.sync()
+
+    def set_trouble_only(self, on: bool) -> None:
+        """Show only the loops in trouble (or all of them again)."""
+        self._trouble_only = bool(on)
+        self._view_dirty = True
+        self.sync()
 
     def select(self, name: str | None = None, index: int | None = None) -> None:
         """Move the cursor to the row of *name* (or to row *index*)."""
@@ -199,10 +260,22 @@ class LoopTable(DataTable):
         registry = self.registry
         if registry is None:
             return
-        if registry.version != self._registry_version:
+        now = clock.now() if now is None else now
+        if self._sort is not DEFINITION or self._trouble_only:
+            trackers = registry.trackers()
+            key = (registry.version, sum(t.version for t in trackers),
+                   int(now // _RESORT_EVERY), self.main_failed)
+            if key != self._view_key or self._view_dirty:
+                self._view_key = key
+                self._view_dirty = False
+                self._registry_version = registry.version
+                self._reconcile(self._wanted(trackers, now), len(trackers))
+        elif registry.version != self._registry_version or self._view_dirty:
+            self._view_dirty = False
             self._registry_version = registry.version
-            self._reconcile(self._matching(registry.trackers()))
-        self._sync_rows(self.visible_range(), clock.now() if now is None else now, budget)
+            trackers = registry.trackers()
+            self._reconcile(self._wanted(trackers, now), len(trackers))
+        self._sync_rows(self.visible_range(), now, budget)
 
     def relayout(self) -> None:
         """Fit the last column to the table's width (after a resize)."""
@@ -210,14 +283,21 @@ class LoopTable(DataTable):
         self._apply_widths()
 
     # --------------------------------------------------------------- internals
-    def _matching(self, trackers: Iterable[Tracker]) -> list[Tracker]:
+    def _wanted(self, trackers: list[Tracker], now: float) -> list[Tracker]:
+        """The trackers to show, in order: name filter, "trouble only", then the sort."""
         needle = self._filter
-        if not needle:
-            return list(trackers)
-        return [t for t in trackers if needle in t.name.lower()]
+        shown = [t for t in trackers if needle in t.name.lower()] if needle else list(trackers)
+        context = Context(now, self.main_failed)
+        if self._trouble_only:
+            shown = [t for t in shown if in_trouble(t, context)]
+        self._hidden = len(trackers) - len(shown)
+        return sort_trackers(shown, self._sort, context)
 
-    def _reconcile(self, wanted: list[Tracker]) -> None:
-        """Add and remove rows so that they match *wanted*, keeping rows that stay."""
+    def _reconcile(self, wanted: list[Tracker], total: int | None = None) -> None:
+        """Add, remove and move rows so that they match *wanted*, keeping rows that stay
+        (and what they show) and the cursor on the loop it was on."""
+        if total is not None:
+            self._hidden = total - len(wanted)
         names = [t.name for t in wanted]
         current = self._order
         if names == current:
@@ -229,24 +309,37 @@ class LoopTable(DataTable):
         wanted_set = set(names)
         current_set = set(current)
         removed = [n for n in current if n not in wanted_set]
-        kept = [n for n in current if n in wanted_set]
-        appended_only = names[: len(kept)] == kept
-        if not appended_only or len(removed) > _REBUILD_REMOVALS:
+        if len(removed) > _REBUILD_REMOVALS:
             self._rebuild(wanted)
             return
         selected = self.selected_name
         for name in removed:
             self.remove_row(name)
             self._forget(name)
-        self._order = kept
+        self._order = [n for n in current if n in wanted_set]
         for t in wanted:
             if t.name in current_set and self._trackers[t.name] is not t:
                 self._trackers[t.name] = t
                 self._drawn[t.name] = -1
         self._add_many(t for t in wanted if t.name not in current_set)
+        if self._order != names:
+            self._move_rows(names)
         self._after_membership_change()
-        if removed and selected in self._trackers and self.selected_name != selected:
+        if selected in self._trackers and self.selected_name != selected:
             self.select(selected)  # the cursor follows its loop, not its row number
+
+    def _move_rows(self, names: list[str]) -> None:
+        """Put the existing rows in the order of *names* (the same set of rows).
+
+        Only the row order changes, as in ``DataTable.sort``: rows keep their keys, data
+        and cached cells, so moved rows are repainted from cache, not recomputed.
+        """
+        row_keys = self._row_keys
+        self._order = names
+        locations = type(self._row_locations)  # DataTable's two-way dict
+        self._row_locations = locations({row_keys[name]: i for i, name in enumerate(names)})
+        self._update_count += 1
+        self.refresh()
 
     def _rebuild(self, wanted: list[Tracker]) -> None:
         selected = self.selected_name
@@ -297,7 +390,7 @@ class LoopTable(DataTable):
             self._cells[name] = [name_cell] + [("", "")] * (len(columns) - 1)
             self._row_locations[row_key] = len(self._order)
             self._order.append(name)
-            self._data[row_key] = dict(zip(keys, [_make(name_cell), *blank]))
+            self._data[row_key] = dict(zip(keys, [self._make(name_cell), *blank]))
             self.rows[row_key] = Row(row_key, 1)
             loop_width = max(loop_width, min(_MAX_WIDTH["loop"], len(name_cell[0])))
             added += 1
@@ -367,7 +460,7 @@ class LoopTable(DataTable):
             cell = cells[k]
             old[k] = cell
             key = _KEYS[k]
-            data[self._column_keys[k]] = _make(cell)
+            data[self._column_keys[k]] = self._make(cell)
             if k != _EXC:
                 limit = _MAX_WIDTH.get(key)
                 if limit is not None and len(cell[0]) > self._widths[key]:
@@ -381,6 +474,25 @@ class LoopTable(DataTable):
         """Redraw the row of *name* now (after an action on it), whatever the budget."""
         if name in self._trackers:
             self._sync_row(self._order.index(name), clock.now() if now is None else now)
+
+    def _make(self, cell: Cell) -> Text:
+        """The Text of a cell, in the colours of the app's current theme."""
+        text, token = cell
+        return Text(text, style=colours_of(self.app).style(token), no_wrap=True,
+                    overflow="ellipsis", end="")
+
+    def restyle(self) -> None:
+        """Draw every row again in the current theme's colours (after a theme change)."""
+        for name, cells in self._cells.items():
+            row_key = self._row_keys.get(name)
+            if row_key is None:
+                continue
+            self._data[row_key] = {key: self._make(cell)
+                                   for key, cell in zip(self._column_keys, cells)}
+            self._row_gen[row_key] = self._row_gen.get(row_key, 0) + 1
+        self._cell_segments.clear()
+        self._strips.clear()
+        self.refresh()
 
     def _refresh_line(self, index: int) -> None:
         header = self.header_height if self.show_header else 0
@@ -548,11 +660,18 @@ class LoopTable(DataTable):
             text = text.copy()
             text.truncate(content_width, overflow=text.overflow or "ellipsis")
         used = 0
+        # ``Text.render`` yields the spans' styles only; the Text's own style (the cell's
+        # colour) is added here, under them.
+        base = text.style
+        if isinstance(base, str):
+            base = Style.parse(base) if base else None
         for segment in text.render(self.app.console):
             if not segment.text or segment.text == "\n":
                 continue
             used += segment.cell_length
             style = segment.style
+            if base:
+                style = base + style if style else base
             segments.append(Segment(segment.text, pre + style + post if style else pad_style))
         if used < content_width + padding:
             segments.append(Segment(" " * (content_width - used + padding), pad_style))
@@ -565,14 +684,30 @@ class LoopTable(DataTable):
         """
         self._set_hover_cursor(False)
         header = self.header_height if self.show_header else 0
+        if event.y < header:
+            column = self._column_at(event.x + int(self.scroll_x))
+            if column is not None:
+                event.stop()
+                self.post_message(self.SortRequested(self, BY_COLUMN[column]))
+            return
         row_index = int(self.scroll_y) + event.y - header
-        if event.y < header or not 0 <= row_index < self.row_count:
+        if not 0 <= row_index < self.row_count:
             return
         event.stop()
-        if row_index == self.cursor_row:
+        if row_index == self.cursor_row or event.chain >= 2:
+            self.move_cursor(row=row_index, animate=False)
             self._post_selected_message()
         else:
             self.move_cursor(row=row_index, animate=False)
+
+    def _column_at(self, x: int) -> str | None:
+        """Key of the column drawn at *x* (table coordinates), or ``None`` past the last."""
+        right = 0
+        for column in self.ordered_columns:
+            right += column.get_render_width(self)
+            if x < right:
+                return str(column.key.value)
+        return None
 
     # ------------------------------------------------------------------ events
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:

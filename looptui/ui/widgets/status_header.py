@@ -6,13 +6,14 @@ from collections import Counter
 from operator import attrgetter
 from typing import TYPE_CHECKING, Sequence
 
+from rich.style import Style
 from rich.text import Text
 from textual.widget import Widget
 
 from looptui.core.states import LoopState
 
 from .. import format as fmt
-from ..rows import STATE_STYLE
+from ..colours import DEFAULT_COLOURS, Colours
 from ..text import one_line
 
 if TYPE_CHECKING:
@@ -37,12 +38,19 @@ def header_text(
     status: str = "",
     main_state: str | None = None,
     blocked: int = 0,
+    main_name: str | None = None,
+    offline: bool = False,
+    view: str = "",
+    colours: Colours = DEFAULT_COLOURS,
 ) -> tuple[Text, Text]:
     """Left and right parts of the header.
 
-    Left: ``looptui · mybot · 12 loops: 3 running, 5 sleeping, 1 failed``; right:
-    ``lag 0.4 ms (max 2.1 ms)`` plus any status (``stopping…``). The right part is never
-    cut; the left one is, with ``…``, on narrow terminals.
+    Left: ``looptui · mybot · offline · 12 loops: 3 running, 5 sleeping, 1 failed ·
+    main failed (bot.run() at bot.py:88)``; right: ``lag 0.4 ms (max 2.1 ms)`` plus any
+    status (``stopping…``) and how the table is sorted and filtered (*view*:
+    ``sort: trouble first · trouble only, 9 hidden``). The right part is never cut; the
+    left one is, with ``…``, on narrow terminals. Counts are in their state's colour
+    (*colours*, from the app's theme).
     """
     counts = Counter(map(_STATE, trackers))
     left = Text(end="", no_wrap=True, overflow="ellipsis")
@@ -50,6 +58,9 @@ def header_text(
     left.append(" · ", style="dim")
     left.append(one_line(module, 60), style="bold cyan")
     left.append(" · ", style="dim")
+    if offline:
+        left.append("offline", style="bold magenta")
+        left.append(" · ", style="dim")
     n = len(trackers)
     left.append(f"{n} loop{'s' if n != 1 else ''}")
     if counts:
@@ -61,26 +72,32 @@ def header_text(
                     left.append(" ")
                 first = False
                 left.append(f"{counts[state]} {state.value}",
-                            style=STATE_STYLE.get(state.value, ""))
+                            style=colours.state(state))
     if blocked:
         left.append(" · ", style="dim")
-        left.append(f"blocked {blocked}×", style="bold yellow")
+        left.append(f"blocked {blocked}×", style=colours.style("trouble"))
     if main_state:
         left.append(" · ", style="dim")
         left.append(f"main {one_line(main_state, 20)}",
-                    style="bold red" if main_state == "failed" else "")
+                    style=colours.style("failed" if main_state == "failed" else ""))
+        if main_name:
+            left.append(f" ({one_line(main_name, 80)})", style="dim")
 
     right = Text(end="", no_wrap=True)
     if status:
         alarm = "failed" in status
-        right.append(f" {status} ", style="bold reverse red" if alarm else "bold reverse yellow")
+        right.append(f" {status} ", style=colours.style("failed" if alarm else "trouble")
+                     + Style(reverse=True))
+        right.append("  ")
+    if view:
+        right.append(view, style="bold")
         right.append("  ")
     lag_style = ""
     if lag is not None and lag > 0.1:
-        lag_style = "bold red"
+        lag_style = "failed"
     elif lag is not None and lag > 0.015:
-        lag_style = "yellow"
-    right.append(f"lag {fmt.lag_ms(lag)}", style=lag_style)
+        lag_style = "trouble-text"
+    right.append(f"lag {fmt.lag_ms(lag)}", style=colours.style(lag_style))
     if lag_max is not None and lag_max > 0:
         right.append(f" (max {fmt.lag_ms(lag_max)})", style="dim")
     return left, right

@@ -1,0 +1,92 @@
+"""One attached client as the agent sees it: a bounded outgoing queue and what it was sent.
+
+Messages are queued without ever waiting (the registry calls in from loops' code) and
+written by the client's own writer task. A client that does not keep up — its queue
+passes :data:`QUEUE_BYTES` — is cut off: the program never waits for a reader.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["AgentClient", "QUEUE_BYTES", "LoopMark"]
+
+QUEUE_BYTES = 4 * 1024 * 1024
+"""Bytes a client may have waiting to be written before it is dropped as too slow."""
+
+
+@dataclass
+class LoopMark:
+    """What a client has of one loop: its version, records since, output, exception."""
+
+    tracker_id: int
+    version: int
+    since: float | None
+    output_total: int
+    exception_id: int
+
+
+@dataclass
+class AgentClient:
+    """A connection after its hello.
+
+    Attributes:
+        writer: The stream to the client.
+        peer: How the client is named in messages (``unix`` or ``host:port``).
+        marks: Per loop name, what the client already has (see :class:`LoopMark`).
+        dropped: Why the client was cut off, once it was.
+    """
+
+    writer: asyncio.StreamWriter
+    peer: str
+    marks: dict[str, LoopMark] = field(default_factory=dict)
+    queued_bytes: int = 0
+    dropped: str | None = None
+    _queue: collections.deque[bytes] = field(default_factory=collections.deque)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def send(self, data: bytes) -> bool:
+        """Queue one encoded message; False (and the client is dropped) when over budget."""
+        if self.dropped is not None:
+            return False
+        if self.queued_bytes + len(data) > QUEUE_BYTES:
+            self.drop("too slow: its queue is full")
+            return False
+        self._queue.append(data)
+        self.queued_bytes += len(data)
+        self._wake.set()
+        return True
+
+    def drop(self, reason: str) -> None:
+        """Cut the client off now (its writer task ends, the connection is aborted)."""
+        if self.dropped is not None:
+            return
+        self.dropped = reason
+        self._queue.clear()
+        self.queued_bytes = 0
+        self._wake.set()
+        transport = self.writer.transport
+        if transport is not None and not transport.is_closing():
+            transport.abort()
+
+    async def write_forever(self) -> None:
+        """Write queued messages as the client reads them, until dropped or gone."""
+        writer = self.writer
+        try:
+            while self.dropped is None:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue and self.dropped is None:
+                    chunk = b"".join(self._queue)
+                    self._queue.clear()
+                    self.queued_bytes = 0
+                    writer.write(chunk)
+                    await writer.drain()
+        except (ConnectionError, OSError) as err:
+            self.drop(f"connection lost: {err.__class__.__name__}")
+
+    def info(self) -> dict[str, Any]:
+        return {"peer": self.peer, "queued_bytes": self.queued_bytes, "dropped": self.dropped}

@@ -1,0 +1,141 @@
+"""The one interface the front ends read: loop snapshots, events, commands and their replies.
+
+The TUI and headless depend on :class:`SessionView` only, never on how a session is made.
+:class:`~looptui.session.session.Session` implements it for a program running in this
+process; a session seen over a socket (``looptui attach``) implements the same thing, so
+the front ends have no ``if remote:`` anywhere.
+
+What a front end gets:
+
+* **Snapshot** — :attr:`SessionView.registry` lists the loops as
+  :class:`~looptui.core.tracker.Tracker` objects (read them, never write them): each has a
+  ``version`` that changes whenever anything in it does, so a front end redraws only what
+  changed. Session-wide fields (lag, blocks, the main coroutine, reload status, output not
+  attributed to a loop) are attributes of the session.
+* **Events** — :meth:`SessionView.add_sink` sends every DESIGN §5 event dict to a callable.
+* **Commands** — :meth:`SessionView.command` asks for one of :data:`COMMANDS` on a loop
+  and answers with a :class:`Reply`: done, or refused with the reason (the loop's library
+  cannot do it, the loop is not running, the loop is gone …). ``reload`` and ``shutdown``
+  act on the whole session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Protocol
+
+if TYPE_CHECKING:
+    from collections import deque
+
+    from looptui.core.records import ExceptionInfo
+    from looptui.core.tracker import Tracker
+
+__all__ = ["COMMANDS", "Command", "Reply", "Sink", "LoopDirectory", "SessionView"]
+
+Command = Literal["start", "stop", "cancel", "restart", "interval", "trigger", "pause", "resume"]
+COMMANDS: tuple[str, ...] = (
+    "start", "stop", "cancel", "restart", "interval", "trigger", "pause", "resume",
+)
+"""Commands on one loop. ``interval`` takes ``("seconds", float)`` or ``("times", [time])``."""
+
+Sink = Callable[["dict[str, Any]"], None]
+"""Receives every event as a DESIGN §5 dict."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to a command.
+
+    Attributes:
+        ok: The command was carried out.
+        text: One line for people: what happened (``bot.poll: stopped``) or why not
+            (``bot.poll: cannot pause: …``).
+        severity: ``information`` when done, ``warning`` when refused, ``error`` when
+            the loop raised while carrying it out.
+        reason: Why not, on its own (``seconds must be positive``); empty when done.
+    """
+
+    ok: bool
+    text: str
+    severity: Literal["information", "warning", "error"] = "information"
+    reason: str = ""
+
+
+class LoopDirectory(Protocol):
+    """The loops of a session, by display name (the registry's read side)."""
+
+    version: int
+    """Bumped whenever a loop is added or removed."""
+
+    def trackers(self) -> list[Tracker]:
+        """Every listed loop, in the order they were added."""
+
+    def get(self, name: str) -> Tracker | None:
+        """The loop called *name*, or ``None``."""
+
+
+class SessionView(Protocol):
+    """What the TUI and headless read and ask of a session, in this process or another.
+
+    Attributes:
+        module_name: What is being watched (the target's file or module name).
+        registry: The loops.
+        lag: Latest event-loop lag in seconds; ``lag_max`` the largest lately.
+        blocked_count: Stalls of the event loop caused by user code.
+        last_block: The latest stall (``loop``, ``duration``, ``time``, ``stack``) or None.
+        general_output: ``(epoch, stream, text)`` lines not attributed to any loop;
+            ``output_version`` is bumped when it changes.
+        main_state: ``None`` without a main coroutine; else ``running``, ``finished``
+            or ``failed``; ``main_exception`` what it raised; ``main_name`` what it is
+            (``main`` for ``--main main``, ``bot.run() at bot.py:88``), ``main_source``
+            (``--main``, ``import``, ``offline``) and ``main_where`` (``file:line``).
+        offline: Whether Discord clients run without logging in (``--offline``).
+        reloading, reload_error, reload_version, last_reload_attempt: hot reload status
+            (see :class:`~looptui.session.reload.outcome.ReloadResult`).
+    """
+
+    module_name: str
+    registry: LoopDirectory
+    lag: float
+    lag_max: float
+    blocked_count: int
+    last_block: dict[str, Any] | None
+    general_output: deque[tuple[float, str, str]]
+    output_version: int
+    main_state: str | None
+    main_exception: ExceptionInfo | None
+    main_name: str | None
+    main_source: str | None
+    main_where: str | None
+    offline: bool
+    reloading: bool
+    reload_error: Any
+    reload_version: int
+    last_reload_attempt: Any
+
+    record_error: str | None
+    """Why the ``--record`` file stopped being written, or ``None``."""
+
+    async def start(self) -> None:
+        """Start watching: import and run the program, or connect to it."""
+
+    def add_sink(self, sink: Sink) -> None:
+        """Send every event to *sink* from now on."""
+
+    def failed_loops(self) -> list[str]:
+        """Display names of the loops that ended ``failed``."""
+
+    def await_stack(self, loop: str) -> str:
+        """What the loop's body is awaiting now (its await chain), as text; for details."""
+
+    async def command(self, loop: str, command: str, value: Any = None) -> Reply:
+        """Carry out *command* (one of :data:`COMMANDS`) on the loop named *loop*."""
+
+    async def reload(self, files: Iterable[str] | None = None) -> Any:
+        """Reload the program now (a result with ``ok``)."""
+
+    async def shutdown(self, timeout: float = 5.0) -> list[str]:
+        """Stop every loop gracefully; the names of those that did not stop."""
+
+    def install_capture(self) -> None:
+        """Put output capture back after the front end took the streams (may do nothing)."""

@@ -1,0 +1,281 @@
+"""One attached program: connect, say hello, keep the mirrors current, reconnect when it is back.
+
+A :class:`Connection` owns the mirrors of one program's loops. It reads the agent's
+messages (snapshot, updates, events, replies), applies them and hands events on; while
+the program is unreachable it retries with a growing pause (up to :data:`BACKOFF_MAX`)
+and its mirrors say since when it is gone. Closing it never touches the program.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import TYPE_CHECKING, Any, Callable
+
+from looptui.core import clock
+from looptui.session.events.build import iso
+from looptui.session.interface import Reply
+
+from . import wire
+from .address import Address
+from .mirror import MirrorTracker
+
+if TYPE_CHECKING:
+    from looptui.core.registry import Registry
+
+__all__ = ["Connection", "BACKOFF_MIN", "BACKOFF_MAX", "REPLY_TIMEOUT"]
+
+BACKOFF_MIN = 0.1
+"""Seconds before the first reconnection attempt."""
+BACKOFF_MAX = 2.0
+"""Longest pause between reconnection attempts."""
+REPLY_TIMEOUT = 10.0
+"""Seconds a command waits for the program's reply."""
+CONNECT_TIMEOUT = 5.0
+"""Seconds to connect and receive the agent's hello."""
+
+
+class Refused(Exception):
+    """The agent said no (wrong token, another protocol version): retrying will not help."""
+
+
+class Connection:
+    """The link to one program's agent.
+
+    Args:
+        address: Where the agent listens.
+        registry: Where the mirrors are listed (shared by every connection of a session).
+        on_event: Called with each event dict (``process`` added).
+        on_change: Called when the connection's state changes (connected, gone).
+
+    Attributes:
+        label: ``program[pid]`` once the agent said hello, else the address as given.
+        connected: Whether the agent is reachable now.
+        disconnected_since: Epoch seconds it went away (``None`` while connected).
+        refused: Why the agent refused this client, if it did (no more retries).
+        lag, lag_max: The program's event-loop lag, as its agent measures it.
+        hello: The agent's hello message.
+    """
+
+    def __init__(self, address: Address, registry: Registry,
+                 on_event: Callable[[dict[str, Any]], None],
+                 on_change: Callable[[Connection], None] | None = None) -> None:
+        self.address = address
+        self.registry = registry
+        self.on_event = on_event
+        self.on_change = on_change
+        self.label = address.text
+        self.connected = False
+        self.disconnected_since: float | None = None
+        self.refused: str | None = None
+        self.last_error: str | None = None
+        self.lag = 0.0
+        self.lag_max = 0.0
+        self.hello: dict[str, Any] = {}
+        self.mirrors: dict[str, MirrorTracker] = {}
+        self.attempts = 0
+        self.first_attempt = asyncio.Event()
+        self._writer: asyncio.StreamWriter | None = None
+        self._replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._ids = itertools.count(1)
+        self._task: asyncio.Task[None] | None = None
+        self._closed = False
+
+    # ------------------------------------------------------------------ running
+    def start(self) -> None:
+        """Connect (and keep reconnecting) in a task of its own."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(
+                self._run(), name=f"looptui-attach {self.address.text}")
+
+    async def close(self) -> None:
+        """Disconnect for good. The program and its loops are not affected."""
+        self._closed = True
+        if self._writer is not None:
+            self._writer.close()
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        self._fail_replies("the session is closing")
+
+    async def _run(self) -> None:
+        pause = BACKOFF_MIN
+        while not self._closed:
+            self.attempts += 1
+            try:
+                reader, writer = await asyncio.wait_for(self._open(), CONNECT_TIMEOUT)
+                self._writer = writer
+                try:
+                    await self._greet(reader, writer)
+                    pause = BACKOFF_MIN
+                    await self._read(reader)
+                finally:
+                    writer.close()
+                    self._writer = None
+            except Refused as err:
+                self.refused = str(err)
+                self._set_gone(str(err))
+                self.first_attempt.set()
+                return
+            except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError,
+                    wire.ProtocolError) as err:
+                self._set_gone(f"{type(err).__name__}: {err}")
+            self.first_attempt.set()
+            if self._closed:
+                return
+            await asyncio.sleep(pause)
+            pause = min(BACKOFF_MAX, pause * 2)
+
+    async def _open(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        address = self.address
+        if address.host is not None:
+            return await asyncio.open_connection(address.host, address.port,
+                                                 limit=wire.MAX_LINE)
+        path = address.socket_path()
+        if path is None:
+            raise FileNotFoundError(f"no agent socket for pid {address.pid}")
+        return await asyncio.open_unix_connection(str(path), limit=wire.MAX_LINE)
+
+    async def _greet(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        hello = wire.decode(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT)
+                            or b"{}")
+        if hello.get("type") == "error":
+            raise Refused(str(hello.get("reason")))
+        if hello.get("type") != "hello":
+            raise wire.ProtocolError("the agent did not say hello")
+        if hello.get("protocol") != wire.PROTOCOL:
+            raise Refused(f"the agent speaks protocol {hello.get('protocol')!r}, "
+                          f"this looptui {wire.PROTOCOL}: use the same looptui version")
+        writer.write(wire.encode({"type": "hello", "protocol": wire.PROTOCOL,
+                                  "token": self.address.token}))
+        await writer.drain()
+        first = wire.decode(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT)
+                            or b'{"type": "closed"}')
+        if first.get("type") == "error":
+            raise Refused(str(first.get("reason")))
+        if first.get("type") != "snapshot":
+            raise wire.ProtocolError("the agent did not send its snapshot")
+        self.hello = hello
+        self.label = f"{hello.get('program')}[{hello.get('pid')}]"
+        self.connected = True
+        self.disconnected_since = None
+        self.last_error = None
+        self._changed()  # "attached" comes before the loops it found
+        self._snapshot(first)
+        for mirror in self.mirrors.values():
+            mirror.set_connected(True)
+        self.first_attempt.set()
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        while True:
+            line = await reader.readline()
+            if not line:
+                raise ConnectionResetError("the program closed the connection")
+            message = wire.decode(line)
+            kind = message["type"]
+            if kind == "event" and isinstance(message.get("data"), dict):
+                event = message["data"]
+                event["process"] = self.label
+                self.on_event(event)
+            elif kind == "update":
+                self._update(message)
+            elif kind in ("reply", "error") and message.get("id") in self._replies:
+                future = self._replies.pop(message["id"])
+                if not future.done():
+                    future.set_result(message)
+
+    def _set_gone(self, why: str) -> None:
+        self.last_error = why
+        was = self.connected
+        self.connected = False
+        if self.disconnected_since is None:
+            self.disconnected_since = clock.now()
+        if was or self.attempts == 1:
+            for mirror in self.mirrors.values():
+                mirror.set_connected(False, self.disconnected_since)
+            self._fail_replies("the program disconnected")
+            self._changed()
+
+    def _changed(self) -> None:
+        if self.on_change is not None:
+            self.on_change(self)
+
+    def _fail_replies(self, why: str) -> None:
+        for future in self._replies.values():
+            if not future.done():
+                future.set_result({"type": "reply", "ok": False, "reason": why})
+        self._replies.clear()
+
+    # ----------------------------------------------------------------- mirrors
+    def _snapshot(self, message: dict[str, Any]) -> None:
+        seen = set()
+        for snap in message.get("loops") or []:
+            new = snap.get("name") not in self.mirrors
+            seen.add(self._apply(snap))
+            if new:  # say which loops were there already, as loop_added would have
+                self.on_event({"event": "loop_added", "time": iso(clock.now()),
+                               "loop": snap.get("name"), "schedule": snap.get("schedule"),
+                               "source": snap.get("source"), "process": self.label})
+        for name in [n for n in self.mirrors if n not in seen]:
+            self.registry.unregister(self.mirrors.pop(name))
+        self._session(message.get("session"))
+
+    def _update(self, message: dict[str, Any]) -> None:
+        for snap in message.get("loops") or []:
+            self._apply(snap)
+        for name in message.get("removed") or []:
+            mirror = self.mirrors.pop(name, None)
+            if mirror is not None:
+                self.registry.unregister(mirror)
+        self._session(message.get("session"))
+
+    def _apply(self, snap: dict[str, Any]) -> str:
+        name = str(snap.get("name") or "?")
+        mirror = self.mirrors.get(name)
+        if mirror is None:
+            mirror = MirrorTracker(snap, self.label)
+            self.mirrors[name] = mirror
+            self.registry.register(mirror)
+        else:
+            mirror.process = self.label
+            mirror.apply(snap)
+        return name
+
+    def _session(self, values: Any) -> None:
+        if isinstance(values, dict):
+            self.lag = float(values.get("lag") or 0.0)
+            self.lag_max = float(values.get("lag_max") or 0.0)
+
+    # ---------------------------------------------------------------- commands
+    async def request(self, loop: str, command: str, value: Any = None) -> dict[str, Any]:
+        """Send a command for the loop the program calls *loop*; its reply message."""
+        writer = self._writer
+        if writer is None or not self.connected:
+            return {"ok": False, "reason": "the program is not connected"}
+        ident = next(self._ids)
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[ident] = future
+        writer.write(wire.encode({"type": "command", "id": ident, "loop": loop,
+                                  "command": command, "value": value}))
+        try:
+            await writer.drain()
+            return await asyncio.wait_for(future, REPLY_TIMEOUT)
+        except (OSError, asyncio.TimeoutError) as err:
+            self._replies.pop(ident, None)
+            return {"ok": False, "reason": f"no reply from the program ({type(err).__name__})"}
+
+    async def command(self, mirror: MirrorTracker, command: str, value: Any = None) -> Reply:
+        """Carry out *command* on *mirror*'s loop in the program; the program's answer."""
+        if command == "interval" and isinstance(value, (tuple, list)) and len(value) == 2:
+            kind, new = value
+            value = ["times", wire.encode_times(new)] if kind == "times" else [kind, new]
+        reply = await self.request(mirror.remote_name, command, value)
+        ok = bool(reply.get("ok"))
+        reason = str(reply.get("reason") or "")
+        text = str(reply.get("text") or f"{mirror.name}: {reason or 'done'}")
+        severity = reply.get("severity")
+        if severity not in ("information", "warning", "error"):
+            severity = "information" if ok else "warning"
+        if isinstance(reply.get("snapshot"), dict):
+            mirror.apply(reply["snapshot"])
+        return Reply(ok, text, severity, reason)

@@ -1,0 +1,206 @@
+"""The session of ``looptui attach``: loops of one or more running programs, as a SessionView.
+
+The TUI and headless read it exactly as they read the in-process session: the mirrors
+are in :attr:`RemoteSession.registry`, events reach the sinks (each with ``process``),
+and :meth:`RemoteSession.command` asks the program that owns the loop and returns its
+reply. Several programs merge into one registry; each mirror knows its ``process``.
+Quitting only disconnects: the programs and their loops go on as they were.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+from typing import Any, Iterable
+
+from looptui.core import clock
+from looptui.core.registry import Registry
+from looptui.session.events import build as events
+from looptui.session.events.recorder import Recorder
+from looptui.session.interface import Reply, Sink
+from looptui.session.program.loader import TargetUsageError
+
+from .address import Address
+from .connection import Connection
+from .mirror import MirrorTracker
+
+__all__ = ["RemoteSession", "FIRST_CONNECT_TIMEOUT"]
+
+FIRST_CONNECT_TIMEOUT = 10.0
+"""Seconds :meth:`RemoteSession.start` waits for the first attempt on every address."""
+
+
+def _clock_time(ts: float) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(ts).strftime("%H:%M:%S")
+
+
+class RemoteSession:
+    """Attached to the agents at *addresses* (see :class:`SessionView` for the fields).
+
+    Args:
+        addresses: Where the programs' agents listen.
+        record: Append every event to this file (``--record``).
+
+    Attributes:
+        connections: One per address, in the order given.
+        live: Always True: the programs run on their own; a front end follows them until
+            it is told to stop, not until their loops end.
+    """
+
+    live = True
+    lag_max = 0.0
+    blocked_count = 0
+    last_block: dict[str, Any] | None = None
+    main_state: str | None = None
+    main_exception = None
+    reloading = False
+    reload_error = None
+    reload_version = 0
+    last_reload_attempt = None
+
+    def __init__(self, addresses: list[Address], *, record: str | None = None) -> None:
+        if not addresses:
+            raise TargetUsageError("give at least one address to attach to")
+        self.registry = Registry()
+        self.general_output: collections.deque[tuple[float, str, str]] = collections.deque(
+            maxlen=1000)
+        self.output_version = 0
+        self._sinks: list[Sink] = []
+        self.recorder = Recorder(record) if record else None
+        if self.recorder is not None:
+            self._sinks.append(self.recorder)
+        self.connections = [Connection(a, self.registry, self._dispatch, self._changed)
+                            for a in addresses]
+        self._closed = False
+
+    # ---------------------------------------------------------------- reading
+    @property
+    def module_name(self) -> str:
+        """``bot[1234]``, or ``bot[1234] + 1 more`` for several programs."""
+        labels = [c.label for c in self.connections]
+        return labels[0] if len(labels) == 1 else f"{labels[0]} + {len(labels) - 1} more"
+
+    @property
+    def lag(self) -> float:
+        """The largest event-loop lag among the connected programs."""
+        return max((c.lag for c in self.connections if c.connected), default=0.0)
+
+    @property
+    def status(self) -> str:
+        """``disconnected since 12:03:04`` while a program is unreachable (the header)."""
+        gone = [c for c in self.connections if not c.connected]
+        if not gone:
+            return ""
+        first = gone[0]
+        if first.refused:
+            return f"{first.label}: refused: {first.refused}"
+        since = first.disconnected_since
+        when = f" since {_clock_time(since)}" if since is not None else ""
+        who = f"{first.label} " if len(self.connections) > 1 else ""
+        more = f" (+{len(gone) - 1})" if len(gone) > 1 else ""
+        return f"{who}disconnected{when}{more}"
+
+    @property
+    def record_error(self) -> str | None:
+        return self.recorder.error if self.recorder is not None else None
+
+    def failed_loops(self) -> list[str]:
+        return [t.name for t in self.registry.trackers() if t.state == "failed"]
+
+    def await_stack(self, loop: str) -> str:
+        tracker = self.registry.get(loop)
+        awaiting = tracker.notes.get("awaiting") if tracker is not None else None
+        return str(awaiting) if awaiting else "(ask again with details; not sent by the agent)\n"
+
+    # ----------------------------------------------------------------- events
+    def add_sink(self, sink: Sink) -> None:
+        self._sinks.append(sink)
+
+    def _dispatch(self, event: dict[str, Any]) -> None:
+        for sink in list(self._sinks):
+            try:
+                sink(event)
+            except Exception as exc:  # one broken sink must not silence the others
+                self._sinks.remove(sink)
+                self._note(f"looptui: event sink {sink!r} failed, removed: {exc!r}")
+
+    def _note(self, text: str) -> None:
+        self.general_output.append((clock.now(), "stderr", text))
+        self.output_version += 1
+
+    def _changed(self, connection: Connection) -> None:
+        """A program connected or went away: say so in the log pane and as an event."""
+        if connection.connected:
+            text = f"attached to {connection.label}"
+            kind = "attached"
+        else:
+            text = (f"{connection.label}: refused: {connection.refused}" if connection.refused
+                    else f"{connection.label}: disconnected ({connection.last_error})")
+            kind = "disconnected"
+        self._note(text)
+        if not self._closed:
+            self._dispatch(events.session_event(kind, process=connection.label,
+                                                address=connection.address.text,
+                                                reason=None if connection.connected
+                                                else connection.refused or connection.last_error))
+
+    # ---------------------------------------------------------------- running
+    async def start(self) -> None:
+        """Connect to every program; wait for a first answer from each (bounded).
+
+        Raises:
+            TargetUsageError: every program refused (a wrong token, say) or none could be
+                reached at all.
+        """
+        for connection in self.connections:
+            connection.start()
+        waits = [asyncio.ensure_future(c.first_attempt.wait()) for c in self.connections]
+        await asyncio.wait(waits, timeout=FIRST_CONNECT_TIMEOUT)
+        for wait in waits:
+            wait.cancel()
+        if not any(c.connected for c in self.connections):
+            reasons = "\n".join(
+                f"  {c.address.text}: {'refused: ' + c.refused if c.refused else c.last_error}"
+                for c in self.connections)
+            await self._close()
+            raise TargetUsageError(f"could not attach:\n{reasons}")
+
+    async def command(self, loop: str, command: str, value: Any = None) -> Reply:
+        """Ask the program that owns *loop* to carry out *command*; its reply."""
+        tracker = self.registry.get(loop)
+        if not isinstance(tracker, MirrorTracker):
+            return Reply(False, f"{loop}: no such loop", "warning", "no such loop")
+        for connection in self.connections:
+            if connection.mirrors.get(tracker.remote_name) is tracker:
+                return await connection.command(tracker, command, value)
+        return Reply(False, f"{loop}: its program is gone", "warning", "its program is gone")
+
+    async def details(self, loop: str) -> Reply:
+        """Fetch everything the program knows of *loop* (every exception, what it awaits)."""
+        return await self.command(loop, "details")
+
+    async def reload(self, files: Iterable[str] | None = None) -> Any:
+        raise RuntimeError("an attached program is not reloaded by looptui "
+                           "(only `looptui TARGET` watches files)")
+
+    async def shutdown(self, timeout: float = 5.0) -> list[str]:
+        """Disconnect (the programs go on) and send the ``summary`` event."""
+        if self._closed:
+            return []
+        summary = events.summary_event(self.registry.trackers())
+        for entry, tracker in zip(summary["loops"], self.registry.trackers()):
+            entry["process"] = getattr(tracker, "process", None)
+        self._dispatch(summary)
+        await self._close()
+        return []
+
+    async def _close(self) -> None:
+        self._closed = True
+        await asyncio.gather(*(c.close() for c in self.connections))
+        if self.recorder is not None:
+            self.recorder.close()
+
+    def install_capture(self) -> None:
+        """Nothing to capture: the loops' output stays in their programs."""

@@ -1,0 +1,94 @@
+"""Start the agent test program as a real process and wait on conditions (attach tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+PROGRAM = Path(__file__).parent / "fixtures" / "agent" / "program.py"
+GUARD = 20.0
+"""Seconds after which a condition that never came true fails the test (a guard only)."""
+
+
+class Program:
+    """``python program.py SOCKET …`` running; :attr:`address` as the agent printed it."""
+
+    def __init__(self, socket_path: Path, *extra: str) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.socket = socket_path
+        self.proc = subprocess.Popen(
+            [sys.executable, str(PROGRAM), str(socket_path), *extra],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
+        )
+        self.address = self.read_line()
+        self.lines: list[str] = []
+
+    def read_line(self) -> str:
+        """The program's next stdout line (fails if none comes within the guard).
+
+        Read byte by byte from the pipe, so nothing sits in a buffer that ``select``
+        cannot see.
+        """
+        assert self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        line = b""
+        while not line.endswith(b"\n"):
+            ready, _, _ = select.select([fd], [], [], GUARD)
+            assert ready, f"the program printed nothing; stderr: {self.stderr()}"
+            byte = os.read(fd, 1)
+            assert byte, f"the program ended; stderr: {self.stderr()}"
+            line += byte
+        return line.decode().strip()
+
+    def stderr(self) -> str:
+        if self.proc.poll() is None:
+            return "(still running)"
+        assert self.proc.stderr is not None
+        return self.proc.stderr.read()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(GUARD)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
+
+    def __enter__(self) -> Program:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.kill()
+
+
+async def until(condition: Callable[[], Any], what: str = "condition") -> Any:
+    """Wait until *condition()* is truthy; fail after :data:`GUARD` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + GUARD
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert loop.time() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.02)
+
+
+def wait_until(condition: Callable[[], Any], what: str = "condition") -> Any:
+    """:func:`until` for code outside an event loop."""
+    deadline = time.monotonic() + GUARD
+    while True:
+        value = condition()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)

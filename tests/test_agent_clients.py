@@ -1,0 +1,187 @@
+"""Clients that misbehave or are many: TCP tokens, garbage, huge lines, silence, slow
+readers, 50 connecting and leaving. The program's loops never notice."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+
+import pytest
+
+from looptui.session.program.loader import TargetUsageError
+from looptui.session.remote.address import parse_address
+from looptui.session.remote.remote_session import RemoteSession
+from looptui.session.remote.wire import MAX_LINE
+
+from agent_helpers import GUARD, Program, until
+
+pytestmark = pytest.mark.asyncio
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def hello(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                token: str | None = None) -> dict:
+    json.loads(await reader.readline())
+    writer.write(json.dumps({"type": "hello", "protocol": 1, "token": token}).encode() + b"\n")
+    await writer.drain()
+    return json.loads(await asyncio.wait_for(reader.readline(), GUARD))
+
+
+async def tick_count(sock: Path) -> int:
+    """Iterations of ``tick`` as a well-behaved client sees them now."""
+    session = RemoteSession([parse_address(str(sock))])
+    await session.start()
+    try:
+        tick = await until(lambda: session.registry.get("tick"), "tick")
+        return tick.total_iterations
+    finally:
+        await session.shutdown()
+
+
+async def closed_by_agent(reader: asyncio.StreamReader) -> bool:
+    """Read until the agent closes the connection (bounded by the guard)."""
+    async def drain() -> None:
+        while await reader.read(65536):
+            pass
+    try:
+        await asyncio.wait_for(drain(), GUARD)
+    except ConnectionError:
+        pass
+    return True
+
+
+async def test_tcp_needs_the_right_token(tmp_path: Path) -> None:
+    port = free_port()
+    with Program(tmp_path / "a.sock", "--tcp", f"127.0.0.1:{port}", "--token", "s3cret"):
+        for token in (None, "wrong"):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            answer = await hello(reader, writer, token)
+            assert answer == {"type": "error", "reason": "wrong or missing token"}
+            assert await closed_by_agent(reader)
+            writer.close()
+        with pytest.raises(TargetUsageError, match="wrong or missing token"):
+            session = RemoteSession([parse_address(f"127.0.0.1:{port}", "nope")])
+            await session.start()
+        session = RemoteSession([parse_address(f"127.0.0.1:{port}?token=s3cret")])
+        await session.start()
+        try:
+            await until(lambda: session.registry.get("tick"), "tick over TCP")
+            assert (await session.command("tick", "pause")).ok
+        finally:
+            await session.shutdown()
+
+
+async def test_tcp_listens_on_loopback_and_prints_a_token_once(tmp_path: Path) -> None:
+    port = free_port()
+    with Program(tmp_path / "a.sock", "--tcp", str(port)) as program:
+        assert program.address.startswith(f"127.0.0.1:{port}?token=")
+        token = program.address.split("token=")[1]
+        assert len(token) >= 30
+        session = RemoteSession([parse_address(program.address)])
+        await session.start()
+        await session.shutdown()
+
+
+async def test_garbage_huge_lines_and_silence_are_dropped(tmp_path: Path) -> None:
+    sock = tmp_path / "a.sock"
+    with Program(sock):
+        before = await tick_count(sock)
+        # garbage instead of a hello
+        reader, writer = await asyncio.open_unix_connection(str(sock))
+        await reader.readline()
+        writer.write(b"\x00\xffGET / HTTP/1.1\r\n\r\n")
+        answer = json.loads(await reader.readline())
+        assert answer["type"] == "error" and "not a hello" in answer["reason"]
+        assert await closed_by_agent(reader)
+        writer.close()
+        # a line longer than the limit, after a good hello
+        reader, writer = await asyncio.open_unix_connection(str(sock), limit=MAX_LINE * 2)
+        assert (await hello(reader, writer))["type"] == "snapshot"
+        writer.write(b"x" * (MAX_LINE + 10))
+        await writer.drain()
+        assert await closed_by_agent(reader)
+        writer.close()
+        # garbage after the hello
+        reader, writer = await asyncio.open_unix_connection(str(sock), limit=MAX_LINE * 2)
+        await hello(reader, writer)
+        writer.write(b"not json\n")
+        assert await closed_by_agent(reader)
+        writer.close()
+        # half-open: connects, never says hello
+        reader, writer = await asyncio.open_unix_connection(str(sock))
+        await reader.readline()
+        answer = json.loads(await asyncio.wait_for(reader.readline(), GUARD))
+        assert answer["reason"].startswith("no hello within")
+        writer.close()
+        assert await tick_count(sock) > before  # the loops went on
+
+
+async def test_a_client_that_does_not_read_is_cut_off(tmp_path: Path) -> None:
+    sock = tmp_path / "a.sock"
+    with Program(sock, "--chatty"):
+        raw = socket.socket(socket.AF_UNIX)
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        raw.connect(str(sock))
+        raw.sendall(json.dumps({"type": "hello", "protocol": 1}).encode() + b"\n")
+        # read nothing while the 0-second loop makes events; then see the agent hung up
+        reader, writer = await asyncio.open_unix_connection(sock=raw)
+        received = 0
+
+        async def wait_for_eof() -> None:
+            nonlocal received
+            await asyncio.sleep(0)  # (the kernel buffers fill meanwhile)
+            try:
+                while chunk := await reader.read(65536):
+                    received += len(chunk)
+                    assert received < 64 * 1024 * 1024, "never cut off"
+            except ConnectionError:
+                pass  # the agent aborts a slow client's connection
+
+        # let the agent's queue pass its budget: wait until the program dropped us,
+        # which shows as a connection that is closed once its buffered data is read
+        await until(lambda: _peer_gone(raw), "the agent to hang up")
+        await asyncio.wait_for(wait_for_eof(), GUARD)
+        writer.close()
+        assert await tick_count(sock) > 0
+
+
+def _peer_gone(sock: socket.socket) -> bool:
+    """Whether the other end closed (seen without reading what is buffered)."""
+    import select
+
+    _, _, errors = select.select([], [], [sock], 0)
+    if errors:
+        return True
+    try:
+        info = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    except OSError:
+        return True
+    if info:
+        return True
+    poll = select.poll()
+    poll.register(sock, select.POLLRDHUP if hasattr(select, "POLLRDHUP") else select.POLLHUP)
+    return any(mask & (getattr(select, "POLLRDHUP", 0) | select.POLLHUP)
+               for _, mask in poll.poll(0))
+
+
+async def test_fifty_clients_come_and_go(tmp_path: Path) -> None:
+    sock = tmp_path / "a.sock"
+    with Program(sock) as program:
+        for _ in range(2):
+            pairs = [await asyncio.open_unix_connection(str(sock)) for _ in range(25)]
+            snapshots = await asyncio.gather(*(hello(r, w) for r, w in pairs))
+            assert all(s["type"] == "snapshot" for s in snapshots)
+            for _, writer in pairs:
+                writer.close()
+        sessions = [RemoteSession([parse_address(str(sock))]) for _ in range(10)]
+        await asyncio.gather(*(s.start() for s in sessions))
+        await asyncio.gather(*(s.shutdown() for s in sessions))
+        assert await tick_count(sock) > 0
+        assert program.proc.poll() is None

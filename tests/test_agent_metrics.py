@@ -1,0 +1,104 @@
+"""Prometheus metrics: scraped from a real program and parsed with prometheus_client's parser;
+series of loops that go away go with them."""
+
+from __future__ import annotations
+
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from looptui.agent.metrics import LoopCollector
+from looptui.core.registry import Registry
+from looptui.core.tracker import Tracker
+
+from agent_helpers import GUARD, Program, wait_until
+
+
+def scrape(address: str) -> dict:
+    with urllib.request.urlopen(f"http://{address}/metrics", timeout=GUARD) as response:
+        assert response.headers["Content-Type"].startswith("text/plain")
+        text = response.read().decode()
+    return {family.name: family for family in text_string_to_metric_families(text)}
+
+
+def value(families: dict, name: str, **labels: str) -> float | None:
+    for family in families.values():
+        for sample in family.samples:
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
+                return sample.value
+    return None
+
+
+def test_metrics_of_a_running_program(tmp_path: Path) -> None:
+    with Program(tmp_path / "a.sock", "--metrics", "127.0.0.1:0") as program:
+        address = program.read_line().split()[1]
+        families = wait_until(
+            lambda: (f := scrape(address)) and
+            (value(f, "looptui_loop_iterations_total", loop="tick") or 0) >= 3 and
+            value(f, "looptui_loop_failures_total", loop="boom") == 1 and f,
+            "tick to run and boom to fail")
+        for name in ("looptui_loop_iterations", "looptui_loop_failures", "looptui_loop_retries",
+                     "looptui_loop_duration_seconds", "looptui_loop_lateness_seconds",
+                     "looptui_loop_state", "looptui_loop_next_run_timestamp_seconds",
+                     "looptui_event_loop_blocked_seconds", "looptui_output_dropped"):
+            assert name in families, name
+        assert families["looptui_loop_duration_seconds"].type == "histogram"
+        assert value(families, "looptui_loop_state", loop="boom", state="failed") == 1.0
+        assert value(families, "looptui_loop_state", loop="boom", state="running") == 0.0
+        assert value(families, "looptui_loop_iterations_total", loop="early",
+                     source="discord.py") is not None
+        count = value(families, "looptui_loop_duration_seconds_count", loop="tick")
+        inf = value(families, "looptui_loop_duration_seconds_bucket", loop="tick", le="+Inf")
+        assert count == inf and count >= 3
+        assert value(families, "looptui_loop_next_run_timestamp_seconds", loop="hourly") > 0
+        with pytest.raises(urllib.error.HTTPError):
+            urllib.request.urlopen(f"http://{address}/nope", timeout=GUARD)
+
+
+def test_removed_loops_take_their_series_with_them() -> None:
+    registry = Registry()
+    collector = LoopCollector(registry)
+    gone = registry.register(Tracker("gone"))
+    registry.register(Tracker("stays"))
+
+    def loops() -> set[str]:
+        return {s.labels["loop"] for f in collector.collect() for s in f.samples}
+
+    assert loops() == {"gone", "stays"}
+    registry.unregister(gone)
+    assert loops() == {"stays"}
+
+
+def test_metrics_option_of_the_command(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / "bot.py"
+    target.write_text("from looptui import loop\n@loop(seconds=0.05)\nasync def beat(): pass\n")
+    out = subprocess.run([sys.executable, "-m", "looptui", str(target), "--metrics", "nonsense"],
+                         capture_output=True, text=True, timeout=GUARD)
+    assert out.returncode == 2 and "--metrics" in out.stderr
+    proc = subprocess.Popen([sys.executable, "-m", "looptui", str(target), "--headless",
+                             "--metrics", "127.0.0.1:0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        import os, select
+        fd = proc.stderr.fileno()
+        line = b""
+        while not line.endswith(b"\n"):
+            assert select.select([fd], [], [], GUARD)[0], "no metrics address"
+            line += os.read(fd, 1)
+        line = line.decode()
+        assert "metrics on http://" in line, line
+        address = line.split("http://")[1].split("/")[0]
+        families = wait_until(lambda: (f := scrape(address)) and
+                              value(f, "looptui_loop_iterations_total", loop="beat") and f,
+                              "beat's iterations")
+        assert value(families, "looptui_loop_state", loop="beat", state="failed") == 0.0
+    finally:
+        proc.kill()
+        proc.wait(GUARD)
+        proc.stdout.close()
+        proc.stderr.close()
