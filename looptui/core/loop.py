@@ -425,9 +425,33 @@ class Loop(Generic[LF]):
                         return
                     if self._time is MISSING:
                         due = self._next_iteration
-                        if self._interrupt or due > clock.now():  # type: ignore[operator]
+                        delay = due - clock.now()  # type: ignore[operator]
+                        if self._interrupt:
                             if not await self._wait_until(due, args, kwargs, True):  # type: ignore[arg-type]
                                 return
+                        elif delay > 0:
+                            # The sleep of _wait_until, inline (hot path): a future and
+                            # a timer; pause/trigger/stop-now requests wake it, and then
+                            # _wait_until serves them.
+                            self._sleep_target = due  # type: ignore[assignment]
+                            self._schedule_sleep = True
+                            evloop = asyncio.get_running_loop()
+                            fut = evloop.create_future()
+                            self._sleep_fut = fut
+                            self._sleep_handle = evloop.call_later(delay, _wake, fut)
+                            try:
+                                await fut
+                            except BaseException:
+                                self._sleep_handle.cancel()
+                                self._sleep_fut = None
+                                raise
+                            self._sleep_fut = None
+                            if self._interrupt:  # woken early: the timer is still set
+                                self._sleep_handle.cancel()
+                                if not await self._wait_until(
+                                    self._sleep_target, args, kwargs, True
+                                ):
+                                    return
                         else:
                             # Already due (a 0-second loop, or catching up after an
                             # overrun): one turn of the event loop, as asyncio.sleep(0)
