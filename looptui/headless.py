@@ -28,6 +28,7 @@ EXIT_FAILED = 3
 """Exit status when at least one loop ended ``failed``, or the main failed."""
 _POLL = 0.05
 _NAME_WIDTH = 24
+"""Loop names are padded to this width; a longer name is printed whole (never cut)."""
 _LINE_CHARS = 1000
 """A printed line of user text (output, a traceback line) is cut after this many characters."""
 _BLOCK_CHARS = 200_000
@@ -64,9 +65,9 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
     failed = sum(1 for entry in loops if entry.get("state") == "failed")
     head = f"summary: {len(loops)} loop{'s' if len(loops) != 1 else ''}"
     lines = [head + (f", {failed} failed" if failed else "")]
-    width = max([len(safe_text(e.get("loop"), 40, multiline=False)) for e in loops] + [4])
-    for entry in loops:
-        name = safe_text(entry.get("loop"), 40, multiline=False)
+    names = [safe_text(e.get("loop"), multiline=False) for e in loops]  # whole, never cut
+    width = max([len(name) for name in names] + [4])
+    for entry, name in zip(loops, names):
         line = (
             f"  {name:<{width}}  {entry.get('state', '?'):<9}  "
             f"{entry.get('iterations', 0)} iterations, {entry.get('failures', 0)} failures"
@@ -90,7 +91,7 @@ def format_event(event: dict[str, Any]) -> list[str]:
     if kind == "summary":
         return _summary_lines(event)
     name = event.get("loop")
-    who = safe_text(name, _NAME_WIDTH, multiline=False) if name is not None else "-"
+    who = safe_text(name, multiline=False) if name is not None else "-"  # whole, never cut
     prefix = f"{_clock(event.get('time'))}  {who:<{_NAME_WIDTH}}  "
     extra: list[str] = []
     if kind == "loop_added":

@@ -209,3 +209,18 @@ def test_a_signal_stops_gracefully_with_a_summary(sig):
     summary = json.loads(rest.splitlines()[-1])
     assert summary["event"] == "summary"
     assert summary["loops"][0]["state"] == "stopped"
+
+
+def test_readable_lines_never_cut_loop_names():
+    name = "NotificationScheduler.refresh_upcoming_reminders_for_every_guild#2"
+    stamp = "2026-01-01T00:00:00+00:00"
+    started = format_event({"event": "state", "time": stamp, "loop": name, "state": "running"})
+    short = format_event({"event": "state", "time": stamp, "loop": "tick", "state": "running"})
+    summary = format_event({"event": "summary", "time": stamp, "main": None, "loops": [
+        {"loop": name, "state": "stopped", "iterations": 3, "failures": 0, "last_error": None},
+        {"loop": "tick", "state": "failed", "iterations": 1, "failures": 1, "last_error": "E: x"},
+    ]})
+    assert f"  {name}  -> running" in started[0]
+    assert "  tick" + " " * 20 + "  -> running" in short[0]  # short names still line up
+    assert summary[1].startswith(f"  {name}  stopped")
+    assert summary[2].startswith("  tick" + " " * (len(name) - 4) + "  failed")

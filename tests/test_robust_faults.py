@@ -250,6 +250,31 @@ def test_three_signals_end_a_loop_that_never_gives_the_event_loop_back():
     assert any(e.get("text") == "spin after_loop ran" for e in events)
 
 
+def test_a_signal_after_the_forced_interrupt_ends_the_process_with_130():
+    """After the third signal the process is on its way out with 130; a thread that never
+    ends keeps it at the exit, and a further signal ends it — with 130, not killed by it."""
+    proc = looptui_process(target("spin_and_linger.py"), "--headless", "--json")
+    sent = 0
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if '"iteration_started"' in line:
+                break
+        while proc.poll() is None and sent < 10:
+            proc.send_signal(signal.SIGTERM)
+            sent += 1
+            try:
+                proc.wait(timeout=0.3)
+            except subprocess.TimeoutExpired:
+                pass
+        out, err = proc.communicate(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert sent >= 4  # the lingering thread held the process after the forced interrupt
+    assert json_lines(out)[-1]["event"] == "summary"
+
+
 def _tui(args: list[str], env: dict[str, str], when=None, then=None) -> tuple[int, bytes]:
     """Run the TUI on a pseudo-terminal; once ``when(screen)`` is true, call ``then(proc)``.
 

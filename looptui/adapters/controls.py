@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 from ..core.context import current_tracker
 from ..core.states import LoopState
 from .loopinfo import real_coro, timestamp
+from .zones import as_fixed_offsets, takes_named_zones
 
 if TYPE_CHECKING:
     from ..core.tracker import Tracker
@@ -183,7 +184,12 @@ class ForeignControls:
 
     def ui_change_interval(
         self, *, seconds: float | None = None, times: Sequence[datetime.time] | None = None
-    ) -> None:
+    ) -> str | None:
+        """Change the loop's schedule; return a sentence about how, when it was adapted.
+
+        Libraries other than discord.py take fixed UTC offsets only: a named zone becomes
+        its offset at the slot's next occurrence (see :mod:`.zones`).
+        """
         loop = self._require("change_interval")
         if (
             times is None
@@ -197,9 +203,13 @@ class ForeignControls:
                 "iteration; set daily times, or change it after the first run"
             )
         if times is not None:
+            note = None
+            if not takes_named_zones(self.traits.source):
+                times, note = as_fixed_offsets(times)
             loop.change_interval(time=list(times))
-        else:
-            loop.change_interval(seconds=seconds or 0)
+            return note
+        loop.change_interval(seconds=seconds or 0)
+        return None
 
     def ui_trigger(self) -> None:
         loop = self._require("trigger")

@@ -28,6 +28,7 @@ from .loopinfo import (
 )
 from .tracebacks import hide_frame
 from .traits import LibraryTraits
+from .zones import lmt_warning
 
 __all__ = ["ForeignLoop", "adapter_of", "attach", "set_registry"]
 
@@ -84,6 +85,7 @@ class ForeignLoop(ForeignControls):
             file=file,
             line=line,
         )
+        self._note_zones(loop)
         self._start_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
         self._stop_now = False
         self._paused = False
@@ -242,9 +244,23 @@ class ForeignLoop(ForeignControls):
         ) and self.tracker.is_active:
             self.tracker.set_state(_S.STOPPING)
 
+    def _note_zones(self, loop: Any) -> None:
+        """Flag a ``time=`` slot whose pytz zone was not localized (see :mod:`.zones`)."""
+        try:
+            warning = lmt_warning(loop.time, self.traits.source)
+        except Exception:  # a subclass with odd properties must not break the monitor
+            warning = None
+        notes = self.tracker.notes
+        if warning:
+            notes["time_zone"] = warning
+        elif notes.pop("time_zone", None) is None:
+            return
+        self.tracker.version += 1
+
     def on_interval_changed(self, loop: Any) -> None:
         tracker = self.tracker
         tracker.set_schedule(describe_schedule(loop))
+        self._note_zones(loop)
         if self.tracker.is_active and not self._paused and not self._retrying:
             handle = getattr(loop, "_handle", None)
             if handle is not None and hasattr(handle, "done") and not handle.done():

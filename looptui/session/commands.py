@@ -105,17 +105,20 @@ def _plan(tracker: Tracker, command: str, value: Any
     if command == "resume":
         return "pause", "resume", lambda c: c.ui_resume(), lambda: "resumed"
     kind, new = value if isinstance(value, (tuple, list)) and len(value) == 2 else (None, None)
+    adapted: list[str] = []  # how the loop's library took the value, when it had to adapt it
 
     def change(controls: Any) -> None:
         if kind == "seconds":
-            controls.ui_change_interval(seconds=new)
+            note = controls.ui_change_interval(seconds=new)
         elif kind == "times":
-            controls.ui_change_interval(times=new)
+            note = controls.ui_change_interval(times=new)
         else:
             raise ValueError("give ('seconds', number) or ('times', [time, ...])")
+        if isinstance(note, str) and note:
+            adapted.append(note)
 
     def changed() -> str:
         shown = format_interval(new) if kind == "seconds" else one_line(tracker.schedule, 80)
-        return f"interval changed to {shown}"
+        return f"interval changed to {shown}" + "".join(f" ({n})" for n in adapted)
 
     return "change_interval", "change the interval", change, changed

@@ -504,11 +504,14 @@ class Session:
                 self.say("stderr", f"looptui: could not start {tracker.name}: "
                                     f"{type(exc).__name__}: {exc}")
 
+    def live_clients(self) -> list[Any]:
+        """The Discord clients the program created that still exist, oldest first."""
+        return [c for c in (known.client for known in self.clients.live()) if c is not None]
+
     def scan_live_objects(self) -> int:
         """List the loops of the program's live objects (never started ones as ``idle``)."""
-        clients = [known.client for known in self.clients.live()]
         try:
-            return self.live_objects.scan(self.module, [c for c in clients if c is not None])
+            return self.live_objects.scan(self.module, self.live_clients())
         except Exception as exc:  # never let a strange object stop the monitor
             self.note("stderr", f"looptui: could not look for loops: {exc!r}")
             return 0

@@ -14,11 +14,13 @@ known or changes.
 from __future__ import annotations
 
 import os
+import sys
 import sysconfig
 from typing import Any, Callable
 
 from looptui.core.tracker import Tracker
 from looptui.session.health.stacks import await_chain, is_monitor_code, is_stdlib
+from looptui.session.program.clients import PACKAGES
 from looptui.session.program.owners import task_of
 
 __all__ = ["explain", "WaitingWatch", "chain_frames"]
@@ -32,9 +34,21 @@ Frame = tuple[str, int, str]
 """``(filename, line, qualified name)`` of one coroutine in an await chain."""
 
 
+def _discord_dirs() -> tuple[str, ...]:
+    """Folders of the Discord libraries imported now, wherever they are installed
+    (a ``--target`` folder on ``PYTHONPATH`` is not ``site-packages``)."""
+    found = []
+    for package in PACKAGES:
+        module = sys.modules.get(package)
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str):
+            found.append(os.path.normcase(os.path.dirname(os.path.abspath(file))) + os.sep)
+    return tuple(found)
+
+
 def _is_library(filename: str) -> bool:
     name = os.path.normcase(filename)
-    return any(name.startswith(d) for d in _LIBRARY_DIRS)
+    return any(name.startswith(d) for d in _LIBRARY_DIRS + _discord_dirs())
 
 
 def _is_program(filename: str) -> bool:

@@ -11,7 +11,9 @@ Logging: records reach the terminal through ``logging.StreamHandler`` (including
 written by a stream handler are labelled ``logging`` instead of ``stderr``/``stdout``, so
 a record shows up once, formatted the way the user configured, and logging levels keep
 their usual meaning. Stream handlers created before capture began, which hold the real
-terminal streams, are pointed at the proxies until capture ends.
+terminal streams, are pointed at the proxies until capture ends. Records the program sends
+elsewhere (a log file, a stream of its own) are copied to the loop that logged them as
+well (:mod:`~looptui.session.output.log_records`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Callable, TextIO
 from looptui.core.context import current_tracker
 
 from looptui.session.output.flood import INBOX_SIZE, ThreadInbox
+from looptui.session.output.log_records import RecordTap
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
@@ -132,6 +135,7 @@ class OutputCapture:
         self._thread = threading.get_ident()
         self._handlers: list[tuple[logging.StreamHandler[Any], Any]] = []
         self._inbox: ThreadInbox | None = None
+        self._tap = RecordTap(self._tapped, lambda stream: stream in (self.stdout, self.stderr))
 
     # ------------------------------------------------------------- install
     def install(self) -> None:
@@ -156,6 +160,7 @@ class OutputCapture:
         if sys.stderr is not self.stderr:
             sys.stderr = self.stderr
         self._retarget_handlers()
+        self._tap.install()
 
     def uninstall(self) -> None:
         """Deliver partial lines, then give the original streams back. Idempotent."""
@@ -166,6 +171,7 @@ class OutputCapture:
                 if handler.stream in (self.stdout, self.stderr):
                     handler.setStream(stream)
             self._handlers.clear()
+            self._tap.uninstall()
         if sys.stdout is self.stdout:
             sys.stdout = self.original_stdout
         if sys.stderr is self.stderr:
@@ -230,6 +236,11 @@ class OutputCapture:
             self._pending[key] = rest
         for line in lines:
             self._emit(tracker, stream, line)
+
+    def _tapped(self, text: str) -> None:
+        """A record the program logged somewhere looptui does not read (see log_records)."""
+        if self.active:
+            self.write(current_tracker.get(), "logging", text + "\n")
 
     def _from_thread(self, item: tuple[Tracker | None, str, str]) -> None:
         self.write(*item)

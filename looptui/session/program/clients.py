@@ -192,7 +192,10 @@ class ClientWatch:
     def _run_as_start(self, client: Any, library: str, args: tuple[Any, ...],
                       kwargs: dict[str, Any]) -> Callable[[], Any]:
         """What ``client.run(*args, **kwargs)`` would run, as a coroutine factory."""
-        if hasattr(type(client), "__aenter__"):  # discord.py 2: ``async with self: start()``
+        # discord.py 2 runs ``async with self: start()``. py-cord has ``__aenter__`` too,
+        # but its run() does not use it: entering makes a new ready event, and a loop
+        # already waiting for ready (started in a cog's __init__) would wait forever.
+        if hasattr(type(client), "_async_setup_hook"):
             kwargs = dict(kwargs)
             log = {key: kwargs.pop(key) for key in
                    ("log_handler", "log_formatter", "log_level", "root_logger") if key in kwargs}

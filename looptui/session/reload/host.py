@@ -73,3 +73,9 @@ class ReloadHost(Protocol):
 
     def ask(self, tracker: Tracker, how: str) -> None:
         """Ask a loop to ``stop`` or ``cancel`` (a failure is noted, never raised)."""
+
+    def live_clients(self) -> list[Any]:
+        """The Discord clients the program created that still exist, oldest first."""
+
+    def scan_live_objects(self) -> int:
+        """List the loops of the program's live objects (a new cog's never-started ones)."""

@@ -23,6 +23,16 @@ One reload at a time (a lock), in this order:
 5. Tasks still running code of the old modules, and ``--main``, are cancelled; the new
    ``--main`` runs. ``reload`` is emitted with the names ``added``, ``removed`` and
    ``changed`` (:mod:`~looptui.session.reload.fingerprint`).
+
+When every saved file is an extension a Discord client loaded (``cogs/ticker.py`` after
+``bot.load_extension("cogs.ticker")``, at import or later), the program is not imported
+again: the library reloads the extension (``reload_extension``, see
+:mod:`~looptui.session.reload.extensions`), which tears the old cog down and sets the new
+one up. Only the loops defined in those files are a generation: they are hidden while the
+library works, old ones still running are stopped as in step 4, and each new loop takes
+over the name and history of the old one. A file that does not compile is refused before
+the library touches the cog; any other failure leaves the library's rollback (the previous
+code, set up again) running, under the same names, and is reported as ``reload_failed``.
 """
 
 from __future__ import annotations
@@ -39,6 +49,9 @@ from looptui.core import clock
 from looptui.core.states import LoopState
 from looptui.core.tb import is_own_frame
 
+from looptui.session.reload.extensions import (
+    Extension, check_source, extensions_for, library_cause, loaded_extensions, reload_through_library,
+)
 from looptui.session.reload.fingerprint import loop_coroutine, loop_fingerprint, loop_object
 from looptui.session.reload.handover import carry_over, hide, release, show
 from looptui.session.program.loader import find_module_loops
@@ -120,8 +133,21 @@ class HotReload:
         return sorted(self._relevant)
 
     def is_relevant(self, path: str) -> bool:
-        """Whether a change to *path* should reload (after a failure: any source file)."""
-        return self.broken or os.path.abspath(path) in self._relevant
+        """Whether a change to *path* should reload (after a failure: any source file).
+
+        Extensions a client loaded after the import (in ``setup_hook``, ``on_ready``)
+        count too.
+        """
+        path = os.path.abspath(path)
+        if self.broken or path in self._relevant:
+            return True
+        return any(ext.file == path for ext in self._extensions())
+
+    def _extensions(self) -> list[Extension]:
+        try:
+            return loaded_extensions(self.session.live_clients())
+        except Exception:  # a strange client must not stop the watcher
+            return []
 
     # ------------------------------------------------------------------ watching
     @property
@@ -177,6 +203,9 @@ class HotReload:
                 session.reload_version += 1
 
     async def _attempt(self, files: list[str] | None) -> ReloadResult:
+        extensions = extensions_for(files, self.session.live_clients()) if files else None
+        if extensions:
+            return await self._attempt_extensions(extensions, files or [])
         session = self.session
         registry = session.registry
         began = time.perf_counter()
@@ -227,7 +256,8 @@ class HotReload:
             sys.modules.pop(name, None)
         sys.modules.update(old_modules)
 
-    def _failed(self, exc: BaseException, files: list[str] | None, began: float) -> ReloadResult:
+    def _failed(self, exc: BaseException, files: list[str] | None, began: float,
+                what: str = "the loops keep running the code loaded before") -> ReloadResult:
         session = self.session
         error = describe_failure(exc)
         self.broken = True
@@ -235,7 +265,7 @@ class HotReload:
         result = ReloadResult(False, error.time, time.perf_counter() - began,
                               files=self._names(files), error=error)
         session.last_reload_attempt = result
-        for line in ("looptui: reload failed; the loops keep running the code loaded before:",
+        for line in (f"looptui: reload failed; {what}:",
                      *error.traceback.rstrip("\n").splitlines()):
             session.note("stderr", line)
         session.emit("reload_failed", error=error.summary, traceback=error.traceback)
@@ -243,6 +273,80 @@ class HotReload:
 
     def _names(self, files: list[str] | None) -> list[str]:
         return [os.path.relpath(f, self.root) for f in files] if files else []
+
+    # ---------------------------------------------------------------- extensions
+    async def _attempt_extensions(self, extensions: list[Extension],
+                                  files: list[str]) -> ReloadResult:
+        """Reload *extensions* through their library (see the module docstring)."""
+        began = time.perf_counter()
+        for file in sorted({ext.file for ext in extensions}):
+            try:
+                check_source(file)
+            except (SyntaxError, ValueError, OSError) as exc:  # the running cog is untouched
+                return self._failed(exc, files, began)
+        session = self.session
+        registry = session.registry
+        old_dicts = {id(vars(ext.module)) for ext in extensions}
+        old = [t for t in registry.trackers() if _defined_in(t, old_dicts)]
+        old_prints = {t: self._fingerprint(t) for t in old}
+        listeners = list(registry.listeners)
+        others = set(registry.trackers()) - set(old)
+        hide(registry, old)
+        registry.listeners.clear()
+        forget_bytecode({ext.file for ext in extensions})
+        importlib.invalidate_caches()
+        previous = sys.dont_write_bytecode
+        sys.dont_write_bytecode = True
+        failure: Exception | None = None
+        try:
+            for ext in extensions:
+                try:
+                    await reload_through_library(ext)
+                except Exception as exc:  # the library put the previous module back
+                    failure = exc
+                    break
+        finally:
+            sys.dont_write_bytecode = previous
+            session.scan_live_objects()  # the new cogs' never-started loops are listed too
+            _restore_listeners(registry, listeners)
+        new = [t for t in registry.trackers() if t not in others]
+        for tracker in new:
+            self._fingerprints[tracker] = loop_fingerprint(tracker)
+        new_by_name = {t.name: t for t in new}
+        old_by_name = {t.name: t for t in old}
+        added = [n for n in new_by_name if n not in old_by_name]
+        removed = [n for n in old_by_name if n not in new_by_name]
+        changed = [n for n, t in new_by_name.items()
+                   if n in old_by_name and old_prints[old_by_name[n]] != self._fingerprints[t]]
+        if registry.listeners:
+            for name in added:
+                t = new_by_name[name]
+                registry.emit("loop_added", t, {"schedule": t.schedule, "source": t.source})
+        stragglers = await self._retire(old, set(new), new_by_name, {}, old_dicts)
+        for tracker in old:
+            if tracker.name not in new_by_name and registry.listeners:
+                registry.emit("loop_removed", tracker, {})
+            registry.unregister(tracker)  # hidden: this only lets go of it
+            release(tracker)
+        if failure is not None:
+            return self._failed(library_cause(failure), files, began,
+                                "the library set the previous code of the cog up again")
+        self.broken = False
+        self._note_generation()
+        result = ReloadResult(
+            True, clock.now(), time.perf_counter() - began, added, removed, changed,
+            self._names(files), [t.name for t in stragglers],
+        )
+        session.reload_error = None
+        session.reload_count += 1
+        session.last_reload = result.as_dict()
+        session.last_reload_attempt = result
+        names = sorted({ext.name for ext in extensions})
+        session.emit("reload", added=added, removed=removed, changed=changed, extensions=names)
+        if stragglers:
+            session.say("stderr", "looptui: loops of the previous code did not stop: "
+                                   + ", ".join(result.stragglers))
+        return result
 
     # -------------------------------------------------------------------- commit
     async def _commit(
