@@ -11,8 +11,9 @@ does (events through the limiter to a JSON printer on /dev/null); ``--tui`` driv
 Textual app too (``run_test()``, refreshing at its normal rate). RSS is sampled every S
 seconds.
 
-Memory grows while the bounded buffers fill (per loop: 200 iteration records, 500
-output lines, its distinct exceptions); the warm-up ends at the first sample where every
+Memory grows while the bounded buffers fill (per loop: up to 200 iteration records and
+500 output lines, all loops' together within the shared buffer budget; its distinct
+exceptions); the warm-up ends at the first sample where every
 running loop's rings are full and it is past its last planned error.
 After it, RSS growth per minute should be about zero. Prints each sample, then the
 warm-up time, first/last/max RSS after it and the growth rate.
@@ -84,7 +85,17 @@ async def _maybe_tui(session: Any, tui: bool) -> AsyncIterator[None]:
 
 
 def _rings_full(session: Any) -> bool:
-    return all(len(t.history) == t.history.maxlen and len(t.output) == t.output.maxlen
+    """Every ring at its final size: history rings stop growing at their length or when
+    the shared budget refuses; output stops growing at the per-loop cap or the budget."""
+    from looptui.core.budget import KEEP_NEWEST
+    from looptui.core.tracker import OUTPUT_SIZE
+
+    budget_full = session.registry.trackers() and any(
+        t.budget is not None and t.budget.used >= t.budget.limit
+        for t in session.registry.trackers()[:1]
+    )
+    return all(len(t.history) == t.history.capacity and t.history.total > t.history.capacity
+               and (len(t.output) == OUTPUT_SIZE or (budget_full and len(t.output) >= KEEP_NEWEST))
                and t.total_iterations > 310
                for t in session.registry.trackers() if t.is_active)
 

@@ -6,7 +6,7 @@ the monitor shows. Importing this package never imports the UI (Textual).
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version as _version
+from typing import Any
 
 from . import tasks
 from .core.backoff import ExponentialBackoff
@@ -17,10 +17,24 @@ from .core.schedule import is_ambiguous, is_imaginary, resolve_datetime
 from .core.states import LoopState
 from .core.tracker import Stats, Tracker
 
-try:
-    __version__ = _version("looptui")
-except PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0+unknown"
+
+
+def __getattr__(name: str) -> Any:
+    """``__version__``, read from the package metadata on first use.
+
+    ``importlib.metadata`` costs tens of milliseconds to import, paid by every start of
+    the monitor if it were read eagerly; only ``--version`` and curious code need it.
+    """
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            value = version("looptui")
+        except PackageNotFoundError:  # running from a source tree that was never installed
+            value = "0+unknown"
+        globals()["__version__"] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "loop", "Loop", "LoopState", "tasks", "ExponentialBackoff", "ExceptionInfo",

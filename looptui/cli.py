@@ -20,6 +20,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING, Sequence, TextIO
 
+from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.program.loader import TargetError, check_target
 from looptui.session.program.runner import run_bounded
@@ -70,6 +71,18 @@ def _version() -> str:
         from looptui import __version__
 
         return __version__
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the version is read from the package metadata only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS,
+                         help="show program's version number and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
+        sys.stdout.write(f"looptui {_version()}\n")
+        parser.exit()
 
 
 def _positive(kind: str, allow_zero: bool):
@@ -127,6 +140,11 @@ def build_parser() -> argparse.ArgumentParser:
                    default=DEFAULT_THRESHOLD,
                    help="report a loop that blocks the event loop for at least SECONDS "
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
+    p.add_argument("--buffer-budget", metavar="MB", type=_positive("--buffer-budget", False),
+                   default=DEFAULT_BUDGET_MB,
+                   help="memory for all loops' output lines and histories together; the "
+                        f"oldest lines go first, each loop keeps its newest {KEEP_NEWEST} "
+                        f"(default: {DEFAULT_BUDGET_MB:g})")
     p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
                    help="table refresh rate (default: 4 per second)")
     p.add_argument("--metrics", metavar="[HOST:]PORT",
@@ -135,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--offline", action="store_true",
                    help="run Discord clients without logging in or connecting: what the library "
                         "runs on the way to ready (setup_hook, extensions), then on_ready")
-    p.add_argument("--version", action="version", version=f"looptui {_version()}")
+    p.add_argument("--version", action=_VersionAction)
     return p
 
 
@@ -290,7 +308,13 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         hooks.append(signals.reassert)
     signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
-        await session.start()  # import errors surface here, before the screen is taken over
+        # Import errors surface here, before the screen is taken over. A local session
+        # starts its watchdog, file watcher and periodic discovery after the first frame
+        # (the app calls start_background); an attached one has none of them.
+        if callable(getattr(session, "start_background", None)):
+            await session.start(background=False)  # type: ignore[call-arg]
+        else:
+            await session.start()
     except BaseException:
         signals.uninstall()
         raise
@@ -406,6 +430,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         sys.stderr.write(f"looptui: error: {problem}\n")
         return EXIT_USAGE
+    BUDGET.set_limit_mb(args.buffer_budget)
     try:
         # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that
         # ignores cancellation must not keep it from ending (see session.runner)

@@ -29,3 +29,19 @@ def test_module_imports_no_ui_library(module):
                             timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "", f"{module} imported {result.stdout.strip()}"
+
+
+def test_the_first_screen_imports_no_other_screen_and_no_syntax_highlighting():
+    """The first frame needs the table only: dialogs, details (Rich syntax, Pygments)
+    and the file watcher are imported when first used."""
+    later = ("looptui.ui.screens.details", "looptui.ui.screens.help",
+             "looptui.ui.screens.interval_dialog", "looptui.ui.screens.reload_error",
+             "looptui.ui.screens.stopping", "rich.syntax", "pygments", "watchfiles")
+    code = (
+        "import sys; import looptui.cli, looptui.session, looptui.ui.app; "
+        f"print(','.join(m for m in {later!r} if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"imported before use: {result.stdout.strip()}"

@@ -193,3 +193,18 @@ async def test_r_reloads_edited_code(bot: str) -> None:
             assert app.table.shown_cells("slow")[3] == "45s", "the old code keeps running"
     finally:
         await session.shutdown()
+
+
+async def test_watchdog_and_watcher_start_after_the_first_frame(bot: str) -> None:
+    session = Session(bot, watch=True)
+    await session.start(background=False)
+    assert not session.background_started and not session.watching
+    app = LoopTuiApp(session)
+    try:
+        async with app.run_test(size=(140, 30)) as pilot:
+            await until(pilot, lambda: session.background_started)
+            assert session.watching
+            assert app.table.names == ["ticker", "slow", "broken", "limited"]
+    finally:
+        await session.shutdown()
+    assert not session.watching

@@ -11,6 +11,7 @@ from textual.widgets.data_table import RowKey
 from looptui.core.states import LoopState
 from looptui.ui.app import LoopTuiApp
 from looptui.ui.widgets.loop_table import LoopTable
+from looptui.ui.widgets.status_header import StatusHeader
 
 from ui_fakes import FakeSession, FrozenClock, frozen_time
 
@@ -166,3 +167,32 @@ async def test_crash_reports_go_to_the_real_terminal(clock: FrozenClock) -> None
 
     app = LoopTuiApp(many(1))
     assert app.error_console.file is sys.__stderr__
+
+
+async def test_a_timer_tick_does_not_look_at_every_loop(clock: FrozenClock) -> None:
+    """Ticks reuse the list of loops until the registry changes, and recount the
+    header's states at most once a second: a tick costs what the screen shows."""
+    session = many(300)
+    listed = []
+    real_trackers = session.registry.trackers
+    session.registry.trackers = lambda: listed.append(1) or real_trackers()  # type: ignore[method-assign]
+    app = LoopTuiApp(session)
+    async with app.run_test(size=(120, 20)):
+        app.refresh_now()
+        listed.clear()
+        session.registry.get("loop_0299").set_state(LoopState.FAILED)  # off screen
+        for _ in range(5):
+            app.refresh_now(budgeted=True)
+        assert listed == []  # the same registry: the list is not rebuilt
+        assert "1 failed" not in app.query_one("#status", StatusHeader).plain  # recounted at most once a second
+        clock.advance(1.0)
+        app.refresh_now(budgeted=True)
+        assert "1 failed" in app.query_one("#status", StatusHeader).plain
+        session.add("newcomer", seconds=5)
+        app.refresh_now(budgeted=True)
+        assert listed  # loops came: listed again (by the header and the table) ...
+        assert "301 loops" in app.query_one("#status", StatusHeader).plain
+        listed.clear()
+        for _ in range(5):
+            app.refresh_now(budgeted=True)
+        assert listed == []  # ... and not on the ticks after

@@ -45,7 +45,7 @@ from .states import LoopState
 from .tb import format_user_exception
 from .tracker import Tracker
 
-__all__ = ["Loop", "loop", "MISSING"]
+__all__ = ["Loop", "loop", "MISSING", "LF", "FT", "ET"]
 
 _log = logging.getLogger("looptui.tasks")
 _WATCHED_HOOKS = frozenset({"error", "after_loop"})
@@ -54,6 +54,7 @@ _WATCHED_HOOKS = frozenset({"error", "after_loop"})
 T = TypeVar("T")
 LF = TypeVar("LF", bound=Callable[..., Coroutine[Any, Any, Any]])
 FT = TypeVar("FT", bound=Callable[..., Coroutine[Any, Any, Any]])
+ET = TypeVar("ET", bound=Callable[[Any, BaseException], Coroutine[Any, Any, Any]])
 
 _S = LoopState
 
@@ -221,8 +222,8 @@ class Loop(Generic[LF]):
             if notes is not None:
                 notes.pop("hook", None)
 
-    def _get_next_sleep_time(self, inclusive: bool = True) -> float:
-        """The next run: grid step for intervals, next slot from now for ``time=``.
+    def _next_run_time(self, inclusive: bool = True) -> float:
+        """The next run (epoch s): grid step for intervals, next slot from now for ``time=``.
 
         After waking for a slot, *inclusive* is False so the slot just reached (the clock
         may read exactly its instant) is not found again.
@@ -232,6 +233,24 @@ class Loop(Generic[LF]):
             self._next_dt = None
             return self._last_iteration + self._sleep
         return self._next_slot_after(clock.now_datetime(), inclusive=inclusive)
+
+    def _get_next_sleep_time(self, now: datetime.datetime = MISSING) -> datetime.datetime:
+        """When the next run is due after *now*, as discord.py's private method answers it.
+
+        Same signature and return type as ``discord.ext.tasks.Loop._get_next_sleep_time``
+        (code and tests written against discord.py call it): for relative intervals the
+        last scheduled run plus the interval; for ``time=`` the first slot at or after
+        *now* (default: the current time), an aware datetime in that slot's zone. It
+        does not change the loop's schedule; the loop itself uses its own epoch-seconds
+        method.
+        """
+        if self._sleep is not MISSING:
+            last = self._last_iteration
+            base = clock.to_datetime(last) if last is not None else clock.now_datetime()
+            return base + datetime.timedelta(seconds=self._sleep)
+        if now is MISSING:
+            now = clock.now_datetime()
+        return next_slot(self._time, now, inclusive=True)
 
     def _next_slot_after(self, after: datetime.datetime, inclusive: bool = False) -> float:
         dt = next_slot(self._time, after, inclusive=inclusive)
@@ -318,41 +337,52 @@ class Loop(Generic[LF]):
         return True
 
     async def _run_body(self, args: tuple, kwargs: dict, scheduled: float | None) -> bool:
-        """Run the coroutine once, recording it. Returns False after a retried error."""
+        """Run the coroutine once, recording it. Returns False after a retried error.
+
+        The scheduled runs of :meth:`_loop` do the same inline (one coroutine less per
+        iteration); triggered runs come here.
+        """
         tracker = self.tracker
         tracker.set_state(_S.STOPPING if self._stop_next_iteration else _S.RUNNING)
-        record = tracker.iteration_started(self._current_loop, scheduled, scheduled is None)
+        seq = tracker.iteration_started(self._current_loop, scheduled, scheduled is None)
         try:
             await self.coro(*args, **kwargs)
         except BaseException as exc:
-            if self._aiohttp_pending:
-                self._resolve_aiohttp()
-            # Same order as discord.py's except clauses: reconnect types first.
-            if isinstance(exc, self._valid_exception):
-                tracker.iteration_failed(record, exc, retrying=self.reconnect)
-                if not self.reconnect:
-                    raise
-                return False
-            if isinstance(exc, asyncio.CancelledError):
-                task = asyncio.current_task()
-                if task is not None and not task.cancelling():
-                    # Raised by the body itself, not a cancellation: the loop ends
-                    # cancelled (as in discord.py), but where it came from is kept.
-                    record.exception = tracker.exception(exc, "body", emit=False)
-                    print(f"Background task {tracker.name!r} raised CancelledError itself "
-                          "(nothing cancelled it); the loop ends cancelled.", file=sys.stderr)
-                    sys.stderr.write(format_user_exception(exc))
-                tracker.iteration_cancelled(record)
-            else:
-                tracker.iteration_failed(record, exc, retrying=False)
-            raise
-        tracker.iteration_finished(record, counted=scheduled is not None)
+            self._body_failed(seq, exc)
+            return False
+        tracker.iteration_finished(seq, counted=scheduled is not None)
         return True
+
+    def _body_failed(self, seq: int, exc: BaseException) -> None:
+        """Record the body's exception; raise it again unless it is retried (reconnect)."""
+        tracker = self.tracker
+        if self._aiohttp_pending:
+            self._resolve_aiohttp()
+        # Same order as discord.py's except clauses: reconnect types first.
+        if isinstance(exc, self._valid_exception):
+            tracker.iteration_failed(seq, exc, retrying=self.reconnect)
+            if not self.reconnect:
+                raise exc
+            return
+        if isinstance(exc, asyncio.CancelledError):
+            info = None
+            task = asyncio.current_task()
+            if task is not None and not task.cancelling():
+                # Raised by the body itself, not a cancellation: the loop ends
+                # cancelled (as in discord.py), but where it came from is kept.
+                info = tracker.exception(exc, "body", emit=False)
+                print(f"Background task {tracker.name!r} raised CancelledError itself "
+                      "(nothing cancelled it); the loop ends cancelled.", file=sys.stderr)
+                sys.stderr.write(format_user_exception(exc))
+            tracker.iteration_cancelled(seq, info)
+        else:
+            tracker.iteration_failed(seq, exc, retrying=False)
+        raise exc
 
     async def _loop(self, *args: Any, **kwargs: Any) -> None:
         tracker = self.tracker
         current_tracker.set(tracker)
-        backoff = ExponentialBackoff()
+        backoff: ExponentialBackoff | None = None  # made at the first retry (its RNG is 2.5 kB)
         try:
             await self._call_loop_function("before_loop")
         except BaseException as exc:
@@ -360,7 +390,7 @@ class Loop(Generic[LF]):
             raise
         self._last_iteration_failed = False
         if self._time is not MISSING:
-            self._set_next(self._get_next_sleep_time())
+            self._set_next(self._next_run_time())
         else:
             self._set_next(clock.now())
             self._next_dt = None
@@ -379,8 +409,13 @@ class Loop(Generic[LF]):
                     return
                 scheduled = self._next_iteration
                 if not self._last_iteration_failed:
-                    self._last_iteration = self._next_iteration
-                    self._set_next(self._get_next_sleep_time(inclusive=False))
+                    self._last_iteration = scheduled
+                    if self._time is MISSING:  # the grid step, inline (hot path)
+                        self._next_dt = None
+                        # no version bump needed: iteration_started bumps it just below
+                        self._next_iteration = tracker.next_run = scheduled + self._sleep  # type: ignore[operator]
+                    else:
+                        self._set_next(self._next_run_time(inclusive=False))
                     # Woke a hair early for a time= slot: never run the same slot twice.
                     if self._time is not MISSING and self._next_iteration <= self._last_iteration:  # type: ignore[operator]
                         _log.warning(
@@ -388,20 +423,74 @@ class Loop(Generic[LF]):
                             self.coro.__qualname__, self._next_dt,
                         )
                         self._set_next(self._next_slot_after(clock.to_datetime(self._last_iteration)))  # type: ignore[arg-type]
-                if await self._run_body(args, kwargs, scheduled):
+                # The body, as _run_body runs it, inline: this is the hot path.
+                seq = tracker.iteration_started(
+                    self._current_loop, scheduled,
+                    state=_S.STOPPING if self._stop_next_iteration else _S.RUNNING,
+                )
+                try:
+                    await self.coro(*args, **kwargs)
+                except BaseException as exc:
+                    self._body_failed(seq, exc)
+                    body_ok = False
+                else:
+                    # A relative loop that goes on sleeps next (time= loops say so
+                    # when they start sleeping toward their slot).
+                    tracker.iteration_finished(seq, then=_S.SLEEPING if (
+                        self._time is MISSING and not self._stop_next_iteration) else None)
+                    body_ok = True
+                if body_ok:
                     self._last_iteration_failed = False
                     if self._stop_next_iteration:
                         return
                     if self._time is MISSING:
-                        tracker.set_state(_S.SLEEPING)
-                        if not await self._wait_until(self._next_iteration, args, kwargs, True):  # type: ignore[arg-type]
-                            return
+                        due = self._next_iteration
+                        delay = due - clock.now()  # type: ignore[operator]
+                        if self._interrupt:
+                            if not await self._wait_until(due, args, kwargs, True):  # type: ignore[arg-type]
+                                return
+                        elif delay > 0:
+                            # The sleep of _wait_until, inline (hot path): a future and
+                            # a timer; pause/trigger/stop-now requests wake it, and then
+                            # _wait_until serves them.
+                            self._sleep_target = due  # type: ignore[assignment]
+                            self._schedule_sleep = True
+                            evloop = asyncio.get_running_loop()
+                            fut = evloop.create_future()
+                            self._sleep_fut = fut
+                            self._sleep_handle = evloop.call_later(delay, _wake, fut)
+                            try:
+                                await fut
+                            except BaseException:
+                                self._sleep_handle.cancel()
+                                self._sleep_fut = None
+                                raise
+                            self._sleep_fut = None
+                            if self._interrupt:  # woken early: the timer is still set
+                                self._sleep_handle.cancel()
+                                if not await self._wait_until(
+                                    self._sleep_target, args, kwargs, True
+                                ):
+                                    return
+                        else:
+                            # Already due (a 0-second loop, or catching up after an
+                            # overrun): one turn of the event loop, as asyncio.sleep(0)
+                            # gives, without a sleep coroutine on the hot path.
+                            self._sleep_target = due  # type: ignore[assignment]
+                            self._schedule_sleep = True
+                            await _yield()
+                            if self._interrupt and not await self._wait_until(
+                                self._sleep_target, args, kwargs, True
+                            ):
+                                return
                     self._current_loop += 1
                     if self._current_loop == self.count:
                         finished = True
                         break
                 else:
                     self._last_iteration_failed = True
+                    if backoff is None:
+                        backoff = ExponentialBackoff()
                     retry_after = backoff.delay()
                     _log.warning(
                         "Handling exception in internal background task %s. Retrying in %.2fs",
@@ -784,7 +873,7 @@ class Loop(Generic[LF]):
         self._after_loop = coro
         return coro
 
-    def error(self, coro: FT) -> FT:
+    def error(self, coro: ET) -> ET:
         """Register a coroutine called with the exception when the loop fails.
 
         Raises:
@@ -835,10 +924,10 @@ class Loop(Generic[LF]):
         if not self.is_running():
             return
         if self._last_iteration is not None:
-            self._set_next(self._get_next_sleep_time())
+            self._set_next(self._next_run_time())
         elif self._schedule_sleep and self._sleep_fut is not None:
             # Still sleeping toward the first slot: aim at the new schedule.
-            self._set_next(clock.now() if self._time is MISSING else self._get_next_sleep_time())
+            self._set_next(clock.now() if self._time is MISSING else self._next_run_time())
         else:
             return
         if self._schedule_sleep:

@@ -93,11 +93,12 @@ class IterationRecord:
         outcome: ``ok``, ``failed``, ``retried`` or ``cancelled`` (``None`` while running).
         exception: The exception, when the outcome is not ``ok``.
         triggered: True when started by :meth:`Loop.trigger` rather than the schedule.
+        seq: Its sequence number in the loop's history (``-1`` for a record made by hand).
     """
 
     __slots__ = (
         "iteration", "scheduled", "started", "duration", "lateness", "outcome", "exception",
-        "triggered",
+        "triggered", "seq",
     )
 
     def __init__(
@@ -111,6 +112,7 @@ class IterationRecord:
         self.outcome: Outcome | None = None
         self.exception: ExceptionInfo | None = None
         self.triggered = triggered
+        self.seq = -1
 
     def __repr__(self) -> str:
         return (

@@ -62,6 +62,7 @@ class Registry:
             name = f"{base}#{n}"
         tracker.name = name
         tracker.registry = self
+        tracker.rejoin_budget()
         self._trackers[name] = tracker
         self.version += 1
         if owner is not None:
@@ -86,6 +87,7 @@ class Registry:
                 self.emit("loop_removed", tracker, {})
         self._watchers.pop(id(tracker), None)
         tracker.registry = None
+        tracker.release_buffers()  # its buffers no longer count against the shared budget
 
     def hide(self, trackers: list[Tracker]) -> None:
         """Unlist *trackers* without detaching them: they keep reporting events.

@@ -19,6 +19,8 @@ import weakref
 from typing import TYPE_CHECKING, Any, Protocol, Sequence
 
 from . import clock
+from .budget import BUDGET, Budget, line_cost
+from .history import CANCELLED, FAILED, OK, RETRIED, IterationHistory
 from .records import ExceptionInfo, IterationRecord
 from .states import TERMINAL_STATES, LoopState
 
@@ -88,7 +90,7 @@ class Stats:
         self.mean_duration = (
             tracker._duration_sum / tracker._duration_count if tracker._duration_count else None
         )
-        durations = sorted(r.duration for r in tracker.history if r.duration is not None)
+        durations = sorted(tracker.history.durations())
         self.p95_duration = (
             durations[min(len(durations) - 1, int(0.95 * len(durations)))] if durations else None
         )
@@ -115,14 +117,28 @@ class Tracker:
         iterations: Bodies completed in the current (or last) run, for ``n/count``.
         total_iterations / failures / retries: Counters over the tracker's life.
         next_run: Epoch seconds of the next scheduled body, or ``None``.
-        history: Ring of :class:`IterationRecord` (newest last).
-        current: The record of the body now running, if any.
+        history: Ring of :class:`IterationRecord` (newest last), stored compactly and
+            materialised on read (:class:`~looptui.core.history.IterationHistory`).
+        current: The record of the body now running, if any (a snapshot).
         last_exception: The newest :class:`ExceptionInfo` of any kind.
         exceptions: Distinct exceptions seen, newest last (bounded).
-        output: Captured output lines ``(time, stream, text)`` (bounded); see ``dropped``.
+        output: Captured output lines ``(time, stream, text)``, bounded per loop and by
+            the shared :class:`~looptui.core.budget.Budget`; see ``dropped``.
+        dropped: Output lines dropped (per-loop cap or total budget).
         file / line: Where the loop's coroutine is defined.
         version: Bumped on every change.
     """
+
+    # Slots, not a __dict__: with some forty attributes, a dict per loop would cost
+    # about 2 kB, which thousands of loops notice.
+    __slots__ = (
+        "name", "base_name", "source", "_controls_ref", "count", "schedule", "file", "line",
+        "state", "state_since", "iterations", "total_iterations", "failures", "retries",
+        "next_run", "budget", "budget_stale", "history", "_current_seq", "_current_started",
+        "_current_iteration", "_current_lateness", "_output_cost", "last_duration",
+        "max_lateness", "_duration_sum", "_duration_count", "last_exception", "exceptions",
+        "output", "output_total", "dropped", "notes", "version", "registry", "__weakref__",
+    )
 
     def __init__(
         self,
@@ -134,6 +150,7 @@ class Tracker:
         schedule: str = "",
         file: str | None = None,
         line: int | None = None,
+        budget: Budget | None = None,
     ) -> None:
         self.name = base_name
         self.base_name = base_name
@@ -150,19 +167,25 @@ class Tracker:
         self.failures = 0
         self.retries = 0
         self.next_run: float | None = None
-        self.history: collections.deque[IterationRecord] = collections.deque(maxlen=HISTORY_SIZE)
-        self.current: IterationRecord | None = None
+        self.budget: Budget | None = budget if budget is not None else BUDGET
+        """The shared budget this loop's buffers count against (``None`` once forgotten)."""
+        self.budget_stale = 0
+        """Entries of this loop in the budget's line queue whose line already left."""
+        self.history = IterationHistory(HISTORY_SIZE, self.budget)
+        self._current_seq = -1
+        self._current_started = 0.0
+        self._current_iteration = 0
+        self._current_lateness = 0.0
+        self._output_cost = 0
         self.last_duration: float | None = None
         self.max_lateness = 0.0
         self._duration_sum = 0.0
         self._duration_count = 0
         self.last_exception: ExceptionInfo | None = None
-        self.exceptions: collections.deque[ExceptionInfo] = collections.deque(
-            maxlen=DISTINCT_EXCEPTIONS
-        )
-        self.output: collections.deque[tuple[float, str, str]] = collections.deque(
-            maxlen=OUTPUT_SIZE
-        )
+        # Both made on first use (an empty deque costs 760 bytes; most loops of a big
+        # program never print nor fail): until then, an empty tuple.
+        self.exceptions: collections.deque[ExceptionInfo] | tuple[()] = ()
+        self.output: collections.deque[tuple[float, str, str]] | tuple[()] = ()
         self.output_total = 0
         self.dropped = 0
         self.notes: dict[str, Any] = {}
@@ -183,6 +206,23 @@ class Tracker:
     @property
     def last_record(self) -> IterationRecord | None:
         return self.history[-1] if self.history else None
+
+    @property
+    def current(self) -> IterationRecord | None:
+        """The record of the body now running (a snapshot), or ``None``."""
+        seq = self._current_seq
+        return self.history.record(seq) if seq >= 0 else None
+
+    @property
+    def last_started(self) -> float | None:
+        """When the newest iteration started (``None`` before the first)."""
+        return self.history.last_started()
+
+    @property
+    def current_seq(self) -> int:
+        """Sequence number of the body now running (``-1`` when none): compare this, not
+        record objects, to tell whether the same body is still running."""
+        return self._current_seq
 
     @property
     def is_active(self) -> bool:
@@ -229,71 +269,133 @@ class Tracker:
         self.version += 1
 
     def iteration_started(
-        self, iteration: int, scheduled: float | None, triggered: bool = False
-    ) -> IterationRecord:
-        record = IterationRecord(iteration, scheduled, clock.now(), triggered)
-        self.current = record
-        self.history.append(record)
-        if record.lateness > self.max_lateness:
-            self.max_lateness = record.lateness
+        self, iteration: int, scheduled: float | None, triggered: bool = False,
+        state: LoopState | None = None,
+    ) -> int:
+        """A body starts; returns its sequence number, to hand back when it ends.
+
+        Nothing is allocated that outlives the body: the record goes into the
+        history's numeric rings (see :mod:`looptui.core.history`). *state*, when given,
+        is set first (as :meth:`set_state` would, with the same clock reading).
+        """
+        started = clock.now()
+        if state is not None and state is not self.state:
+            self.state = state
+            self.state_since = started
+            registry = self.registry
+            if registry is not None and registry.listeners:
+                registry.emit("state", self, {"state": state.value})
+        seq = self.history.begin(iteration, scheduled, started, triggered)
+        self._current_seq = seq
+        self._current_started = started
+        self._current_iteration = iteration
+        if scheduled is not None:
+            lateness = self._current_lateness = started - scheduled
+            if lateness > self.max_lateness:
+                self.max_lateness = lateness
+        else:
+            self._current_lateness = 0.0
         self.version += 1
-        if self.registry is not None and self.registry.listeners:
-            self.registry.emit(
+        registry = self.registry
+        if registry is not None and registry.listeners:
+            registry.emit(
                 "iteration_started", self,
                 {"iteration": iteration, "scheduled": scheduled, "triggered": triggered},
             )
-        return record
+        return seq
 
-    def _end(self, record: IterationRecord, outcome: str) -> float:
-        duration = clock.now() - record.started
-        record.duration = duration
-        record.outcome = outcome  # type: ignore[assignment]
-        if self.current is record:
-            self.current = None
+    def _end(self, seq: int, outcome: int, info: ExceptionInfo | None = None) -> float:
+        history = self.history
+        if seq == self._current_seq:
+            started = self._current_started
+            self._current_seq = -1
+        else:  # not the body in progress (an adapter's overlapping call): ask the ring
+            started = history.started_of(seq)
+            if started != started:
+                started = clock.now()
+        duration = clock.now() - started
+        history.end(seq, duration, outcome, info)
         self.last_duration = duration
         self._duration_sum += duration
         self._duration_count += 1
         self.version += 1
         return duration
 
-    def iteration_finished(self, record: IterationRecord, counted: bool = True) -> None:
-        """The body returned normally; *counted* is False for manual triggers."""
-        duration = self._end(record, "ok")
+    def _facts(self, seq: int) -> tuple[int, float]:
+        """Iteration index and lateness of the body *seq* (for events)."""
+        if seq == self._current_seq or seq == self.history.total - 1:
+            return self._current_iteration, self._current_lateness
+        record = self.history.record(seq)
+        return (record.iteration, record.lateness) if record is not None else (0, 0.0)
+
+    def iteration_finished(
+        self, seq: int, counted: bool = True, then: LoopState | None = None
+    ) -> None:
+        """The body returned normally; *counted* is False for manual triggers.
+
+        *then*, when given, is the state the loop goes to next (set after the
+        ``iteration_finished`` event, as :meth:`set_state` would right after).
+        """
+        if seq == self._current_seq and seq >= 0:  # the usual case, inlined: the hot path
+            now = clock.now()
+            duration = now - self._current_started
+            self._current_seq = -1
+            self.history.end(seq, duration, OK)
+            self.last_duration = duration
+            self._duration_sum += duration
+            self._duration_count += 1
+            self.version += 1
+        else:
+            duration = self._end(seq, OK)
+            now = clock.now()
         if counted:
             self.iterations += 1
         self.total_iterations += 1
-        if self.registry is not None and self.registry.listeners:
-            self.registry.emit(
+        registry = self.registry
+        listened = registry is not None and registry.listeners
+        if listened:
+            iteration, lateness = self._facts(seq)
+            registry.emit(  # type: ignore[union-attr]
                 "iteration_finished", self,
-                {"iteration": record.iteration, "duration": duration, "lateness": record.lateness},
+                {"iteration": iteration, "duration": duration, "lateness": lateness},
             )
+        if then is not None and then is not self.state:
+            self.state = then
+            self.state_since = now
+            if listened:
+                registry.emit("state", self, {"state": then.value})  # type: ignore[union-attr]
 
     def iteration_failed(
-        self, record: IterationRecord, exc: BaseException, retrying: bool
+        self, seq: int, exc: BaseException, retrying: bool
     ) -> ExceptionInfo:
         """The body raised *exc*; *retrying* when the loop will retry (reconnect)."""
-        duration = self._end(record, "retried" if retrying else "failed")
         info = self.exception(exc, "body", retried=retrying, emit=False)
-        record.exception = info
+        duration = self._end(seq, RETRIED if retrying else FAILED, info)
         self.total_iterations += 1
         if retrying:
             self.retries += 1
         else:
             self.failures += 1
-        self._emit(
-            "iteration_failed",
-            iteration=record.iteration, duration=duration, lateness=record.lateness,
-            error=info.type_name, message=info.message, traceback=info, retrying=retrying,
-        )
+        registry = self.registry
+        if registry is not None and registry.listeners:
+            iteration, lateness = self._facts(seq)
+            registry.emit("iteration_failed", self, {
+                "iteration": iteration, "duration": duration, "lateness": lateness,
+                "error": info.type_name, "message": info.message, "traceback": info,
+                "retrying": retrying,
+            })
         return info
 
-    def iteration_cancelled(self, record: IterationRecord) -> None:
-        """The body was cancelled while it ran."""
-        duration = self._end(record, "cancelled")
-        self._emit(
-            "iteration_cancelled",
-            iteration=record.iteration, duration=duration, lateness=record.lateness,
-        )
+    def iteration_cancelled(self, seq: int, info: ExceptionInfo | None = None) -> None:
+        """The body was cancelled while it ran (*info*: where a body's own
+        ``CancelledError`` came from, when nothing cancelled it)."""
+        duration = self._end(seq, CANCELLED, info)
+        registry = self.registry
+        if registry is not None and registry.listeners:
+            iteration, lateness = self._facts(seq)
+            registry.emit("iteration_cancelled", self, {
+                "iteration": iteration, "duration": duration, "lateness": lateness,
+            })
 
     def exception(
         self, exc: BaseException, where: str, *, retried: bool = False, emit: bool = True
@@ -302,11 +404,12 @@ class Tracker:
         info = ExceptionInfo(exc, where, clock.now(), retried)
         self.last_exception = info
         sig = info.signature()
-        for old in self.exceptions:
+        exceptions = self._exceptions()
+        for old in exceptions:
             if old.signature() == sig:
-                self.exceptions.remove(old)
+                exceptions.remove(old)
                 break
-        self.exceptions.append(info)
+        exceptions.append(info)
         self.version += 1
         if emit and where != "body":
             self.failures += 1
@@ -316,14 +419,78 @@ class Tracker:
             )
         return info
 
+    def _exceptions(self) -> collections.deque[ExceptionInfo]:
+        """The distinct-exceptions deque, made on first use."""
+        exceptions = self.exceptions
+        if not isinstance(exceptions, collections.deque):
+            exceptions = self.exceptions = collections.deque(maxlen=DISTINCT_EXCEPTIONS)
+        return exceptions
+
     def add_output(self, stream: str, text: str) -> None:
         """Attribute a line of output (print, stderr, logging) to this loop."""
-        if len(self.output) == self.output.maxlen:
+        kept = kept_line(text)
+        output = self.output
+        if not isinstance(output, collections.deque):
+            output = self.output = collections.deque()
+        budget = self.budget
+        if len(output) >= OUTPUT_SIZE:
+            old = output.popleft()
             self.dropped += 1
-        self.output.append((clock.now(), stream, kept_line(text)))
+            if budget is not None:
+                cost = line_cost(old[2])
+                self._output_cost -= cost
+                self.budget_stale += 1
+                budget.line_left(cost)
+        output.append((clock.now(), stream, kept))
         self.output_total += 1
         self.version += 1
+        if budget is not None:
+            cost = line_cost(kept)
+            self._output_cost += cost
+            budget.line_added(self, cost)
         self._emit("log", stream=stream, text=text)
+
+    def shed_output(self, keep: int) -> int | None:
+        """Drop this loop's oldest line for the shared budget; returns the bytes freed.
+
+        Returns 0 when the budget's entry was stale (nothing to drop for it), ``None``
+        when the loop is down to its newest *keep* lines (they stay).
+        """
+        if self.budget_stale:
+            self.budget_stale -= 1
+            return 0
+        if self.budget is None or not self.output:
+            return 0
+        if len(self.output) <= keep:
+            return None
+        cost = line_cost(self.output.popleft()[2])
+        self._output_cost -= cost
+        self.dropped += 1
+        self.version += 1
+        return cost
+
+    def release_buffers(self) -> None:
+        """Stop counting this loop's buffers against the budget (the loop is gone).
+
+        What it holds stays readable; the budget's queue lets go of it over time.
+        """
+        budget = self.budget
+        if budget is None:
+            return
+        budget.forget(self, self._output_cost, len(self.output))
+        self._output_cost = 0
+        self.history.release()
+        self.budget = None
+
+    def rejoin_budget(self, budget: Budget | None = None) -> None:
+        """Count this loop's output against *budget* (default: the shared one) again."""
+        if self.budget is not None:
+            return
+        self.budget = budget if budget is not None else BUDGET
+        for line in self.output:
+            cost = line_cost(line[2])
+            self._output_cost += cost
+            self.budget.line_added(self, cost)
 
     def adopt_history(self, old: Tracker) -> None:
         """Carry counters, history, exceptions and output over from *old* (same loop).
@@ -342,18 +509,37 @@ class Tracker:
             self.last_duration = old.last_duration
         if self.last_exception is None:
             self.last_exception = old.last_exception
+        current = self.current
         history = sorted([*old.history, *self.history], key=lambda record: record.started)
-        self.history.clear()
-        self.history.extend(history)
+        self.history.replace(history)
+        if current is not None:  # the body in progress keeps being tracked
+            kept = history[-self.history.maxlen:]
+            self._current_seq = next(
+                (i for i, record in enumerate(kept) if record.seq == current.seq
+                 and record.started == current.started), -1,
+            )
         output = sorted([*old.output, *self.output], key=lambda line: line[0])
-        self.dropped += old.dropped + max(0, len(output) - (self.output.maxlen or len(output)))
-        self.output.clear()
-        self.output.extend(output)
+        self.dropped += old.dropped + max(0, len(output) - OUTPUT_SIZE)
+        output = output[-OUTPUT_SIZE:]
+        old.release_buffers()
+        budget = self.budget
+        if budget is not None:
+            budget.forget(self, self._output_cost, len(self.output))
+            self._output_cost = 0
+            self.budget_stale += len(self.output)  # its queue entries for these lines
+        kept = self.output = collections.deque()
+        for line in output:
+            kept.append(line)
+            if budget is not None:
+                cost = line_cost(line[2])
+                self._output_cost += cost
+                budget.line_added(self, cost)
         self.output_total += old.output_total
         distinct: dict[tuple[str, str], ExceptionInfo] = {}
         for info in sorted([*old.exceptions, *self.exceptions], key=lambda info: info.time):
             distinct.pop(info.signature(), None)  # the newest of equal ones goes last
             distinct[info.signature()] = info
-        self.exceptions.clear()
-        self.exceptions.extend(distinct.values())
+        exceptions = self._exceptions()
+        exceptions.clear()
+        exceptions.extend(distinct.values())
         self.version += 1

@@ -161,6 +161,7 @@ class Session:
         self._listening = False
         self.main_task: asyncio.Task[None] | None = None
         self._started = False
+        self._background_started = False
         self._shutdown_result: list[str] | None = None
         self.adapters: ModuleType | None = None
         self.reload_error: ReloadError | None = None
@@ -327,10 +328,14 @@ class Session:
             self._dispatch(events.loop_event("log_dropped", tracker, {"dropped": count}))
 
     # -------------------------------------------------------------------- start
-    async def start(self) -> None:
+    async def start(self, background: bool = True) -> None:
         """Capture output, import the target, start its loops, schedule ``--main``.
 
-        Must be awaited on the event loop the front end also runs on.
+        Must be awaited on the event loop the front end also runs on. With
+        *background* False, the blocking watchdog, the stuck-body checks and the file
+        watcher are left for :meth:`start_background` (the TUI calls it after its first
+        frame: none of them is needed to show the table, and the watcher's import and
+        folder scan would only delay it).
 
         Raises:
             TargetUsageError: the target (or ``--main NAME``) is not usable as given.
@@ -361,12 +366,25 @@ class Session:
             self._start_module_loops()
             self._start_import_created(before)
         self.scan_live_objects()
-        self.watchdog.start()  # after the import: its own time is not a loop's fault
-        self.stuck.start()
-        self._scan_handle = asyncio.get_running_loop().call_later(_SCAN_EVERY, self._scan_tick)
         if plan is not None:
             self.launch_main(plan)
         self._hot = HotReload(self, baseline)
+        if background:
+            self.start_background()
+
+    @property
+    def background_started(self) -> bool:
+        """Whether the watchdog, stuck checks and file watcher were started."""
+        return self._background_started
+
+    def start_background(self) -> None:
+        """Start the watchdog, the stuck-body checks and the file watcher (once)."""
+        if self._hot is None or self._background_started or self._shutdown_result is not None:
+            return
+        self._background_started = True
+        self.watchdog.start()  # after the import: its own time is not a loop's fault
+        self.stuck.start()
+        self._scan_handle = asyncio.get_running_loop().call_later(_SCAN_EVERY, self._scan_tick)
         if self.watch:
             self._hot.start_watching()
 

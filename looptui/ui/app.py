@@ -32,10 +32,6 @@ from looptui.core.states import TERMINAL_STATES
 from looptui.session.commands import is_paused
 from looptui.session.interface import Reply, SessionView
 
-from .screens.help import HelpScreen, key_rows
-from .screens.interval_dialog import IntervalDialog
-from .screens.reload_error import ReloadErrorScreen
-from .screens.stopping import StoppingScreen
 from .colours import Colours, theme_defaults
 from .palette_commands import palette_commands
 from .rows import recently_blocked
@@ -53,16 +49,27 @@ if TYPE_CHECKING:
 
 __all__ = ["LoopTuiApp"]
 
+HEADER_EVERY = 1.0
+"""Seconds between header recounts on timer ticks (a recount looks at every loop)."""
 MIN_ROWS_PER_TICK = 8
 """Rows a refresh tick may always redraw (see :meth:`LoopTuiApp.refresh_now`)."""
 QUIT_TIMEOUT = 5.0
 """Seconds the graceful quit waits for loops to stop before naming the stubborn ones."""
 
 
+def _is_screen(screen: object, module_name: str, class_name: str) -> bool:
+    """Whether *screen* is a *class_name* of *module_name*, without importing it.
+
+    Screens other than the table are imported on first use (the details view pulls in
+    Rich's syntax highlighting): the first frame needs none of them.
+    """
+    module = sys.modules.get(f"looptui.ui.screens.{module_name}")
+    return module is not None and isinstance(screen, getattr(module, class_name))
+
+
 def _is_details(screen: object) -> bool:
-    """Whether *screen* is a details view (without importing it before first use)."""
-    module = sys.modules.get("looptui.ui.screens.details")
-    return module is not None and isinstance(screen, module.DetailsScreen)
+    """Whether *screen* is a details view."""
+    return _is_screen(screen, "details", "DetailsScreen")
 
 
 RESUME_REPAINTS = (0.3, 1.0, 2.5)
@@ -162,6 +169,9 @@ class LoopTuiApp(App[list[str]]):
         self._hint: EmptyHint | None = None
         self._table: LoopTable | None = None
         self._pane: LogPane | None = None
+        self._trackers: tuple[int, list[Tracker]] = (-1, [])  # (registry version, list)
+        self._header_at = -math.inf
+        self._header_key: tuple[Any, ...] = ()
         self._colours: tuple[object, Colours] | None = None
 
     # ------------------------------------------------------------------ layout
@@ -224,6 +234,13 @@ class LoopTuiApp(App[list[str]]):
         table.focus()
         self._timer = self.set_interval(1.0 / self.refresh_hz, self._tick,
                                         name="looptui-refresh")
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        """Start what the first frame did not need (watchdog, file watcher), if not yet."""
+        start_background = getattr(self.session, "start_background", None)
+        if callable(start_background):
+            start_background()
 
     def _resumed(self, _app: object = None) -> None:
         """Back from a suspension (``kill -TSTP``, then ``fg``): the terminal was used by
@@ -261,19 +278,28 @@ class LoopTuiApp(App[list[str]]):
         session = self.session
         registry = session.registry
         with self.batch_update():
-            trackers = registry.trackers()
+            trackers = self._current_trackers()
             status = self._status_word()
-            blocked = getattr(session, "blocked_count", None)
-            if not isinstance(blocked, int):  # count loops that blocked lately instead
-                blocked = sum(1 for t in trackers if t.notes and recently_blocked(t, now))
-            self._header.show(header_text(
-                session.module_name, trackers, getattr(session, "lag", None),
-                getattr(session, "lag_max", None), status=status,
-                main_state=getattr(session, "main_state", None), blocked=blocked,
-                main_name=getattr(session, "main_name", None),
-                offline=bool(getattr(session, "offline", False)),
-                view=self._view_text(), colours=self.colours,
-            ))
+            main_state = getattr(session, "main_state", None)
+            view = self._view_text()
+            # The header counts every loop's state: on timer ticks at most once a
+            # second (or when loops come and go, or what it says otherwise changes), so
+            # a tick's cost does not grow with the number of loops.
+            key = (registry.version, status, main_state, view)
+            if not budgeted or key != self._header_key or now - self._header_at >= HEADER_EVERY:
+                self._header_key = key
+                self._header_at = now
+                blocked = getattr(session, "blocked_count", None)
+                if not isinstance(blocked, int):  # count loops that blocked lately instead
+                    blocked = sum(1 for t in trackers if t.notes and recently_blocked(t, now))
+                self._header.show(header_text(
+                    session.module_name, trackers, getattr(session, "lag", None),
+                    getattr(session, "lag_max", None), status=status,
+                    main_state=main_state, blocked=blocked,
+                    main_name=getattr(session, "main_name", None),
+                    offline=bool(getattr(session, "offline", False)),
+                    view=view, colours=self.colours,
+                ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
                 table = self.table
@@ -293,12 +319,22 @@ class LoopTuiApp(App[list[str]]):
             for layer in stack[1:]:
                 if _is_details(layer):
                     layer.refresh_view(now)
-                elif isinstance(layer, StoppingScreen):
+                elif _is_screen(layer, "stopping", "StoppingScreen"):
                     active = [t for t in trackers if t.state not in TERMINAL_STATES]
                     layer.show(active, now - self._quit_started)
             self._report_main()
             self._report_reload()
             self._report_record()
+
+    def _current_trackers(self) -> list[Tracker]:
+        """The registry's trackers, listed again only when the registry changed."""
+        registry = self.session.registry
+        version = getattr(registry, "version", None)
+        cached_version, trackers = self._trackers
+        if version is None or version != cached_version:
+            trackers = registry.trackers()
+            self._trackers = (version if version is not None else -1, trackers)
+        return trackers
 
     def _view_text(self) -> str:
         """How the table is sorted and filtered, for the header (empty: as defined, all)."""
@@ -485,6 +521,8 @@ class LoopTuiApp(App[list[str]]):
                 self._say(reply.text, reply.severity)
                 self.refresh_now()
 
+        from .screens.interval_dialog import IntervalDialog
+
         self.push_screen(IntervalDialog(t.name, t.schedule, apply), applied)
 
     def action_details(self) -> None:
@@ -581,6 +619,8 @@ class LoopTuiApp(App[list[str]]):
             self.refresh_now()
 
     def action_help(self) -> None:
+        from .screens.help import HelpScreen, key_rows
+
         rows = key_rows([
             Binding("up,down", "", "Select a loop", key_display="↑/↓ j/k"),
             *LoopTable.BINDINGS,  # type: ignore[list-item]
@@ -599,6 +639,8 @@ class LoopTuiApp(App[list[str]]):
         if error is None:
             self._say("no failed reload")
             return
+        from .screens.reload_error import ReloadErrorScreen
+
         self.push_screen(ReloadErrorScreen(error))
 
     def action_reload(self) -> None:
@@ -637,6 +679,8 @@ class LoopTuiApp(App[list[str]]):
             return
         self.quitting = True
         self._quit_started = clock.now()
+        from .screens.stopping import StoppingScreen
+
         self.push_screen(StoppingScreen(QUIT_TIMEOUT))
         self.refresh_now()
         self._stop_loops()

@@ -67,9 +67,9 @@ def time_cells(tracker: Tracker, now: float) -> tuple[Cell, Cell]:
         nxt = (fmt.countdown(tracker.next_run, now), "bold" if left < 1 else "")
     else:  # ended, idle, or paused (nothing runs until resumed)
         nxt = ("—", "dim")
-    history = tracker.history
-    if history:
-        last = (fmt.ago(history[-1].started, now), "")
+    started = tracker.last_started
+    if started is not None:
+        last = (fmt.ago(started, now), "")
     else:
         last = ("—", "dim")
     return nxt, last

@@ -61,8 +61,8 @@ def _took(t: Tracker, c: Context) -> object:
 
 
 def _last_run(t: Tracker, c: Context) -> object:
-    history = t.history
-    return -history[-1].started if history else _LAST
+    started = t.last_started
+    return -started if started is not None else _LAST
 
 
 def _exception(t: Tracker, c: Context) -> object:

@@ -76,7 +76,7 @@ class StuckWatch:
         self.registry = registry
         self.every = every
         self._handle: asyncio.TimerHandle | None = None
-        self._marked: dict[int, Any] = {}  # id(tracker) -> (tracker, record) marked stuck
+        self._marked: dict[int, Any] = {}  # id(tracker) -> (tracker, seq of the stuck body)
 
     def start(self) -> None:
         if self._handle is None:
@@ -97,8 +97,8 @@ class StuckWatch:
         """Mark bodies (and error / after_loop hooks) that became stuck, refresh the
         marked ones, unmark ended ones."""
         now = clock.now()
-        for key, (tracker, token) in list(self._marked.items()):
-            if _running(tracker) is not token or getattr(token, "duration", None) is not None:
+        for key, (tracker, marked) in list(self._marked.items()):
+            if _identity(_running(tracker)) != marked:  # that body or hook ended
                 del self._marked[key]
                 if tracker.notes.pop("stuck", None) is not None:
                     tracker.version += 1
@@ -122,7 +122,7 @@ class StuckWatch:
             tracker.notes["stuck"] = note
             tracker.version += 1
             if id(tracker) not in self._marked:
-                self._marked[id(tracker)] = (tracker, token)
+                self._marked[id(tracker)] = (tracker, _identity(token))
                 registry = tracker.registry
                 if registry is not None and registry.listeners:
                     fields = {"iteration": iteration, "running_for": running_for,
@@ -130,6 +130,16 @@ class StuckWatch:
                     if hook is not None:
                         fields["hook"] = hook
                     registry.emit("stuck", tracker, fields)
+
+
+def _identity(token: Any) -> tuple[str, int] | None:
+    """What tells one running body or hook from the next: records are snapshots made
+    on each read, so a body is known by its sequence number; a hook by its note."""
+    if token is None:
+        return None
+    if isinstance(token, dict):
+        return ("hook", id(token))
+    return ("body", token.seq)
 
 
 def _running(tracker: Tracker) -> Any:

@@ -40,7 +40,7 @@ def carry_over(new: Tracker, old: Tracker) -> None:
 def release(tracker: Tracker) -> None:
     """Format *tracker*'s exceptions now and let go of the exception objects."""
     infos = list(tracker.exceptions)
-    infos.extend(r.exception for r in tracker.history if r.exception is not None)
+    infos.extend(tracker.history.exceptions())
     if tracker.last_exception is not None:
         infos.append(tracker.last_exception)
     for info in infos:

@@ -9,12 +9,15 @@ go to the program through the session's ``command``, never through the controls.
 
 from __future__ import annotations
 
+import collections
 import datetime
 from typing import Any
 
 from looptui.core.records import ExceptionInfo, IterationRecord
 from looptui.core.states import LoopState
-from looptui.core.tracker import Tracker, kept_line
+from looptui.core.tracker import (
+    DISTINCT_EXCEPTIONS, HISTORY_SIZE, OUTPUT_SIZE, Tracker, kept_line,
+)
 
 from .wire import decode_times
 
@@ -122,6 +125,14 @@ class MirrorTracker(Tracker):
         super().__init__(str(snapshot.get("name") or "?"),
                          source=str(snapshot.get("source") or "looptui"),
                          controls=self.mirror_controls)
+        # A mirror holds what the other program sends, in plain deques of records: the
+        # compact rings and the shared memory budget are for this process's own loops
+        # (a mirror's buffers are bounded per loop, and there are few of them).
+        self.release_buffers()
+        self.history = collections.deque(maxlen=HISTORY_SIZE)  # type: ignore[assignment]
+        self.exceptions = collections.deque(maxlen=DISTINCT_EXCEPTIONS)
+        self.output = collections.deque(maxlen=OUTPUT_SIZE)
+        self._mirror_current: IterationRecord | None = None
         self.remote_name = self.base_name
         self.process = process
         self._stats = MirrorStats({})
@@ -130,6 +141,22 @@ class MirrorTracker(Tracker):
     @property
     def stats(self) -> MirrorStats:  # type: ignore[override]
         return self._stats
+
+    @property
+    def current(self) -> IterationRecord | None:  # type: ignore[override]
+        """The record of the body running in the other program, if any."""
+        return self._mirror_current
+
+    @current.setter
+    def current(self, record: IterationRecord | None) -> None:
+        self._mirror_current = record
+
+    @property
+    def last_started(self) -> float | None:  # type: ignore[override]
+        return self.history[-1].started if self.history else None
+
+    def rejoin_budget(self, budget: object = None) -> None:
+        """A mirror's buffers do not count against this process's budget."""
 
     def set_connected(self, connected: bool, since: float | None = None) -> None:
         """The program went away (or came back): say so in the details, refuse actions."""
