@@ -13,12 +13,13 @@ from looptui.core.states import LoopState
 
 from . import format as fmt
 from .colours import STATE_TOKEN
+from .process_column import PROCESS_COLUMN, loop_label, process_label
 from .text import one_line
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
-__all__ = ["COLUMNS", "Cell", "row_cells", "time_cells", "recently_blocked"]
+__all__ = ["COLUMNS", "Cell", "columns_for", "row_cells", "time_cells", "recently_blocked"]
 
 Cell = tuple[str, str]
 """``(text, style token)`` of one cell: a token of :mod:`looptui.ui.colours` (``"failed"``,
@@ -36,6 +37,14 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("exception", "Last exception"),
 )
 """``(key, label)`` of the table's columns, in order (a contract: DESIGN §6)."""
+
+
+def columns_for(with_process: bool) -> tuple[tuple[str, str], ...]:
+    """The table's columns: :data:`COLUMNS`, with Process after Loop when several
+    programs are watched (see :mod:`looptui.ui.process_column`)."""
+    if not with_process:
+        return COLUMNS
+    return (COLUMNS[0], PROCESS_COLUMN, *COLUMNS[1:])
 
 _SCHEDULED_STATES = frozenset(
     {LoopState.SLEEPING, LoopState.RUNNING, LoopState.RETRYING, LoopState.WAITING}
@@ -123,12 +132,19 @@ def _name_style(tracker: Tracker) -> str:
     return "bold" if tracker.is_active else ""
 
 
-def row_cells(tracker: Tracker, now: float) -> tuple[Cell, ...]:
-    """Every cell of *tracker*'s row, in :data:`COLUMNS` order."""
+def row_cells(tracker: Tracker, now: float, with_process: bool = False) -> tuple[Cell, ...]:
+    """Every cell of *tracker*'s row, in :func:`columns_for` order."""
     nxt, last = time_cells(tracker, now)
     failures = tracker.failures + tracker.retries  # every error, retried or not
+    name: Cell = (one_line(loop_label(tracker, with_process), 120), _name_style(tracker))
+    if with_process:
+        return (name, (process_label(tracker), ""), *_rest(tracker, nxt, last, failures))
+    return (name, *_rest(tracker, nxt, last, failures))
+
+
+def _rest(tracker: Tracker, nxt: Cell, last: Cell, failures: int) -> tuple[Cell, ...]:
+    """The cells after Loop (and Process): Status to Last exception."""
     return (
-        (one_line(tracker.name, 120), _name_style(tracker)),
         _status(tracker),
         (fmt.iter_text(tracker.iterations, tracker.count), ""),
         (one_line(tracker.schedule, 60), ""),

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Callable
 
 from .interval_parse import parse_interval
+from .process_column import loop_label, process_label
 from .trouble import Context, trouble_rank
 
 if TYPE_CHECKING:
@@ -70,6 +71,11 @@ def _exception(t: Tracker, c: Context) -> object:
     return (0, info.type_name, info.message) if info is not None else (1, "", "")
 
 
+def _process(t: Tracker, c: Context) -> object:
+    """By program label, then by the loop's name in its program."""
+    return (process_label(t).lower(), loop_label(t, True).lower())
+
+
 ORDERS: dict[str, SortOrder] = {order.id: order for order in (
     SortOrder("definition", "definition", None),
     SortOrder("trouble", "trouble first", trouble_rank),
@@ -81,6 +87,7 @@ ORDERS: dict[str, SortOrder] = {order.id: order for order in (
     SortOrder("every", "interval", lambda t, c: _period(t.schedule)),
     SortOrder("last", "last run", _last_run),
     SortOrder("exception", "last exception", _exception),
+    SortOrder("process", "process", _process),
 )}
 """Every order, by id."""
 
@@ -92,7 +99,7 @@ CYCLE: tuple[str, ...] = ("definition", "trouble", "errors", "next", "took")
 BY_COLUMN: dict[str, str] = {
     "loop": "name", "status": "trouble", "iter": "iterations", "every": "every",
     "next": "next", "last": "last", "took": "took", "errors": "errors",
-    "exception": "exception",
+    "exception": "exception", "process": "process",
 }
 """The order a click on each column's header picks (most telling value on top)."""
 

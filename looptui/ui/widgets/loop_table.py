@@ -49,7 +49,8 @@ from textual.widgets.data_table import CellDoesNotExist, ColumnKey, DuplicateKey
 from looptui.core import clock
 
 from ..colours import colours_of
-from ..rows import COLUMNS, Cell, row_cells, time_cells
+from ..process_column import loop_label, matches, shows_processes
+from ..rows import Cell, columns_for, row_cells, time_cells
 from ..sort_orders import BY_COLUMN, DEFINITION, ORDERS, SortOrder, sort_trackers
 from ..text import one_line
 from ..trouble import Context, in_trouble
@@ -60,20 +61,15 @@ if TYPE_CHECKING:
 
 __all__ = ["LoopTable"]
 
-_KEYS = [key for key, _ in COLUMNS]
-_NEXT = _KEYS.index("next")
-_LAST = _KEYS.index("last")
-_LOOP = _KEYS.index("loop")
-_EXC = _KEYS.index("exception")
-
-_MIN_WIDTH = {"loop": 8, "status": 9, "iter": 4, "every": 5, "next": 5, "last": 7,
+_MIN_WIDTH = {"loop": 8, "process": 7, "status": 9, "iter": 4, "every": 5, "next": 5, "last": 7,
               "took": 5, "errors": 6, "exception": 14}
 """Starting widths (cells) of the columns; most grow to fit what they show."""
-_MAX_WIDTH = {"loop": 36, "status": 10, "iter": 13, "every": 28, "next": 7, "last": 8,
+_MAX_WIDTH = {"loop": 36, "process": 24, "status": 10, "iter": 13, "every": 28, "next": 7, "last": 8,
               "took": 7, "errors": 8}
 """The most a column grows to; longer text is cut with ``…`` (details show it whole)."""
 
-_SHRINK = (("every", 12), ("loop", 18), ("every", 8), ("loop", 14))
+_SHRINK = (("every", 12), ("loop", 18), ("process", 14), ("every", 8), ("loop", 14),
+           ("process", 10))
 """When the table is wider than the screen, columns give back room in this order (down
 to the width given) before the last column is squeezed and the table scrolls sideways."""
 
@@ -97,7 +93,9 @@ class LoopTable(DataTable):
     | enter | Open the selected loop's details. |
 
     A click selects a row; a click on the selected row (or a double click) opens it; a
-    click on a column header sorts by that column (:class:`SortRequested`).
+    click on a column header sorts by that column (:class:`SortRequested`). A Process
+    column follows Loop while the loops come from several programs
+    (:mod:`looptui.ui.process_column`).
     """
 
     class SortRequested(Message):
@@ -161,7 +159,9 @@ class LoopTable(DataTable):
         self._line_style: Style | None = None
         self._columns_at: tuple[int, list[tuple[object, int]]] = (-1, [])
         self._row_keys: dict[str, RowKey] = {}
-        self._column_keys: list[ColumnKey] = [ColumnKey(key) for key in _KEYS]
+        self._with_process = False
+        """Whether the Process column is shown (loops of two programs or more)."""
+        self._set_keys(False)
         self._row_gen: dict[RowKey, int] = {}
         """Bumped when a row's content changes: part of its cached strip's key."""
         self._strips: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
@@ -171,8 +171,36 @@ class LoopTable(DataTable):
 
     # ------------------------------------------------------------------ setup
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
+        self._add_columns()
+
+    def _set_keys(self, with_process: bool) -> None:
+        """Choose the columns (and where Next, Last and Last exception are among them)."""
+        self._with_process = with_process
+        self._keys = [key for key, _ in columns_for(with_process)]
+        self._column_keys: list[ColumnKey] = [ColumnKey(key) for key in self._keys]
+        self._next = self._keys.index("next")
+        self._last = self._keys.index("last")
+        self._exc = self._keys.index("exception")
+
+    def _add_columns(self) -> None:
+        for key, label in columns_for(self._with_process):
             self.add_column(Text(label, end=""), key=key, width=self._widths[key])
+
+    def _show_process(self, on: bool, trackers: list[Tracker], now: float) -> None:
+        """Add or remove the Process column: the table is rebuilt with the new columns
+        (the cursor stays on the loop it was on)."""
+        selected = self.selected_name
+        self._set_keys(on)
+        self._trackers.clear()
+        self._order = []
+        self._drawn.clear()
+        self._cells.clear()
+        self._row_keys.clear()
+        self.clear(columns=True)
+        self._add_columns()
+        self._widths_dirty = True
+        self._rebuild(self._wanted(trackers, now))
+        self.select(selected)
 
     # ---------------------------------------------------------------- reading
     @property
@@ -191,6 +219,11 @@ class LoopTable(DataTable):
     @property
     def filter_text(self) -> str:
         return self._filter
+
+    @property
+    def shows_process(self) -> bool:
+        """Whether the Process column is shown."""
+        return self._with_process
 
     @property
     def row_order(self) -> SortOrder:
@@ -220,7 +253,8 @@ class LoopTable(DataTable):
 
     # ---------------------------------------------------------------- writing
     def set_filter(self, text: str) -> None:
-        """Show only loops whose name contains *text* (case-insensitive)."""
+        """Show only loops whose name (or program label, with the Process column)
+        contains *text* (case-insensitive)."""
         text = text.strip().lower()
         if text == self._filter:
             return
@@ -261,6 +295,12 @@ class LoopTable(DataTable):
         if registry is None:
             return
         now = clock.now() if now is None else now
+        if registry.version != self._registry_version:
+            trackers = registry.trackers()
+            if shows_processes(trackers) != self._with_process:
+                self._registry_version = registry.version
+                self._view_dirty = False
+                self._show_process(not self._with_process, trackers, now)
         if self._sort is not DEFINITION or self._trouble_only:
             trackers = registry.trackers()
             key = (registry.version, sum(t.version for t in trackers),
@@ -286,7 +326,11 @@ class LoopTable(DataTable):
     def _wanted(self, trackers: list[Tracker], now: float) -> list[Tracker]:
         """The trackers to show, in order: name filter, "trouble only", then the sort."""
         needle = self._filter
-        shown = [t for t in trackers if needle in t.name.lower()] if needle else list(trackers)
+        if needle:
+            with_process = self._with_process
+            shown = [t for t in trackers if matches(t, needle, with_process)]
+        else:
+            shown = list(trackers)
         context = Context(now, self.main_failed)
         if self._trouble_only:
             shown = [t for t in shown if in_trouble(t, context)]
@@ -380,7 +424,7 @@ class LoopTable(DataTable):
         added = 0
         for tracker in trackers:
             name = tracker.name
-            name_cell: Cell = (one_line(name, 120), "")
+            name_cell: Cell = (one_line(loop_label(tracker, self._with_process), 120), "")
             row_key = RowKey(name)
             self._row_keys[name] = row_key
             if row_key in self._row_locations:
@@ -444,24 +488,27 @@ class LoopTable(DataTable):
         old = self._cells[name]
         if self._drawn[name] != tracker.version:
             self._drawn[name] = tracker.version
-            cells: tuple[Cell, ...] | list[Cell] = row_cells(tracker, now)
+            cells: tuple[Cell, ...] | list[Cell] = row_cells(tracker, now, self._with_process)
             changed = [k for k, cell in enumerate(cells) if old[k] != cell]
         else:
             nxt, last = time_cells(tracker, now)
             cells = old[:]
-            cells[_NEXT] = nxt
-            cells[_LAST] = last
-            changed = [k for k in (_NEXT, _LAST) if old[k] != cells[k]]
+            nxt_at, last_at = self._next, self._last
+            cells[nxt_at] = nxt
+            cells[last_at] = last
+            changed = [k for k in (nxt_at, last_at) if old[k] != cells[k]]
         if not changed:
             return False
         row_key = self._row_keys.get(name) or RowKey(name)
         data = self._data[row_key]
+        keys = self._keys
+        exc = self._exc
         for k in changed:
             cell = cells[k]
             old[k] = cell
-            key = _KEYS[k]
+            key = keys[k]
             data[self._column_keys[k]] = self._make(cell)
-            if k != _EXC:
+            if k != exc:
                 limit = _MAX_WIDTH.get(key)
                 if limit is not None and len(cell[0]) > self._widths[key]:
                     self._widths[key] = min(len(cell[0]), limit)
@@ -504,12 +551,14 @@ class LoopTable(DataTable):
         screen, long columns (Every, Loop) are cut first, with ``…``."""
         padding = 2 * self.cell_padding
         available = self.scrollable_content_region.width
-        shown = dict(self._widths)
+        shown = {key: self._widths[key] for key in self._keys}
         need = sum(w + padding for key, w in shown.items() if key != "exception")
         need += _MIN_WIDTH["exception"] + padding
         for key, floor in _SHRINK:
             if need <= available:
                 break
+            if key not in shown:
+                continue
             cut = min(need - available, max(0, shown[key] - floor))
             shown[key] -= cut
             need -= cut
