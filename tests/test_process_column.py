@@ -86,6 +86,8 @@ async def test_the_table_adds_and_drops_the_column(clock: FrozenClock) -> None:
         assert table.selected_name == "tick"  # the cursor stayed on its loop
         table.set_filter("bot[2]")
         assert table.names == ["tick#2"]
+        app.refresh_now()
+        assert "name/process ~ 'bot[2]'" in app.query_one("#status").plain
         table.set_filter("")
         session.registry.unregister(first)
         app.refresh_now()

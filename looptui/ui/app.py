@@ -346,7 +346,8 @@ class LoopTuiApp(App[list[str]]):
         if table.trouble_only:
             filters.append("trouble only")
         if table.filter_text:
-            filters.append(f"name ~ {one_line(table.filter_text, 20)!r}")
+            what = "name/process" if table.shows_process else "name"
+            filters.append(f"{what} ~ {one_line(table.filter_text, 20)!r}")
         if filters:
             parts.append(f"filter: {' + '.join(filters)}, {table.hidden_count} hidden")
         return " · ".join(parts)
