@@ -479,8 +479,10 @@ class Loop(Generic[LF]):
                             self._sleep_target = due  # type: ignore[assignment]
                             self._schedule_sleep = True
                             await _yield()
-                            if self._interrupt and not await self._wait_until(
-                                self._sleep_target, args, kwargs, True
+                            # change_interval during that turn aims the sleep at a later
+                            # time (no extra body); pause/trigger/stop-now set _interrupt.
+                            if (self._interrupt or self._sleep_target != due) and (
+                                not await self._wait_until(self._sleep_target, args, kwargs, True)
                             ):
                                 return
                     self._current_loop += 1
