@@ -310,43 +310,14 @@ class HotReload:
             session.scan_live_objects()  # the new cogs' never-started loops are listed too
             _restore_listeners(registry, listeners)
         new = [t for t in registry.trackers() if t not in others]
-        for tracker in new:
-            self._fingerprints[tracker] = loop_fingerprint(tracker)
-        new_by_name = {t.name: t for t in new}
-        old_by_name = {t.name: t for t in old}
-        added = [n for n in new_by_name if n not in old_by_name]
-        removed = [n for n in old_by_name if n not in new_by_name]
-        changed = [n for n, t in new_by_name.items()
-                   if n in old_by_name and old_prints[old_by_name[n]] != self._fingerprints[t]]
-        if registry.listeners:
-            for name in added:
-                t = new_by_name[name]
-                registry.emit("loop_added", t, {"schedule": t.schedule, "source": t.source})
+        new_by_name, added, removed, changed = self._compare(old, old_prints, new)
         stragglers = await self._retire(old, set(new), new_by_name, {}, old_dicts)
-        for tracker in old:
-            if tracker.name not in new_by_name and registry.listeners:
-                registry.emit("loop_removed", tracker, {})
-            registry.unregister(tracker)  # hidden: this only lets go of it
-            release(tracker)
+        self._let_go(old, new_by_name)
         if failure is not None:
             return self._failed(library_cause(failure), files, began,
                                 "the library set the previous code of the cog up again")
-        self.broken = False
-        self._note_generation()
-        result = ReloadResult(
-            True, clock.now(), time.perf_counter() - began, added, removed, changed,
-            self._names(files), [t.name for t in stragglers],
-        )
-        session.reload_error = None
-        session.reload_count += 1
-        session.last_reload = result.as_dict()
-        session.last_reload_attempt = result
-        names = sorted({ext.name for ext in extensions})
-        session.emit("reload", added=added, removed=removed, changed=changed, extensions=names)
-        if stragglers:
-            session.say("stderr", "looptui: loops of the previous code did not stop: "
-                                   + ", ".join(result.stragglers))
-        return result
+        return self._succeeded(began, files, added, removed, changed, stragglers,
+                               extensions=sorted({ext.name for ext in extensions}))
 
     # -------------------------------------------------------------------- commit
     async def _commit(
@@ -359,18 +330,7 @@ class HotReload:
         session.module = module
         session.module_loops = loops
         new = registry.trackers()
-        new_by_name = {t.name: t for t in new}
-        for tracker in new:
-            self._fingerprints[tracker] = loop_fingerprint(tracker)
-        old_by_name = {t.name: t for t in old}
-        added = [n for n in new_by_name if n not in old_by_name]
-        removed = [n for n in old_by_name if n not in new_by_name]
-        changed = [n for n, t in new_by_name.items()
-                   if n in old_by_name and old_prints[old_by_name[n]] != self._fingerprints[t]]
-        if registry.listeners:
-            for name in added:
-                t = new_by_name[name]
-                registry.emit("loop_added", t, {"schedule": t.schedule, "source": t.source})
+        new_by_name, added, removed, changed = self._compare(old, old_prints, new)
         to_start: dict[Any, Any] = {}
         if session.start_loops:
             for lp in loops:
@@ -383,13 +343,45 @@ class HotReload:
             old_main.cancel()
         stragglers = await self._retire(old, set(new), new_by_name, to_start, old_globals)
         await self._cancel_old_tasks(old_globals, old_main)
+        self._let_go(old, new_by_name)
+        if main is not None:
+            session.launch_main(main)
+        result = self._succeeded(began, files, added, removed, changed, stragglers)
+        await self._follow_new_folders()
+        return result
+
+    def _compare(self, old: list[Tracker], old_prints: dict[Tracker, Hashable],
+                 new: list[Tracker]) -> tuple[dict[str, Tracker], list[str], list[str], list[str]]:
+        """``(new by name, added, removed, changed)``; ``loop_added`` for the added ones."""
+        registry = self.session.registry
+        for tracker in new:
+            self._fingerprints[tracker] = loop_fingerprint(tracker)
+        new_by_name = {t.name: t for t in new}
+        old_by_name = {t.name: t for t in old}
+        added = [n for n in new_by_name if n not in old_by_name]
+        removed = [n for n in old_by_name if n not in new_by_name]
+        changed = [n for n, t in new_by_name.items()
+                   if n in old_by_name and old_prints[old_by_name[n]] != self._fingerprints[t]]
+        if registry.listeners:
+            for name in added:
+                t = new_by_name[name]
+                registry.emit("loop_added", t, {"schedule": t.schedule, "source": t.source})
+        return new_by_name, added, removed, changed
+
+    def _let_go(self, old: list[Tracker], new_by_name: dict[str, Tracker]) -> None:
+        """Unlist the old generation (``loop_removed`` for names that did not come back)."""
+        registry = self.session.registry
         for tracker in old:
             if tracker.name not in new_by_name and registry.listeners:
                 registry.emit("loop_removed", tracker, {})
             registry.unregister(tracker)  # hidden: this only lets go of it
             release(tracker)
-        if main is not None:
-            session.launch_main(main)
+
+    def _succeeded(self, began: float, files: list[str] | None, added: list[str],
+                   removed: list[str], changed: list[str], stragglers: list[Tracker],
+                   **extra: Any) -> ReloadResult:
+        """Record a successful reload on the session, emit ``reload``, name stragglers."""
+        session = self.session
         self.broken = False
         self._note_generation()
         result = ReloadResult(
@@ -400,11 +392,10 @@ class HotReload:
         session.reload_count += 1
         session.last_reload = result.as_dict()
         session.last_reload_attempt = result
-        session.emit("reload", added=added, removed=removed, changed=changed)
+        session.emit("reload", added=added, removed=removed, changed=changed, **extra)
         if stragglers:
             session.say("stderr", "looptui: loops of the previous code did not stop: "
                                    + ", ".join(result.stragglers))
-        await self._follow_new_folders()
         return result
 
     def _tracker_of(self, lp: Any) -> Tracker | None:
