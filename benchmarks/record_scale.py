@@ -2,7 +2,7 @@
 
 Run: python benchmarks/record_scale.py [--loops 5000] [--seconds 10] [--skip 3]
 
-The same program (``benchmarks/targets/half_second_loops.py``: N loops, every one every
+The same program (``benchmarks/targets/many_loops.py`` with no stagger: N loops, every one every
 0.5 s) runs twice in this run under ``looptui --headless --for SECONDS`` (readable output
 to /dev/null): once without and once with ``--record FILE``. Each loop's wake-up
 lateness is read from its history at exit; the first ``--skip`` seconds (start-up) are
@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET = ROOT / "benchmarks" / "targets" / "half_second_loops.py"
+TARGET = ROOT / "benchmarks" / "targets" / "many_loops.py"  # with no stagger
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -37,6 +37,7 @@ def measure(loops: int, seconds: float, skip: float, record: Path | None) -> lis
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "late.json"
         env = {**os.environ, "LOOPTUI_BENCH_LOOPS": str(loops), "LOOPTUI_BENCH_OUT": str(out),
+               "LOOPTUI_BENCH_STAGGER": "0",
                "PYTHONPATH": str(ROOT)}
         args = [sys.executable, "-m", "looptui", str(TARGET), "--headless", "--no-reload",
                 "--for", str(seconds)]

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import io
 from typing import Any, Callable, Iterator
 
 import pytest
-from rich.console import Console
-from rich.text import Text
 from textual.pilot import Pilot
 
 from looptui.core.states import LoopState
@@ -22,6 +19,7 @@ from looptui.ui.screens.stopping import StoppingScreen
 from looptui.ui.widgets.filter_input import FilterInput
 from looptui.ui.widgets.text_lines import TextLines
 
+from ui_reading import plain
 from ui_fakes import FakeSession, FrozenClock, demo_session, frozen_time, run_body
 
 pytestmark = pytest.mark.asyncio
@@ -65,17 +63,6 @@ async def until(pilot: Pilot, predicate: Callable[[], object], what: str = "") -
             return
         await pilot.pause()
     raise AssertionError(f"condition never became true: {what or predicate}")
-
-
-def plain(widget: Any) -> str:
-    """What a Static shows, as plain text (Rich tables rendered 300 columns wide)."""
-    content = widget.content
-    if isinstance(content, Text):
-        return content.plain
-    console = Console(width=300, file=io.StringIO(), color_system=None)
-    with console.capture() as capture:
-        console.print(content)
-    return capture.get()
 
 
 def selected(app: LoopTuiApp) -> str | None:

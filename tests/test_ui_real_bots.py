@@ -4,20 +4,22 @@ never-started loop says so in its details and ``r`` starts it."""
 
 from __future__ import annotations
 
-import io
+import functools
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from rich.console import Console
-from rich.text import Text
-from textual.pilot import Pilot
 
 from looptui.core.registry import REGISTRY
 from looptui.core.states import LoopState
 from looptui.session import Session
 from looptui.ui.app import LoopTuiApp
 from looptui.ui.screens.details import DetailsScreen
+
+import ui_reading
+from ui_reading import plain
+
+until = functools.partial(ui_reading.until, rounds=500)
 
 pytestmark = pytest.mark.asyncio
 
@@ -28,25 +30,6 @@ BOT = str(Path(__file__).parent / "fixtures" / "bots" / "nextcord_run" / "bot.py
 def _isolation(isolated_imports: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """A fresh import of the bot; no token, so the library refuses to log in locally."""
     monkeypatch.delenv("LOOPTUI_FIXTURE_TOKEN", raising=False)
-
-
-def plain(widget: Any) -> str:
-    """What a Static shows, as plain text (Rich tables rendered 300 columns wide)."""
-    content = widget.content
-    if isinstance(content, Text):
-        return content.plain
-    console = Console(width=300, file=io.StringIO(), color_system=None)
-    with console.capture() as capture:
-        console.print(content)
-    return capture.get()
-
-
-async def until(pilot: Pilot, predicate: Callable[[], object], rounds: int = 500) -> None:
-    for _ in range(rounds):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"condition never became true: {predicate}")
 
 
 def tracker(name: str) -> Any:

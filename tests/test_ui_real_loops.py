@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import textwrap
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from textual.pilot import Pilot
 
 from looptui.core.registry import REGISTRY
 from looptui.core.states import LoopState
@@ -19,6 +18,8 @@ from looptui.session import Session
 from looptui.ui.app import LoopTuiApp
 from looptui.ui.screens.details import DetailsScreen
 from looptui.ui.screens.interval_dialog import IntervalDialog
+
+from ui_reading import until
 
 pytestmark = pytest.mark.asyncio
 
@@ -62,15 +63,6 @@ def bot(tmp_path: Path) -> str:
     path = tmp_path / "realbot.py"
     path.write_text(BOT, encoding="utf-8")
     return str(path)
-
-
-async def until(pilot: Pilot, predicate: Callable[[], object], rounds: int = 400) -> None:
-    """Let the app and the loops run until *predicate* holds (bounded)."""
-    for _ in range(rounds):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"condition never became true: {predicate}")
 
 
 def tracker(name: str) -> Any:

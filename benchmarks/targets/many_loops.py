@@ -1,8 +1,10 @@
-"""Benchmark target: N loops (default 1,000) with staggered sub-second intervals.
+"""Benchmark target: N loops (default 1,000) every 0.5 s plus a stagger (default 0.01 s × i % 50).
 
 Used by ``benchmarks/observer.py`` to compare the lateness of the same loops under the TUI
-and headless. Each loop's wake-up lateness is kept in its history; at exit the module
-writes every recorded ``[start, lateness]`` pair (epoch s, s) to the file named by ``LOOPTUI_BENCH_OUT``.
+and headless, and by ``benchmarks/record_scale.py`` (``LOOPTUI_BENCH_STAGGER=0``: every loop
+every 0.5 s) with and without ``--record``. Each loop's wake-up lateness is kept in its
+history; at exit the module writes every recorded ``[start, lateness]`` pair (epoch s, s) to
+the file named by ``LOOPTUI_BENCH_OUT``.
 """
 
 import atexit
@@ -12,11 +14,12 @@ import os
 from looptui import loop
 
 N = int(os.environ.get("LOOPTUI_BENCH_LOOPS", "1000"))
+STAGGER = float(os.environ.get("LOOPTUI_BENCH_STAGGER", "0.01"))
 LOOPS = []
 
 
 def _make(i: int):
-    @loop(seconds=0.5 + (i % 50) * 0.01, name=f"worker-{i:04d}")
+    @loop(seconds=0.5 + (i % 50) * STAGGER, name=f"worker-{i:04d}")
     async def worker():
         pass
 
