@@ -22,6 +22,7 @@ from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker, kept_line
 
 from looptui.session.events import build as events
+from looptui.session.events.sinks import deliver
 from looptui.session.output.capture import OutputCapture
 from looptui.session.health.lag import LagProbe
 from looptui.session.program.loader import (
@@ -260,12 +261,7 @@ class Session:
         self._dispatch(events.loop_event(kind, tracker, fields))
 
     def _dispatch(self, event: dict[str, Any]) -> None:
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception as exc:  # one broken sink must not silence the others
-                self._sinks.remove(sink)
-                self.note("stderr", f"looptui: event sink {sink!r} failed, removed: {exc!r}")
+        deliver(self._sinks, event, lambda text: self.note("stderr", text))
 
     # ------------------------------------------------------------------- output
     def install_capture(self) -> None:

@@ -17,6 +17,7 @@ from looptui.core import clock
 from looptui.core.registry import Registry
 from looptui.session.events import build as events
 from looptui.session.events.recorder import Recorder
+from looptui.session.events.sinks import deliver
 from looptui.session.interface import Reply, Sink
 from looptui.session.program.loader import TargetUsageError
 
@@ -119,12 +120,7 @@ class RemoteSession:
         self._sinks.append(sink)
 
     def _dispatch(self, event: dict[str, Any]) -> None:
-        for sink in list(self._sinks):
-            try:
-                sink(event)
-            except Exception as exc:  # one broken sink must not silence the others
-                self._sinks.remove(sink)
-                self._note(f"looptui: event sink {sink!r} failed, removed: {exc!r}")
+        deliver(self._sinks, event, self._note)
 
     def _note(self, text: str) -> None:
         self.general_output.append((clock.now(), "stderr", text))
