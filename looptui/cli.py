@@ -18,7 +18,7 @@ import argparse
 import asyncio
 import signal
 import sys
-from typing import TYPE_CHECKING, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
@@ -391,20 +391,37 @@ def run_attach(argv: Sequence[str]) -> int:
         parser.print_usage(sys.stderr)
         sys.stderr.write("looptui attach: error: --json needs --headless\n")
         return EXIT_USAGE
-    guard = TerminalGuard()
-    try:
+
+    def front_end(guard: TerminalGuard) -> Coroutine[Any, Any, int]:
         session = _attach_session(args)
+        return (_run_headless(args, session) if args.headless
+                else _run_tui(args, guard, session))
+
+    return _run_guarded(front_end)
+
+
+def _run_guarded(front_end: Callable[[TerminalGuard], Coroutine[Any, Any, int]]) -> int:
+    """Run the coroutine *front_end* makes to its end and return its exit status.
+
+    Not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that ignores
+    cancellation must not keep it from ending (see session.runner). The terminal is given
+    back on every way out, before any message; what escapes becomes an exit status.
+    """
+    try:
+        guard = TerminalGuard()
         try:
-            return run_bounded(_run_headless(args, session) if args.headless
-                               else _run_tui(args, guard, session))
+            return run_bounded(front_end(guard))
         finally:
             guard.restore()  # a forced exit: the terminal back before any message
     except TargetError as err:
         _print_error(err)
         return err.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("looptui: interrupted\n")
+        _err().write("looptui: interrupted\n")
         return EXIT_INTERRUPTED
+    except SystemExit as exc:  # user code outside any loop called sys.exit()
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -431,23 +448,8 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"looptui: error: {problem}\n")
         return EXIT_USAGE
     BUDGET.set_limit_mb(args.buffer_budget)
-    try:
-        # not asyncio.run: a loop's sys.exit() must not end looptui, and a loop that
-        # ignores cancellation must not keep it from ending (see session.runner)
-        guard = TerminalGuard()
-        try:
-            return run_bounded(_run_headless(args) if args.headless else _run_tui(args, guard))
-        finally:
-            guard.restore()  # a forced exit: the terminal back before any message
-    except TargetError as err:
-        _print_error(err)
-        return err.exit_code
-    except KeyboardInterrupt:
-        _err().write("looptui: interrupted\n")
-        return EXIT_INTERRUPTED
-    except SystemExit as exc:  # user code outside any loop called sys.exit()
-        code = exc.code
-        return code if isinstance(code, int) else (0 if code is None else 1)
+    return _run_guarded(lambda guard: _run_headless(args) if args.headless
+                        else _run_tui(args, guard))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
