@@ -30,9 +30,8 @@ if TYPE_CHECKING:
     from looptui.core.records import ExceptionInfo
     from looptui.core.tracker import Tracker
 
-__all__ = ["COMMANDS", "Command", "Reply", "Sink", "LoopDirectory", "SessionView"]
+__all__ = ["COMMANDS", "Reply", "Sink", "LoopDirectory", "SessionView"]
 
-Command = Literal["start", "stop", "cancel", "restart", "interval", "trigger", "pause", "resume"]
 COMMANDS: tuple[str, ...] = (
     "start", "stop", "cancel", "restart", "interval", "trigger", "pause", "resume",
 )
