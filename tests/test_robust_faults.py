@@ -389,8 +389,9 @@ def test_a_forced_exit_from_the_tui_gives_the_terminal_back(tmp_path):
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")
-def test_after_a_suspension_and_fg_the_whole_screen_is_drawn_again(tmp_path):
-    """In a real terminal with a shell's job control: `kill -TSTP`, then `fg`."""
+@pytest.mark.parametrize("suspend", ["ctrl+z", "kill -TSTP"])
+def test_after_a_suspension_and_fg_the_whole_screen_is_drawn_again(tmp_path, suspend):
+    """In a real terminal with a shell's job control: Ctrl-Z (or `kill -TSTP`), then `fg`."""
     name = f"looptui-test-{os.getpid()}"
     pidfile = tmp_path / "pid"
 
@@ -401,16 +402,22 @@ def test_after_a_suspension_and_fg_the_whole_screen_is_drawn_again(tmp_path):
     def pane() -> list[str]:
         return tmux("capture-pane", "-t", name, "-p").splitlines()
 
-    command = (f"cd {shlex.quote(os.getcwd())} && {shlex.quote(sys.executable)} -m looptui "
-               f"{shlex.quote(target('marked.py'))} --no-reload & echo $! > {pidfile}; fg")
+    # A simple command, so that `$!` is python itself (a `cd … && python …` list would
+    # be a subshell whose stop the shell sees before looptui has left the screen).
+    command = (f"{shlex.quote(sys.executable)} -m looptui {shlex.quote(target('marked.py'))} "
+               f"--no-reload & echo $! > {pidfile}; fg")
     env = f"LOOPTUI_TEST_MARKS={shlex.quote(str(tmp_path))}"
-    tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", "bash", "--norc")
+    tmux("new-session", "-d", "-s", name, "-x", "120", "-y", "30", "-c", os.getcwd(),
+         "bash", "--norc")
     try:
         tmux("send-keys", "-t", name, f"export {env}; {command}", "Enter")
         wait_until(lambda: any("Last exception" in line for line in pane()))
-        pid = int(pidfile.read_text())
-        os.kill(pid, signal.SIGTSTP)
-        wait_until(lambda: not any("Last exception" in line for line in pane()))  # the shell
+        if suspend == "ctrl+z":
+            tmux("send-keys", "-t", name, "C-z")
+        else:
+            os.kill(int(pidfile.read_text()), signal.SIGTSTP)
+        wait_until(lambda: any("Stopped" in line for line in pane()))  # the shell's screen
+        assert not any("Last exception" in line for line in pane())
         tmux("send-keys", "-t", name, "fg", "Enter")
         wait_until(lambda: any("marked" in line for line in pane()[2:4]))
         wait_until(lambda: "Last exception" in pane()[1] and "Details" in pane()[-1])

@@ -144,6 +144,8 @@ class LoopTuiApp(App[list[str]]):
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("ctrl+c,ctrl+q", "request_quit", "Quit", show=False, priority=True,
                 system=True),
+        Binding("ctrl+z", "suspend_process", "Suspend", show=False, id="suspend",
+                tooltip="Suspend looptui and its loops (fg in the shell brings them back)"),
     ]
 
     def __init__(
