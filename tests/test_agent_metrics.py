@@ -99,11 +99,11 @@ def test_histograms_of_a_loop_that_ran_before_metrics_and_across_a_reload() -> N
     collector = LoopCollector(registry)
     run(tracker, HISTORY_SIZE + 100)  # more than the ring holds
     assert tracker.histograms is not None
-    assert tracker.histograms.duration.count == tracker.total_iterations == HISTORY_SIZE + 105
+    assert tracker.histograms.count == tracker.total_iterations == HISTORY_SIZE + 105
     successor = registry.register(Tracker("job"))  # a reload's new generation
     successor.adopt_history(tracker)
     run(successor, 3)
-    assert successor.histograms.lateness.count == successor.total_iterations
+    assert successor.histograms.count == successor.total_iterations
     assert successor.total_iterations == HISTORY_SIZE + 108
     collector.close()
     assert tracker.histograms is None and successor.histograms is None
@@ -156,3 +156,18 @@ def test_metrics_option_of_the_command(tmp_path: Path) -> None:
         proc.wait(GUARD)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_buckets_are_cumulative_and_a_value_on_a_bound_counts_in_it() -> None:
+    from looptui.core.histogram import LoopHistograms
+
+    counts = LoopHistograms()
+    counts.observe(0.001, -0.5)  # an early start is not late
+    counts.observe(0.002, 0.0005)
+    counts.observe(100.0, 10.0)  # above every bound
+    duration = dict(counts.duration_buckets())
+    assert (duration["0.001"], duration["0.005"], duration["60.0"], duration["+Inf"]) == \
+        (1, 2, 2, 3)
+    lateness = dict(counts.lateness_buckets())
+    assert (lateness["0.0005"], lateness["5.0"], lateness["+Inf"]) == (2, 2, 3)
+    assert counts.lateness_sum == 10.0005 and counts.duration_sum == 100.003

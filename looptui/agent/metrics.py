@@ -97,8 +97,8 @@ class LoopCollector:
             counts = tracker.histograms
             if counts is None:  # listed but not counted (the registry's switch was flipped)
                 counts = tracker.histograms = LoopHistograms.from_history(tracker)
-            duration.add_metric(labels, counts.duration.buckets(), counts.duration.sum)
-            lateness.add_metric(labels, counts.lateness.buckets(), counts.lateness.sum)
+            duration.add_metric(labels, counts.duration_buckets(), counts.duration_sum)
+            lateness.add_metric(labels, counts.lateness_buckets(), counts.lateness_sum)
             current = tracker.state
             for each in LoopState:
                 state.add_metric([*labels, each.value], 1.0 if each is current else 0.0)

@@ -354,9 +354,13 @@ class Tracker:
         *then*, when given, is the state the loop goes to next (set after the
         ``iteration_finished`` event, as :meth:`set_state` would right after).
         """
+        histograms = self.histograms
         if seq == self._current_seq and seq >= 0:  # the usual case, inlined: the hot path
             now = clock.now()
             duration = now - self._current_started
+            if histograms is not None:
+                histograms.observe(duration, self._current_lateness)
+                histograms = None  # counted
             self._current_seq = -1
             self.history.end(seq, duration, OK)
             self.last_duration = duration
@@ -369,7 +373,6 @@ class Tracker:
         if counted:
             self.iterations += 1
         self.total_iterations += 1
-        histograms = self.histograms
         if histograms is not None:
             histograms.observe(duration, self._facts(seq)[1])
         registry = self.registry
