@@ -22,13 +22,14 @@ class Program:
     *runtime*: the program's ``XDG_RUNTIME_DIR`` (where its default socket goes).
     """
 
-    def __init__(self, socket_path: Path | str, *extra: str, runtime: Path | None = None) -> None:
+    def __init__(self, socket_path: Path | str, *extra: str, runtime: Path | None = None,
+                 script: Path = PROGRAM) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         if runtime is not None:
             env["XDG_RUNTIME_DIR"] = str(runtime)
         self.socket = socket_path
         self.proc = subprocess.Popen(
-            [sys.executable, str(PROGRAM), str(socket_path), *extra],
+            [sys.executable, str(script), str(socket_path), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
         )
         self.address = self.read_line()

@@ -15,7 +15,9 @@ started). It listens on a Unix socket only the same user can open
 token. While nobody is attached it costs nothing on the loops' path. Starting, it removes
 the stale sockets of this user's programs that died by a signal (see
 :mod:`looptui.session.remote.discovery`). ``metrics=`` also
-serves Prometheus metrics of the loops (``looptui[metrics]``).
+serves Prometheus metrics of the loops (``looptui[metrics]``). While a client is attached
+(only then) the program's output is also sent to it, and blocked and stuck loops are
+reported (:mod:`looptui.agent.attached`).
 
 ``LOOPTUI_AGENT=0`` in the environment turns :func:`start` into a no-op, so the call can
 stay in the code and be switched off per deployment.
@@ -34,6 +36,7 @@ from typing import Any
 from looptui.core.registry import REGISTRY
 from looptui.session.remote.discovery import remove_stale
 
+from .attached import AttachedWatch
 from .endpoint import default_socket_path, new_token, parse_hostport, program_name
 from .observe import observe_loops
 from .server import AgentServer
@@ -91,6 +94,7 @@ def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
     if tcp is not None and token is None:
         token = new_token()
     server = AgentServer(REGISTRY, program_name(), token)
+    server.while_attached.append(AttachedWatch(REGISTRY, server.broadcast))
     sock_path = Path(path) if path is not None else default_socket_path()
     stale = remove_stale(sock_path.parent)  # left by programs killed by a signal
     addresses: list[str] = []

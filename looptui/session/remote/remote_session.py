@@ -130,6 +130,16 @@ class RemoteSession:
         self._sinks.append(sink)
 
     def _dispatch(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "blocked":  # the header's count and the last block, as in-process
+            self.blocked_count += 1
+            self.last_block = {"loop": event.get("loop"), "duration": event.get("duration"),
+                               "time": clock.now(), "stack": event.get("stack"),
+                               "monitor": False, "process": event.get("process")}
+        elif kind == "log" and event.get("loop") is None and "process" in event:
+            self.general_output.append((clock.now(), str(event.get("stream") or "stderr"),
+                                        f"{event['process']}: {event.get('text', '')}"))
+            self.output_version += 1
         deliver(self._sinks, event, self._note)
 
     def _note(self, text: str) -> None:
