@@ -88,6 +88,8 @@ class AgentServer:
         self._closed = asyncio.Event()
         self._routine: bool | None = None
         """Whether the registry listener takes routine events (None: not listening)."""
+        self.while_attached: list[Any] = []
+        """Parts with ``start()``/``stop()`` that run only while a client is attached."""
 
     # --------------------------------------------------------------- listening
     def track_file(self, path: Path) -> None:
@@ -272,6 +274,8 @@ class AgentServer:
             self._probe.start()
             self._ticker = asyncio.get_running_loop().create_task(
                 self._tick_forever(), name="looptui-agent-updates")
+            for part in self.while_attached:
+                part.start()
         self.clients.append(client)
         self._listen()
         loops = [self._snapshot_for(client, t) for t in self.registry.trackers()]
@@ -305,6 +309,8 @@ class AgentServer:
         self.registry.remove_listener(self._on_event)
         self._routine = None
         self._probe.stop()
+        for part in self.while_attached:
+            part.stop()
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
@@ -369,6 +375,10 @@ class AgentServer:
     def _log_dropped(self, tracker: Tracker | None, count: int) -> None:
         name = tracker.name if tracker is not None else None
         self._broadcast(events.session_event("log_dropped", loop=name, dropped=count))
+
+    def broadcast(self, event: dict[str, Any]) -> None:
+        """Send one §5 event to every attached client."""
+        self._broadcast(event)
 
     def _broadcast(self, event: dict[str, Any], *, only_every: bool = False) -> None:
         """Send *event* to every client (*only_every*: to those that want every event)."""
