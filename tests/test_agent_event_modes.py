@@ -151,3 +151,16 @@ async def test_attach_asks_for_what_its_front_end_shows(tmp_path: Path) -> None:
         finally:
             await session.shutdown()
             printer.close()
+
+
+async def test_attach_with_a_record_file_asks_for_every_event(tmp_path: Path) -> None:
+    with Program(tmp_path / "a.sock") as program:
+        record = tmp_path / "events.jsonl"
+        session = RemoteSession([parse_address(str(program.socket))], record=str(record))
+        await session.start()
+        try:
+            assert session.connections[0].events == "all"
+            await until(lambda: record.exists() and '"iteration_finished"' in record.read_text(),
+                        "tick's iterations in the record")
+        finally:
+            await session.shutdown()

@@ -96,7 +96,7 @@ class LoopCollector:
             retries.add_metric(labels, tracker.retries)
             counts = tracker.histograms
             if counts is None:  # listed but not counted (the registry's switch was flipped)
-                counts = tracker.histograms = LoopHistograms.from_history(tracker)
+                counts = tracker.histograms = LoopHistograms.from_history(tracker.history)
             duration.add_metric(labels, counts.duration_buckets(), counts.duration_sum)
             lateness.add_metric(labels, counts.lateness_buckets(), counts.lateness_sum)
             current = tracker.state

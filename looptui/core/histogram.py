@@ -14,7 +14,9 @@ from bisect import bisect_left as _bisect
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .tracker import Tracker
+    from collections.abc import Iterable
+
+    from .records import IterationRecord
 
 __all__ = ["DURATION_BUCKETS", "LATENESS_BUCKETS", "LoopHistograms", "cumulative"]
 
@@ -86,11 +88,11 @@ class LoopHistograms:
         return cumulative(LATENESS_BUCKETS, self.lateness_counts, self.count)
 
     @classmethod
-    def from_history(cls, tracker: Tracker) -> LoopHistograms:
-        """Histograms holding what *tracker*'s history ring still has (metrics turned on
+    def from_history(cls, history: Iterable[IterationRecord]) -> LoopHistograms:
+        """Histograms holding what a loop's *history* ring still has (metrics turned on
         after the loop ran: its iterations older than the ring are not known)."""
         made = cls()
-        for record in tracker.history:
+        for record in history:
             if record.outcome in _COUNTED and record.duration is not None:
                 made.observe(record.duration, record.lateness)
         return made

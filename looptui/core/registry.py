@@ -90,7 +90,7 @@ class Registry:
         tracker.name = name
         tracker.registry = self
         if self.histograms and tracker.histograms is None:
-            tracker.histograms = LoopHistograms.from_history(tracker)
+            tracker.histograms = LoopHistograms.from_history(tracker.history)
         tracker.rejoin_budget()
         self._trackers[name] = tracker
         self.version += 1
@@ -175,7 +175,7 @@ class Registry:
             if not on:
                 tracker.histograms = None
             elif tracker.histograms is None:
-                tracker.histograms = LoopHistograms.from_history(tracker)
+                tracker.histograms = LoopHistograms.from_history(tracker.history)
 
     # --------------------------------------------------------------- events
     def add_listener(self, listener: Listener, *, routine: bool = True) -> None:
