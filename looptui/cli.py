@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
 
@@ -300,8 +299,9 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         else:
             asked_early = True
 
-    # (not SIGHUP: the terminal is gone then, and the app cannot be ended gracefully)
-    signals = QuitSignals(request_quit, request_quit, (signal.SIGINT, signal.SIGTERM))
+    # SIGHUP too: a terminal that hung up is first sent to /dev/null, then the same
+    # graceful quit follows (the app's driver reports a failed read or write as SIGHUP)
+    signals = QuitSignals(request_quit, request_quit, on_hangup=guard.hang_up)
     signals.install()  # before the import: the program may install handlers of its own
     hooks = getattr(session, "import_hooks", None)  # (a session in this process)
     if hooks is not None:

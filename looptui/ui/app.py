@@ -176,6 +176,16 @@ class LoopTuiApp(App[list[str]]):
         self._header_key: tuple[Any, ...] = ()
         self._colours: tuple[object, Colours] | None = None
 
+    def get_driver_class(self) -> type:
+        """Textual's driver for this platform, or on Linux/macOS its variant that ends
+        cleanly when the terminal hangs up (see :mod:`.driver`)."""
+        driver_class = super().get_driver_class()
+        if getattr(driver_class, "__module__", "") == "textual.drivers.linux_driver":
+            from .driver import HangupSafeDriver
+
+            return HangupSafeDriver
+        return driver_class
+
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         # Textual has just redirected stdout/stderr; put the session's capture back at
