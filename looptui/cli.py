@@ -24,7 +24,7 @@ from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.program.loader import TargetError, check_target
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
-from looptui.session.program.signals import QuitSignals
+from looptui.session.program.signals import QuitSignals, forced_exit_started
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 from looptui.ui.terminal import TerminalGuard
 
@@ -326,6 +326,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         if asked_early:  # a signal came between the import and the first frame
             return EXIT_OK
         app = LoopTuiApp(session, refresh_hz=args.refresh)
+        guard.on_restore.append(app.abandon_terminal)
         timer = None
         if args.duration is not None:
             async def quit_later() -> None:
@@ -417,6 +418,7 @@ def _run_guarded(front_end: Callable[[TerminalGuard], Coroutine[Any, Any, int]])
         _print_error(err)
         return err.exit_code
     except KeyboardInterrupt:
+        forced_exit_started()  # a further signal on the way out: 130 at once
         _err().write("looptui: interrupted\n")
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # user code outside any loop called sys.exit()

@@ -127,6 +127,13 @@ class PtyRun:
                 raise AssertionError(f"condition not met (exit status {self.proc.poll()})")
             self.read(0.05)
 
+    def keep_reading(self, seconds: float) -> None:
+        """Read for *seconds*, or until the process has exited (a real terminal always
+        takes what is written: a full one would block the process's writes)."""
+        deadline = time.monotonic() + seconds
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self.read(0.05)
+
     def drain(self) -> None:
         """Read until the process has exited and closed its side of the terminal."""
         deadline = time.monotonic() + TIMEOUT

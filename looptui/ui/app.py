@@ -186,6 +186,17 @@ class LoopTuiApp(App[list[str]]):
             return HangupSafeDriver
         return driver_class
 
+    def abandon_terminal(self) -> None:
+        """The app was abandoned (a forced exit while blocking code held the event loop,
+        so Textual never stopped its driver): end the driver's input thread and output
+        (see :meth:`.driver.HangupSafeDriver.abandon`)."""
+        driver = self._driver
+        abandon = getattr(driver, "abandon", None)
+        if abandon is not None:
+            abandon()
+        elif getattr(driver, "exit_event", None) is not None:
+            driver.exit_event.set()  # type: ignore[union-attr]
+
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         # Textual has just redirected stdout/stderr; put the session's capture back at

@@ -35,31 +35,45 @@ class TerminalOutput:
     """The file the driver's writer thread writes to: a failed write is a hang-up.
 
     Output that cannot be written is dropped (the terminal is gone); the first failure
-    is reported once with :func:`report_hangup`.
+    is reported once with :func:`report_hangup`. :meth:`mute` ends the output for good,
+    so that nothing the writer thread still has queued lands after the terminal guard's
+    restore.
     """
 
     def __init__(self, file: IO[str]) -> None:
         self._file = file
         self._lock = threading.Lock()
         self.failed = False
+        self.muted = False
 
     def _failed(self) -> None:
-        with self._lock:
-            first, self.failed = not self.failed, True
+        first, self.failed = not self.failed, True
         if first:
             report_hangup()
 
     def write(self, text: str) -> None:
-        try:
-            self._file.write(text)
-        except (OSError, ValueError):  # EIO: hung up; ValueError: closed
-            self._failed()
+        with self._lock:
+            if self.muted:
+                return
+            try:
+                self._file.write(text)
+            except (OSError, ValueError):  # EIO: hung up; ValueError: closed
+                self._failed()
 
     def flush(self) -> None:
-        try:
-            self._file.flush()
-        except (OSError, ValueError):
-            self._failed()
+        with self._lock:
+            if self.muted:
+                return
+            try:
+                self._file.flush()
+            except (OSError, ValueError):
+                self._failed()
+
+    def mute(self) -> None:
+        """Write out what is buffered, then drop everything written from now on."""
+        self.flush()
+        with self._lock:
+            self.muted = True
 
     def fileno(self) -> int:
         return self._file.fileno()
@@ -74,6 +88,15 @@ class HangupSafeDriver(LinuxDriver):
     def __init__(self, app: Any, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self._file = TerminalOutput(self._file)  # the writer thread's file (Textual's name)
+
+    def abandon(self) -> None:
+        """The app will not stop this driver (a forced exit while blocking code held the
+        event loop): end its input thread, which the interpreter would wait for at exit,
+        and its output, so that the terminal guard's restore is the last thing written."""
+        self.exit_event.set()
+        output = self._file
+        if isinstance(output, TerminalOutput):
+            output.mute()
 
     def terminal_gone(self) -> bool:
         """Whether the output is no longer a terminal (hung up, or sent to /dev/null)."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["TerminalGuard", "RESET"]
 
@@ -47,6 +47,9 @@ class TerminalGuard:
         """Remember the settings of the terminal on *fd_in* (default: the process's
         stdin); restores write to *fd_out* (default: its stderr, where Textual draws)."""
         self.active = False
+        self.on_restore: list[Callable[[], Any]] = []
+        """Called first by a restore that acts (the app was abandoned): to end the app's
+        input thread, which the interpreter would wait for at exit, and its output."""
         self._attrs: Any = None
         self._in = fd_in if fd_in is not None else self._fileno(sys.__stdin__)
         self._out = fd_out if fd_out is not None else self._fileno(sys.__stderr__)
@@ -80,6 +83,11 @@ class TerminalGuard:
         if not self.active:
             return False
         self.active = False
+        for callback in self.on_restore:
+            try:
+                callback()
+            except Exception:  # a restore must reach the terminal whatever failed here
+                pass
         if self._attrs is not None and self._in is not None:
             try:
                 import termios

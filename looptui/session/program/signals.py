@@ -58,7 +58,7 @@ import threading
 from types import FrameType
 from typing import Any, Callable
 
-__all__ = ["QuitSignals", "ForcedInterrupt", "FORCE_AT", "REASSERT_EVERY"]
+__all__ = ["QuitSignals", "ForcedInterrupt", "FORCE_AT", "REASSERT_EVERY", "forced_exit_started"]
 
 FORCE_AT = 3
 """The signal number (1st, 2nd, …) that raises :class:`ForcedInterrupt`."""
@@ -250,6 +250,21 @@ def _exit_forced(signum: int, frame: FrameType | None) -> None:
 
 _forced = False
 """Whether a forced interrupt happened in this process (read at exit)."""
+
+
+def forced_exit_started() -> None:
+    """A forced interrupt has ended the front end, perhaps before it could uninstall its
+    handlers (blocking code held the event loop to the end): from now on each of the
+    signals ends the process at once with the forced status."""
+    global _forced
+    _forced = True
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in QuitSignals.SIGNALS:
+        try:
+            signal.signal(sig, _exit_forced)
+        except (ValueError, OSError):
+            pass
 
 
 def _ignore_in_final_teardown() -> None:
