@@ -1,6 +1,6 @@
 """The ``looptui`` command (DESIGN §4): parse options, run the TUI or headless mode.
 
-Exit status: 0 normal · 1 the target failed to import · 2 usage error (bad option,
+Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the target failed to import · 2 usage error (bad option,
 missing file, not importable as given, unusable ``--record`` file, no terminal for the
 TUI) · 3 (headless) at least one loop ended ``failed``, or the main coroutine failed · 4
 writing the ``--record`` file failed during the run · 130 interrupted by force (a third
