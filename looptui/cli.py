@@ -1,12 +1,13 @@
 """The ``looptui`` command (DESIGN §4): parse options, run the TUI or headless mode.
 
-Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the target failed to import · 2 usage error (bad option,
-missing file, not importable as given, unusable ``--record`` file, no terminal for the
-TUI) · 3 (headless) at least one loop ended ``failed``, or the main coroutine failed · 4
-writing the ``--record`` file failed during the run · 130 interrupted by force (a third
-SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
-stderr saying what was wrong and what to do, never in a traceback of looptui's own.
-Everything after ``--`` is the program's own arguments (its ``sys.argv[1:]``).
+Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the
+target failed to import · 2 usage error (bad option, missing file, not importable as
+given, unusable ``--record`` file, no terminal for the TUI) · 3 (headless) at least one
+loop ended ``failed``, or the main coroutine failed · 4 writing the ``--record`` file
+failed during the run · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake
+a user can make ends in a short message on stderr saying what was wrong and what to
+do, never in a traceback of looptui's own. Everything after ``--`` is the program's own
+arguments (its ``sys.argv[1:]``).
 
 Textual is imported only when the TUI actually starts, so ``--help``, ``--version`` and
 ``--headless`` stay fast and work without a terminal.
