@@ -1,12 +1,13 @@
 """The ``looptui`` command (DESIGN §4): parse options, run the TUI or headless mode.
 
-Exit status: 0 normal · 1 the target failed to import · 2 usage error (bad option,
-missing file, not importable as given, unusable ``--record`` file, no terminal for the
-TUI) · 3 (headless) at least one loop ended ``failed``, or the main coroutine failed · 4
-writing the ``--record`` file failed during the run · 130 interrupted by force (a third
-SIGINT/SIGTERM). Every mistake a user can make ends in a short message on
-stderr saying what was wrong and what to do, never in a traceback of looptui's own.
-Everything after ``--`` is the program's own arguments (its ``sys.argv[1:]``).
+Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the
+target failed to import · 2 usage error (bad option, missing file, not importable as
+given, unusable ``--record`` file, no terminal for the TUI) · 3 (headless) at least one
+loop ended ``failed``, or the main coroutine failed · 4 writing the ``--record`` file
+failed during the run · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake
+a user can make ends in a short message on stderr saying what was wrong and what to
+do, never in a traceback of looptui's own. Everything after ``--`` is the program's own
+arguments (its ``sys.argv[1:]``).
 
 Textual is imported only when the TUI actually starts, so ``--help``, ``--version`` and
 ``--headless`` stay fast and work without a terminal.
@@ -16,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
 
@@ -25,7 +25,7 @@ from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.program.loader import TargetError, check_target
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
-from looptui.session.program.signals import QuitSignals
+from looptui.session.program.signals import QuitSignals, forced_exit_started
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 from looptui.ui.terminal import TerminalGuard
 
@@ -312,8 +312,9 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         else:
             asked_early = True
 
-    # (not SIGHUP: the terminal is gone then, and the app cannot be ended gracefully)
-    signals = QuitSignals(request_quit, request_quit, (signal.SIGINT, signal.SIGTERM))
+    # SIGHUP too: a terminal that hung up is first sent to /dev/null, then the same
+    # graceful quit follows (the app's driver reports a failed read or write as SIGHUP)
+    signals = QuitSignals(request_quit, request_quit, on_hangup=guard.hang_up)
     signals.install()  # before the import: the program may install handlers of its own
     hooks = getattr(session, "import_hooks", None)  # (a session in this process)
     if hooks is not None:
@@ -339,6 +340,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         if asked_early:  # a signal came between the import and the first frame
             return EXIT_OK
         app = LoopTuiApp(session, refresh_hz=args.refresh)
+        guard.on_restore.append(app.abandon_terminal)
         timer = None
         if args.duration is not None:
             async def quit_later() -> None:
@@ -431,6 +433,7 @@ def _run_guarded(front_end: Callable[[TerminalGuard], Coroutine[Any, Any, int]])
         _print_error(err)
         return err.exit_code
     except KeyboardInterrupt:
+        forced_exit_started()  # a further signal on the way out: 130 at once
         _err().write("looptui: interrupted\n")
         return EXIT_INTERRUPTED
     except SystemExit as exc:  # user code outside any loop called sys.exit()

@@ -23,7 +23,7 @@ from looptui.session import Session
 from looptui.session.output.clip import TRACEBACK_LINES
 from looptui.testing import run_virtual
 from robust_support import (  # noqa: F401  (fixture)
-    TIMEOUT, isolated, json_lines, looptui_process, target, wait_for, wait_until,
+    TIMEOUT, PtyRun, isolated, json_lines, looptui_process, target, wait_for, wait_until,
 )
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -277,20 +277,15 @@ def test_a_signal_after_the_forced_interrupt_ends_the_process_with_130():
     assert json_lines(out)[-1]["event"] == "summary"
 
 
-def _tui(args: list[str], env: dict[str, str], when=None, then=None,
-         modes: list | None = None) -> tuple[int, bytes]:
+def _tui(args: list[str], env: dict[str, str], when=None, then=None) -> tuple[int, bytes]:
     """Run the TUI on a pseudo-terminal; once ``when(screen)`` is true, call ``then(proc)``.
 
-    Returns the exit status and everything drawn. *modes*, if given, gets the terminal's
-    settings (``termios.tcgetattr``) before the start and after the exit.
+    Returns the exit status and everything drawn.
     """
     import pty
     import select
-    import termios
 
     master, slave = pty.openpty()
-    if modes is not None:
-        modes.append(termios.tcgetattr(slave))
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "30", **env}
     proc = subprocess.Popen([sys.executable, "-m", "looptui", *args],
                             stdin=slave, stdout=slave, stderr=slave, env=env)
@@ -320,8 +315,6 @@ def _tui(args: list[str], env: dict[str, str], when=None, then=None,
             if not chunk:
                 break
             screen += chunk
-        if modes is not None:
-            modes.append(termios.tcgetattr(master))
     finally:
         proc.kill()
         os.close(master)
@@ -363,29 +356,34 @@ def _left_clean(screen: bytes) -> bool:
 @posix_only
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a POSIX pseudo-terminal")
 def test_a_forced_exit_from_the_tui_gives_the_terminal_back(tmp_path):
+    """Blocking code that takes the event loop back after every interrupt (a plain callback
+    that re-arms itself, which no cancellation reaches) keeps Textual from ever giving the
+    terminal back; the forced exit still must, and must end with 130."""
     import termios
 
-    def force(proc: subprocess.Popen) -> None:
-        (tmp_path / "spin").touch()  # the loop now holds the event loop for good
-        wait_until(lambda: (tmp_path / "spinning").exists())
-        for _ in range(3):  # 1st and 2nd: not served (the event loop is held); 3rd: forced
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=0.3)  # (apart, so that the kernel does not merge them)
-            except subprocess.TimeoutExpired:
-                pass
-
-    modes: list = []
-    code, screen = _tui(
-        [target("spin_later.py"), "--no-reload"], {"LOOPTUI_TEST_MARKS": str(tmp_path)},
-        when=lambda screen: (tmp_path / "ran").exists() and b"spinner" in screen,
-        then=force, modes=modes,
-    )
-    assert code == 130
-    assert _left_clean(screen)  # the alternate screen was left, the cursor is back
-    before, after = modes
+    run = PtyRun([target("blocking_callback.py"), "--no-reload"],
+                 {"LOOPTUI_TEST_MARKS": str(tmp_path)})
+    sent = 0
+    try:
+        run.until(lambda screen: (tmp_path / "ran").exists() and b"ticker" in screen)
+        (tmp_path / "spin").touch()  # the callback now holds the event loop, again and again
+        run.until(lambda screen: (tmp_path / "spinning").exists())
+        # 1st and 2nd: not served (the event loop is held); 3rd: forced, and the front end
+        # is cancelled, but the callback holds the event loop again; 4th and on: out at once
+        while run.proc.poll() is None and sent < 20:
+            run.proc.send_signal(signal.SIGTERM)
+            sent += 1
+            run.keep_reading(0.3)  # (apart, so that the kernel does not merge them)
+        code = run.proc.wait(timeout=TIMEOUT)
+        run.drain()
+        after = termios.tcgetattr(run.master)
+    finally:
+        run.close()
+    assert code == 130  # never killed by a signal that came on the way out
+    assert sent > 3  # Textual's own shutdown could not run: only the guard gave it back
+    assert _left_clean(bytes(run.screen))  # the alternate screen was left, the cursor is back
     for flag in (termios.ICANON, termios.ECHO):  # raw mode undone
-        assert after[3] & flag == before[3] & flag
+        assert after[3] & flag == run.modes_before[3] & flag
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux")

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from looptui.cli import run
-from robust_support import TIMEOUT, target, wait_until
+from robust_support import TIMEOUT, isolated, target, wait_until  # noqa: F401  (fixture)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
@@ -183,3 +183,47 @@ def test_the_direct_encoding_writes_exactly_what_the_event_dict_would(kind, fiel
     finally:
         clock.set_clock(previous)
     assert encode_loop_event(kind, name, fields, 1714554000.5) == expected
+
+
+@pytest.mark.asyncio
+async def test_a_5_mb_exception_message_is_recorded_whole_without_blaming_the_loop(
+        tmp_path, monkeypatch, isolated):
+    """The record is written by a callback of its own, not inside the loop that failed:
+    the watchdog (its real threshold) reports no block against the loop, whatever the
+    encoding costs on this machine, and the line holds the whole message."""
+    import asyncio
+
+    from looptui.core.registry import REGISTRY
+    from looptui.session import Session
+    from looptui.session.events import recorder as recorder_module
+    from robust_support import wait_for
+
+    encoded_in: list[object] = []  # the task that encoded each event with the message
+    encode = recorder_module.encode_line
+
+    def spy(event: dict) -> str:
+        if len(str(event.get("message", ""))) > 1_000_000:
+            encoded_in.append(asyncio.current_task())
+        return encode(event)
+
+    monkeypatch.setattr(recorder_module, "encode_line", spy)
+    path = tmp_path / "events.jsonl"
+    received: list[dict] = []
+    session = Session(target("huge_message.py"), watch=False, record=str(path))
+    session.add_sink(received.append)
+    try:
+        await session.start()
+        await wait_for(lambda: encoded_in)  # written by the recorder's own flush
+        failed_loop = REGISTRY.get("huge")
+        await wait_for(lambda: failed_loop.state.value == "failed")
+    finally:
+        await session.shutdown()
+    blocked = [e for e in received if e["event"] == "blocked"]
+    assert not [e for e in blocked if e.get("loop") == "huge"], blocked
+    assert encoded_in == [None]  # in a callback of its own: no loop's task
+    lines = path.read_text(encoding="utf-8").splitlines()
+    events = [json.loads(line) for line in lines]  # every line complete and valid
+    failed = [e for e in events if e["event"] == "iteration_failed"]
+    assert len(failed) == 1
+    message = "é" + "x" * (5 * 1024 * 1024)
+    assert failed[0]["message"] == message

@@ -97,3 +97,30 @@ def test_one_ctrl_c_interrupts_a_slow_import(tmp_path):
         proc.kill()
     assert proc.returncode == 1, err  # the first Ctrl+C ends the import, saying where it was
     assert "interrupted while importing" in err and "slow_import.py" in err
+
+
+@posix_only
+def test_a_hang_up_counts_once_and_calls_on_hangup_before_anything_else():
+    """The kernel's SIGHUP and the TUI driver's report of the same hang-up are one signal."""
+    import asyncio
+
+    from looptui.session.program.signals import QuitSignals
+
+    calls: list[str] = []
+
+    async def main() -> None:
+        signals = QuitSignals(lambda: calls.append("first"), lambda: calls.append("second"),
+                              on_hangup=lambda: calls.append("hangup"))
+        assert signals.install()
+        try:
+            signal.raise_signal(signal.SIGHUP)
+            signal.raise_signal(signal.SIGHUP)  # the same hang-up, reported again
+            await asyncio.sleep(0)  # the scheduled callback runs before this task resumes
+            assert signals.count == 1
+            signal.raise_signal(signal.SIGTERM)
+            await asyncio.sleep(0)
+        finally:
+            signals.uninstall()
+
+    asyncio.run(main())
+    assert calls == ["hangup", "first", "second"]

@@ -71,3 +71,40 @@ def test_no_terminal_no_trouble(tmp_path):
         guard = TerminalGuard(out.fileno(), out.fileno())  # not a terminal: no settings
         guard.entered()
         assert guard.restore() is True  # the sequences only; nothing raises
+
+
+def test_what_else_must_stop_is_called_only_when_the_guard_acts():
+    from looptui.ui.terminal import TerminalGuard
+
+    called: list[str] = []
+    guard = TerminalGuard(None, None)
+    guard.on_restore.append(lambda: called.append("released"))
+    guard.on_restore.append(lambda: 1 / 0)  # a failing one does not stop the restore
+    guard.entered()
+    guard.left()
+    assert guard.restore() is False and called == []
+    guard.entered()
+    assert guard.restore() is True and called == ["released"]
+
+
+def test_a_hung_up_terminal_is_swapped_for_dev_null():
+    import pty
+
+    from looptui.ui.terminal import TerminalGuard
+
+    master, slave = pty.openpty()
+    try:
+        guard = TerminalGuard(slave, slave)
+        guard.entered()
+        assert guard.hang_up() is False  # still there (kill -HUP by hand): left alone
+        assert guard.active
+        os.close(master)  # the terminal hangs up
+        master = -1
+        assert guard.hang_up() is True
+        assert not guard.active  # nothing left to restore
+        assert os.write(slave, b"drawn on nothing") == 16  # no EIO: it goes nowhere
+        assert os.stat(os.devnull).st_rdev == os.fstat(slave).st_rdev
+    finally:
+        if master >= 0:
+            os.close(master)
+        os.close(slave)

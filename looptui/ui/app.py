@@ -72,9 +72,6 @@ def _is_details(screen: object) -> bool:
     return _is_screen(screen, "details", "DetailsScreen")
 
 
-RESUME_REPAINTS = (0.3, 1.0, 2.5)
-"""Seconds after a resume when the whole screen is painted again (see ``_resumed``)."""
-
 class LoopTuiApp(App[list[str]]):
     """Monitor of the loops of one session.
 
@@ -176,6 +173,27 @@ class LoopTuiApp(App[list[str]]):
         self._header_key: tuple[Any, ...] = ()
         self._colours: tuple[object, Colours] | None = None
 
+    def get_driver_class(self) -> type:
+        """Textual's driver for this platform, or on Linux/macOS its variant that ends
+        cleanly when the terminal hangs up (see :mod:`.driver`)."""
+        driver_class = super().get_driver_class()
+        if getattr(driver_class, "__module__", "") == "textual.drivers.linux_driver":
+            from .driver import HangupSafeDriver
+
+            return HangupSafeDriver
+        return driver_class
+
+    def abandon_terminal(self) -> None:
+        """The app was abandoned (a forced exit while blocking code held the event loop,
+        so Textual never stopped its driver): end the driver's input thread and output
+        (see :meth:`.driver.HangupSafeDriver.abandon`)."""
+        driver = self._driver
+        abandon = getattr(driver, "abandon", None)
+        if abandon is not None:
+            abandon()
+        elif getattr(driver, "exit_event", None) is not None:
+            driver.exit_event.set()  # type: ignore[union-attr]
+
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
         # Textual has just redirected stdout/stderr; put the session's capture back at
@@ -246,13 +264,15 @@ class LoopTuiApp(App[list[str]]):
 
     def _resumed(self, _app: object = None) -> None:
         """Back from a suspension (``kill -TSTP``, then ``fg``): the terminal was used by
-        others meanwhile, and the shell may still write to it (``fg`` echoes the job's
-        command) just after the app is back. So every widget is painted again at once
-        and a few times more shortly after, not only the ones that changed (the table's header
-        row and the footer would stay blank, or show the shell's text)."""
+        others meanwhile, so every widget is painted again, not only the ones that changed
+        (the table's header row and the footer would stay blank, or show the shell's text).
+
+        Once, at the resume: a shell writes what ``fg`` echoes (the job's command) before
+        it hands the terminal back and continues the job, and Textual resumes only with
+        the terminal ours (in the background its first terminal call stops it again), so
+        nothing of the shell's comes after this paint.
+        """
         self._repaint_all()
-        for delay in RESUME_REPAINTS:
-            self.set_timer(delay, self._repaint_all)
 
     def _repaint_all(self) -> None:
         """Paint every widget of the screen again."""

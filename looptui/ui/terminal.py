@@ -6,13 +6,20 @@ terminal would be left in the alternate screen, with the cursor hidden, keys in 
 mode and mouse reporting on. :class:`TerminalGuard` remembers the terminal's settings
 before the app starts and, when the app did not finish cleanly, puts them back and
 writes the sequences that undo what the app turned on. No Textual import here.
+
+When the terminal hangs up (SIGHUP: the ssh session or the tmux window closed), there is
+nothing left to restore, and every write to it fails (``EIO``): output that cannot be
+written would end Textual's writer thread and leave the app waiting on it for good, and
+the interpreter's last flush would turn the exit status into 120.
+:meth:`TerminalGuard.hang_up` points the descriptors that were the terminal at
+``/dev/null`` instead, so that the graceful quit runs to its end and writes nowhere.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, Callable
 
 __all__ = ["TerminalGuard", "RESET"]
 
@@ -40,9 +47,14 @@ class TerminalGuard:
         """Remember the settings of the terminal on *fd_in* (default: the process's
         stdin); restores write to *fd_out* (default: its stderr, where Textual draws)."""
         self.active = False
+        self.on_restore: list[Callable[[], Any]] = []
+        """Called first by a restore that acts (the app was abandoned): to end the app's
+        input thread, which the interpreter would wait for at exit, and its output."""
         self._attrs: Any = None
         self._in = fd_in if fd_in is not None else self._fileno(sys.__stdin__)
         self._out = fd_out if fd_out is not None else self._fileno(sys.__stderr__)
+        self._outputs = [fd for fd in {self._out, self._fileno(sys.__stdout__)}
+                         if fd is not None and os.isatty(fd)]
         if self._in is not None:
             try:
                 import termios
@@ -71,6 +83,11 @@ class TerminalGuard:
         if not self.active:
             return False
         self.active = False
+        for callback in self.on_restore:
+            try:
+                callback()
+            except Exception:  # a restore must reach the terminal whatever failed here
+                pass
         if self._attrs is not None and self._in is not None:
             try:
                 import termios
@@ -83,4 +100,27 @@ class TerminalGuard:
                 os.write(self._out, RESET.encode("ascii"))
             except OSError:  # the terminal is gone (hung up): nothing to restore
                 pass
+        return True
+
+    def hang_up(self) -> bool:
+        """The terminal may have hung up (SIGHUP): if it has, send what is still written to
+        it to ``/dev/null`` and leave nothing to restore. True if it had hung up.
+
+        A terminal that is still there (``kill -HUP`` by hand) is left alone: the quit that
+        follows gives it back as usual. Safe to call from a signal handler.
+        """
+        gone = [fd for fd in self._outputs if not os.isatty(fd)]  # EIO once hung up
+        if not gone:
+            return False
+        self.active = False
+        try:
+            sink = os.open(os.devnull, os.O_WRONLY)
+        except OSError:
+            return True
+        try:
+            for fd in gone:
+                os.dup2(sink, fd)
+        finally:
+            os.close(sink)
+        self._outputs = [fd for fd in self._outputs if fd not in gone]
         return True

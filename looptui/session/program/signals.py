@@ -11,6 +11,12 @@
 While the program is being imported (:attr:`QuitSignals.importing`) the event loop is
 not turning, so the first signal interrupts at once instead of waiting for it.
 
+**SIGHUP** says the terminal hung up (a closed ssh session, a killed tmux window). That
+happens once: a second SIGHUP (the kernel's and the TUI driver's own report of the same
+hang-up, or a repeated ``kill -HUP``) is not counted again. The *on_hangup* callback runs
+at once, in the handler, before anything is scheduled: the TUI points its output away
+from a dead terminal there, before any code of the quit path writes to it.
+
 **The program's own handlers.** Bots install SIGINT/SIGTERM handlers of their own, at
 import or in their main coroutine (``signal.signal`` or ``loop.add_signal_handler``).
 Left alone they would replace looptui's, and nothing could stop the monitor gently.
@@ -52,7 +58,7 @@ import threading
 from types import FrameType
 from typing import Any, Callable
 
-__all__ = ["QuitSignals", "ForcedInterrupt", "FORCE_AT", "REASSERT_EVERY"]
+__all__ = ["QuitSignals", "ForcedInterrupt", "FORCE_AT", "REASSERT_EVERY", "forced_exit_started"]
 
 FORCE_AT = 3
 """The signal number (1st, 2nd, …) that raises :class:`ForcedInterrupt`."""
@@ -79,6 +85,7 @@ class QuitSignals:
     Attributes:
         count: Signals received so far.
         received: Name of the last signal received (``SIGTERM``), or ``None``.
+        hung_up: Whether a SIGHUP came (counted once, see the module docstring).
         importing: While true, the first signal raises :class:`ForcedInterrupt` at
             once (the event loop is busy importing the program and cannot serve it).
         program_handlers: The program's own handlers, by signal number, chained on
@@ -88,12 +95,15 @@ class QuitSignals:
     SIGNALS = _quit_signals()
 
     def __init__(self, on_first: Callable[[], Any], on_second: Callable[[], Any],
-                 signals: tuple[int, ...] | None = None) -> None:
-        """*signals* defaults to :attr:`SIGNALS`; the TUI leaves SIGHUP out (its terminal is
-        gone then, and Textual cannot be shut down gracefully on a hung-up terminal)."""
+                 signals: tuple[int, ...] | None = None,
+                 on_hangup: Callable[[], Any] | None = None) -> None:
+        """*signals* defaults to :attr:`SIGNALS`; *on_hangup*, if given, is called in the
+        handler of the first SIGHUP, before it is counted (see the module docstring)."""
         self.signals = self.SIGNALS if signals is None else signals
         self.count = 0
         self.received: str | None = None
+        self.hung_up = False
+        self._on_hangup = on_hangup
         self.importing = False
         self.program_handlers: dict[int, Callable[[], Any]] = {}
         self._callbacks = (on_first, on_second)
@@ -210,6 +220,12 @@ class QuitSignals:
 
     # -------------------------------------------------------------- handle
     def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if signum == getattr(signal, "SIGHUP", None):
+            if self.hung_up:
+                return  # the same hang-up, reported again
+            self.hung_up = True
+            if self._on_hangup is not None:
+                self._on_hangup()
         self.count += 1
         self.received = signal.Signals(signum).name
         loop = self._loop
@@ -234,6 +250,21 @@ def _exit_forced(signum: int, frame: FrameType | None) -> None:
 
 _forced = False
 """Whether a forced interrupt happened in this process (read at exit)."""
+
+
+def forced_exit_started() -> None:
+    """A forced interrupt has ended the front end, perhaps before it could uninstall its
+    handlers (blocking code held the event loop to the end): from now on each of the
+    signals ends the process at once with the forced status."""
+    global _forced
+    _forced = True
+    if threading.current_thread() is not threading.main_thread():
+        return
+    for sig in QuitSignals.SIGNALS:
+        try:
+            signal.signal(sig, _exit_forced)
+        except (ValueError, OSError):
+            pass
 
 
 def _ignore_in_final_teardown() -> None:
