@@ -120,7 +120,8 @@ def test_a_write_failure_is_said_at_once_and_ends_with_status_4(tmp_path):
 
 
 def test_non_ascii_and_terminal_controls_are_escaped_in_one_pass(tmp_path):
-    from looptui.session.events.recorder import Recorder, encode_line
+    from looptui.session.events.encode import encode_line
+    from looptui.session.events.recorder import Recorder
 
     text = "é" * 100_000 + "\x1b[2J\u202e\x9b" + "漢字"
     line = encode_line({"event": "log", "text": text})
@@ -151,35 +152,3 @@ def test_events_are_written_in_batches_within_the_flush_time(tmp_path):
         return before, len(path.read_text().splitlines())
 
     assert asyncio.run(main()) == (0, 100)
-
-
-@pytest.mark.parametrize("kind, fields", [
-    ("state", {"state": "sleeping"}),
-    ("iteration_started", {"iteration": 3, "scheduled": 1714554000.1234, "triggered": False}),
-    ("iteration_started", {"iteration": 0, "scheduled": None, "triggered": True}),
-    ("iteration_finished", {"iteration": 7, "duration": 0.000123, "lateness": 1.5e-05}),
-    ("iteration_finished", {"iteration": 7, "duration": 2.0, "lateness": -0.0, "time": 1.5}),
-    ("state", {"state": object()}),  # unusual: the general path
-])
-@pytest.mark.parametrize("name", ["worker-0001", "漢字\u202e\x9b", 'quote"back\\slash'])
-def test_the_direct_encoding_writes_exactly_what_the_event_dict_would(kind, fields, name):
-    from looptui.core import clock
-    from looptui.session.events.build import loop_event
-    from looptui.session.events.recorder import encode_line, encode_loop_event
-
-    class Frozen:
-        def time(self) -> float:
-            return 1714554000.5
-
-    class Tracker:
-        pass
-
-    tracker = Tracker()
-    tracker.name = name
-    previous = clock.get_clock()
-    clock.set_clock(Frozen())
-    try:
-        expected = encode_line(loop_event(kind, tracker, fields))
-    finally:
-        clock.set_clock(previous)
-    assert encode_loop_event(kind, name, fields, 1714554000.5) == expected

@@ -23,19 +23,16 @@ the program still runs; the monitored loops are not disturbed.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import re
 import stat
 from pathlib import Path
 from typing import IO, Any, Callable
 
 from looptui.core import clock
-from looptui.session.events.build import iso, loop_event
+from looptui.session.events.encode import encode_line, encode_loop_event
 from looptui.session.program.loader import TargetUsageError
 
-__all__ = ["Recorder", "RecordError", "FLUSH_EVERY", "encode_line", "encode_loop_event",
-           "RAW_KINDS", "EXIT_RECORD_FAILED"]
+__all__ = ["Recorder", "RecordError", "FLUSH_EVERY", "EXIT_RECORD_FAILED"]
 
 EXIT_RECORD_FAILED = 4
 """Exit status when writing the ``--record`` file failed during the run (it is
@@ -45,99 +42,6 @@ FLUSH_EVERY = 0.05
 """Seconds an event may wait before it is written to the file."""
 _MAX_BATCH = 100_000
 """Events waiting that force a write before :data:`FLUSH_EVERY` is up (bounds memory)."""
-
-# Characters JSON allows raw in a string but a terminal may act on (``cat events.jsonl``):
-# DEL and the C1 controls (8-bit CSI, OSC …), line/paragraph separators and the
-# bidirectional overrides. Written as \u escapes they decode to the same text, and the
-# line stays valid JSON (outside strings, JSON is plain ASCII).
-_INERT = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
-
-
-def encode_line(event: dict[str, Any]) -> str:
-    """*event* as one JSON line, readable text kept, terminal-active characters escaped.
-
-    ASCII text (the common case) needs no escaping pass; other text gets one regular
-    expression scan, linear in its length (a 5 MB message costs milliseconds).
-    """
-    text = json.dumps(event, ensure_ascii=False, default=str)
-    if not text.isascii():
-        text = _INERT.sub(_escape, text)
-    return text + "\n"
-
-
-RAW_KINDS = frozenset({"state", "iteration_started", "iteration_finished"})
-"""Loop events of every iteration, which the recorder can take without an event dict
-(:meth:`Recorder.take_raw`): with thousands of loops they are nearly all the events."""
-_EPOCH_FIELDS = frozenset({"time", "scheduled"})
-_NAMES: dict[str, str] = {}
-"""Loop names already encoded as JSON strings (a name is written thousands of times)."""
-
-
-_STRINGS: dict[str, str] = {}
-"""Short strings already encoded (state words: a handful, written at every iteration)."""
-_INFINITIES = (float("inf"), float("-inf"))
-
-
-def _json_value(value: Any) -> str | None:
-    """*value* as JSON the way ``json.dumps`` writes it, or ``None`` if not a plain one."""
-    kind = type(value)
-    if kind is float:
-        if value != value or value in _INFINITIES:
-            return json.dumps(value)
-        return float.__repr__(value)  # what json.dumps writes for a finite float
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is str:
-        text = _STRINGS.get(value)
-        if text is None:
-            text = json.dumps(value, ensure_ascii=False)
-            if len(value) <= 40 and len(_STRINGS) < 256:
-                _STRINGS[value] = text
-        return text
-    return None
-
-
-def encode_loop_event(kind: str, name: str, fields: dict[str, Any], now: float) -> str:
-    """The line :func:`encode_line` writes for ``loop_event(kind, tracker, fields)``,
-    built directly: same keys in the same order, same text, a fraction of the cost.
-
-    *now* is the time the event happened (used when *fields* has no ``time``).
-    """
-    parts = []
-    for key, value in fields.items():
-        if key == "time":
-            continue
-        if key in _EPOCH_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = _json_value(iso(value))
-        else:
-            text = _json_value(value)
-        if text is None:  # something unusual: the general path
-            event = loop_event(kind, _Named(name), dict(fields, time=fields.get("time", now)))
-            return encode_line(event)
-        parts.append(f', "{key}": {text}')
-    encoded = _NAMES.get(name)
-    if encoded is None:
-        encoded = _NAMES[name] = json.dumps(name, ensure_ascii=False)
-    stamp = iso(fields["time"] if "time" in fields else now)
-    line = f'{{"event": "{kind}", "time": "{stamp}", "loop": {encoded}{"".join(parts)}}}\n'
-    if not line.isascii():
-        line = _INERT.sub(_escape, line)
-    return line
-
-
-class _Named:
-    """Stands in for a tracker where only its name is read (``loop_event``)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
 
 
 class RecordError(TargetUsageError):
@@ -224,11 +128,14 @@ class Recorder:
         return self._file is not None
 
     def take_raw(self, kind: str, tracker: Any, fields: dict[str, Any]) -> None:
-        """Keep a loop event of :data:`RAW_KINDS` without its dict (encoded when written)."""
+        """Keep a loop event of :data:`~looptui.session.events.encode.RAW_KINDS` without
+        its dict (encoded when written)."""
         if self._file is None:
             return
-        self._waiting.append((kind, tracker.name, fields, clock.now()))
-        self._arm()
+        self._waiting.append(
+            (kind, tracker.name, fields, fields["time"] if "time" in fields else clock.now()))
+        if self._timer is None or len(self._waiting) >= _MAX_BATCH:
+            self._arm()
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Keep *event*; it is written within :data:`FLUSH_EVERY` seconds."""
