@@ -6,11 +6,13 @@ be one of the program's own files (a ``.py`` file: appending JSON to the source 
 break it and trigger a reload at every write), and must be writable.
 
 Writing: events are kept for at most :data:`FLUSH_EVERY` seconds and then written with
-one ``write`` of whole lines and a flush to the operating system (also at exit), so
-recording costs the loops little even when thousands of them iterate, and the encoding
-runs as a callback of its own rather than inside the loop that caused the event. A
-``kill -9`` loses at most the last :data:`FLUSH_EVERY` seconds and leaves at most a
-partial last line; every complete line is valid JSON. A file that ends mid-line (after a
+one ``write`` of whole lines and a flush to the operating system (also at exit). While an
+event loop runs, a batch is handed to a writer process (:mod:`.writer_process`) that
+encodes and writes it, so the loops pay only for handing it over, even when thousands of
+them iterate; without an event loop, or where no process can start, the batch is
+encoded and written here. A ``kill -9`` of looptui loses at most what was not yet handed
+over (the last :data:`FLUSH_EVERY` seconds) and leaves at most a partial last line;
+every complete line is valid JSON. A file that ends mid-line (after a
 crash or a full disk) gets a newline before the first new event, so the first new line
 is valid too. (There is no ``fsync``: a power cut may still lose what the system had not
 yet written to disk.)
@@ -30,6 +32,7 @@ from typing import IO, Any, Callable
 
 from looptui.core import clock
 from looptui.session.events.encode import encode_line, encode_loop_event
+from looptui.session.events.writer_process import WriterProcess
 from looptui.session.program.loader import TargetUsageError
 
 __all__ = ["Recorder", "RecordError", "FLUSH_EVERY", "EXIT_RECORD_FAILED"]
@@ -120,8 +123,16 @@ class Recorder:
             ) from None
         self._waiting: list[Any] = []  # event dicts, or (kind, loop, fields, time) tuples
         self._timer: asyncio.TimerHandle | None = None
+        self._process: WriterProcess | None = None
+        self._process_tried = False
         if fresh_line:
             self._write("\n")
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The id of the process that encodes and writes the batches, while one does
+        (see :mod:`.writer_process`); ``None`` when they are written by this process."""
+        return self._process.pid if self._process is not None else None
 
     def wants(self, kind: str, fields: dict[str, Any]) -> bool:
         """Every event is recorded (while the file is writable)."""
@@ -162,10 +173,38 @@ class Recorder:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, []
-        if waiting and self._file is not None:
-            if self._write("".join([encode_loop_event(*item) if type(item) is tuple
-                                    else encode_line(item) for item in waiting])):
+        if not waiting or self._file is None:
+            return
+        process = self._writer_process()
+        if process is not None:
+            process.send(waiting)
+            if process.reason is None:
                 self.written += len(waiting)
+        elif self._write("".join([encode_loop_event(*item) if type(item) is tuple
+                                  else encode_line(item) for item in waiting])):
+            self.written += len(waiting)
+
+    def _writer_process(self) -> WriterProcess | None:
+        """The child that writes the batches, started at the first one written while an
+        event loop runs (``None``: no event loop, or no process could be started)."""
+        if self._process is None and not self._process_tried:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return None
+            self._process_tried = True
+            file = self._file
+            if file is not None:
+                file.flush()
+                self._process = WriterProcess.start(file, self._process_failed)
+        return self._process
+
+    def _process_failed(self, reason: str) -> None:
+        if self.error is None:
+            self.error = f"recording to {self.path} stopped: {reason}"
+            self._close_file()
+            if self.on_error is not None:
+                self.on_error(self.error)
 
     def _write(self, text: str) -> bool:
         file = self._file
@@ -184,8 +223,12 @@ class Recorder:
         return True
 
     def close(self) -> None:
-        """Write what is waiting, then close the file (further events are ignored)."""
+        """Write what is waiting, then close the file (further events are ignored); with
+        a writer process, wait until it has written everything."""
         self.flush()
+        process, self._process = self._process, None
+        if process is not None:
+            process.close()  # a failure it reports comes through _process_failed
         self._close_file()
 
     def _close_file(self) -> None:
