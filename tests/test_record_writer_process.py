@@ -145,3 +145,37 @@ def test_a_writer_process_that_dies_is_said_at_once(tmp_path):
     recorder = asyncio.run(asyncio.wait_for(main(), TIMEOUT))
     assert len(failures) == 1 and "writer process ended" in failures[0]
     assert recorder.error == failures[0]
+
+
+def _ended(pid: int) -> bool:
+    """Whether process *pid* is gone or a zombie (nobody may reap it in a container)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc")
+def test_after_kill_9_of_looptui_the_writer_writes_what_it_was_handed_and_ends(tmp_path):
+    path = tmp_path / "events.jsonl"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "looptui", target("steady.py"), "--headless", "--no-reload",
+         "--record", str(path)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    children = f"/proc/{proc.pid}/task/{proc.pid}/children"
+    try:
+        wait_until(lambda: path.exists() and path.read_bytes().count(b"\n") >= 200)
+        with open(children) as listed:
+            writers = [int(pid) for pid in listed.read().split()]
+        assert len(writers) == 1  # the writer process, the only child
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=TIMEOUT)
+    finally:
+        proc.kill()
+    wait_until(lambda: _ended(writers[0]))  # its input ended: it finished and exited
+    raw = path.read_bytes()
+    assert raw.endswith(b"\n")  # it was not cut off: every batch it had is whole
+    for line in raw.split(b"\n")[:-1]:
+        json.loads(line)

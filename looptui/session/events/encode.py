@@ -18,7 +18,7 @@ from typing import Any
 
 from looptui.session.events.build import iso, loop_event
 
-__all__ = ["encode_line", "encode_loop_event", "iteration_line", "RAW_KINDS"]
+__all__ = ["encode_line", "encode_loop_event", "encode_batch", "iteration_line", "RAW_KINDS"]
 
 # Characters JSON allows raw in a string but a terminal may act on (``cat events.jsonl``):
 # DEL and the C1 controls (8-bit CSI, OSC …), line/paragraph separators and the
@@ -170,3 +170,21 @@ class _Named:
 
     def __init__(self, name: str) -> None:
         self.name = name
+
+
+def encode_batch(items: list[Any]) -> str:
+    """The lines of a recorder's batch, in order: event dicts; raw loop events as four
+    items each, kind (a ``str``), loop name, fields and time (see
+    :func:`encode_loop_event`); and lines already encoded, as a 1-tuple of their text."""
+    lines = []
+    index, end = 0, len(items)
+    while index < end:
+        item = items[index]
+        kind = type(item)
+        if kind is str:
+            lines.append(encode_loop_event(item, *items[index + 1:index + 4]))
+            index += 4
+            continue
+        lines.append(item[0] if kind is tuple else encode_line(item))
+        index += 1
+    return "".join(lines)

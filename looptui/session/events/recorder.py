@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any, Callable
 
 from looptui.core import clock
-from looptui.session.events.encode import encode_line, encode_loop_event
+from looptui.session.events.encode import encode_batch
 from looptui.session.events.writer_process import WriterProcess
 from looptui.session.program.loader import TargetUsageError
 
@@ -43,8 +43,9 @@ incomplete); it takes precedence over 3 (a loop failed)."""
 
 FLUSH_EVERY = 0.05
 """Seconds an event may wait before it is written to the file."""
-_MAX_BATCH = 100_000
-"""Events waiting that force a write before :data:`FLUSH_EVERY` is up (bounds memory)."""
+_MAX_BATCH = 400_000
+"""Items waiting (one per event dict, four per raw event) that force a write before
+:data:`FLUSH_EVERY` is up (bounds memory)."""
 
 
 class RecordError(TargetUsageError):
@@ -93,7 +94,7 @@ class Recorder:
     Attributes:
         path: The file written to.
         error: Why recording stopped early, or ``None``.
-        written: Events written so far.
+        written: Events written so far (handed to the writer process, when one writes).
     """
 
     def __init__(self, path: str | Path, on_error: Callable[[str], None] | None = None) -> None:
@@ -121,7 +122,13 @@ class Recorder:
                 f"--record {given}: cannot open for writing ({reason}).\n"
                 "Check that the folder exists and that you may write there."
             ) from None
-        self._waiting: list[Any] = []  # event dicts, or (kind, loop, fields, time) tuples
+        # Event dicts, and raw events as four items each: kind, loop name, fields, time.
+        # Flat, not one tuple per event: a tuple waiting 50 ms survives a young garbage
+        # collection, and with thousands of loops those made the collector scan the whole
+        # heap again and again (seconds of pauses in a 10 s run); strings, numbers and
+        # dicts of them are not tracked by the collector at all.
+        self._waiting: list[Any] = []
+        self._waiting_events = 0
         self._timer: asyncio.TimerHandle | None = None
         self._process: WriterProcess | None = None
         self._process_tried = False
@@ -143,8 +150,9 @@ class Recorder:
         its dict (encoded when written)."""
         if self._file is None:
             return
-        self._waiting.append(
-            (kind, tracker.name, fields, fields["time"] if "time" in fields else clock.now()))
+        self._waiting += (kind, tracker.name, fields,
+                          fields["time"] if "time" in fields else clock.now())
+        self._waiting_events += 1
         if self._timer is None or len(self._waiting) >= _MAX_BATCH:
             self._arm()
 
@@ -153,6 +161,7 @@ class Recorder:
         if self._file is None:
             return
         self._waiting.append(event)
+        self._waiting_events += 1
         self._arm()
 
     def _arm(self) -> None:
@@ -173,16 +182,16 @@ class Recorder:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, []
+        count, self._waiting_events = self._waiting_events, 0
         if not waiting or self._file is None:
             return
         process = self._writer_process()
         if process is not None:
             process.send(waiting)
             if process.reason is None:
-                self.written += len(waiting)
-        elif self._write("".join([encode_loop_event(*item) if type(item) is tuple
-                                  else encode_line(item) for item in waiting])):
-            self.written += len(waiting)
+                self.written += count
+        elif self._write(encode_batch(waiting)):
+            self.written += count
 
     def _writer_process(self) -> WriterProcess | None:
         """The child that writes the batches, started at the first one written while an
@@ -236,6 +245,7 @@ class Recorder:
             self._timer.cancel()
             self._timer = None
         self._waiting = []
+        self._waiting_events = 0
         file, self._file = self._file, None
         if file is not None:
             try:

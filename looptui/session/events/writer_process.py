@@ -4,10 +4,10 @@ Encoding an event as JSON text costs a few microseconds of Python; with thousand
 loops that is tens of thousands of events a second, all on the event loop the monitored
 loops run on (a thread would not help: it holds the interpreter lock while it encodes).
 So the recorder hands each batch to a child process instead: the batch's raw items
-(``(kind, loop name, fields, time)`` tuples, event dicts, or lines already encoded) are
-sent through a pipe as one :mod:`marshal` frame, a tenth of the cost of encoding them,
-and the child encodes them with the same functions (:mod:`.encode`) and appends the
-lines to the record file it inherited, one ``write`` per batch.
+(see :func:`~looptui.session.events.encode.encode_batch`) go through a pipe as one
+:mod:`marshal` frame, a fraction of the cost of encoding them, and the child encodes
+them with the same function and appends the lines to the record file it inherited, one
+``write`` per batch.
 
 The child ignores the terminal's signals (a session of its own) and ends when the pipe
 does: at :meth:`WriterProcess.close`, or when looptui dies (even by ``kill -9``: what was
@@ -25,6 +25,8 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import IO, Any, Callable
+
+from looptui.session.events.encode import encode_batch
 
 __all__ = ["WriterProcess", "child_main"]
 
@@ -102,12 +104,8 @@ class WriterProcess:
             return
         try:
             body = marshal.dumps(items)
-        except ValueError:  # something marshal cannot carry: encode it here
-            from looptui.session.events.encode import encode_line, encode_loop_event
-
-            body = marshal.dumps(["".join([
-                encode_loop_event(*item) if type(item) is tuple else encode_line(item)
-                for item in items])])
+        except ValueError:  # something marshal cannot carry: encode the batch here
+            body = marshal.dumps([(encode_batch(items),)])
         self._pending += len(body).to_bytes(8, "little")
         self._pending += body
         self._pump()
@@ -118,8 +116,8 @@ class WriterProcess:
         pending = self._pending
         try:
             while self._sent < len(pending):
-                with memoryview(pending) as view:
-                    self._sent += os.write(self._out, view[self._sent:])
+                with memoryview(pending) as view, view[self._sent:] as rest:
+                    self._sent += os.write(self._out, rest)
         except BlockingIOError:
             pass
         except OSError as exc:  # the child is gone: what did it say before it went?
@@ -226,18 +224,15 @@ def _last_line(data: bytes) -> str:
 def child_main() -> None:
     """The child: read frames from stdin, append their lines to the descriptor named by
     the first argument, until stdin ends; a failed write is said on stdout (exit 1)."""
-    from looptui.session.events.encode import encode_line, encode_loop_event
-
     source = sys.stdin.buffer
     file = open(int(sys.argv[1]), "a", encoding="utf-8", errors="backslashreplace")
     while True:
         head = source.read(8)
-        if len(head) < 8:
+        size = int.from_bytes(head, "little")
+        body = source.read(size) if len(head) == 8 else b""
+        if len(body) < size or len(head) < 8:  # the end (looptui may have died mid-frame)
             break
-        items = marshal.loads(source.read(int.from_bytes(head, "little")))
-        text = "".join([item if type(item) is str
-                        else encode_loop_event(*item) if type(item) is tuple
-                        else encode_line(item) for item in items])
+        text = encode_batch(marshal.loads(body))
         try:
             file.write(text)
             file.flush()
