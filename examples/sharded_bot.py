@@ -3,7 +3,11 @@
 Run:
     python examples/sharded_bot.py 0 &
     python examples/sharded_bot.py 1 &
-    looptui attach /tmp/looptui-shard-0.sock /tmp/looptui-shard-1.sock
+    looptui attach sharded_bot
+
+``looptui attach sharded_bot`` finds every live process of the program by its name (each
+agent's socket is ``looptui-sharded_bot-<pid>.sock`` in ``$XDG_RUNTIME_DIR`` or the temp
+dir) and follows a shard that is restarted.
 
 Each shard is a plain ``python`` process (as under systemd or docker) with its own loops;
 ``looptui attach`` shows both in one table (each loop says its process) and controls
@@ -33,7 +37,7 @@ async def sync_guilds():
 
 
 async def main():
-    looptui.agent.start(path=f"/tmp/looptui-shard-{SHARD}.sock")
+    looptui.agent.start()
     heartbeat.start()
     sync_guilds.start()
     await asyncio.Event().wait()

@@ -163,13 +163,16 @@ def build_attach_parser() -> argparse.ArgumentParser:
         prog="looptui attach",
         description="Watch and control the loops of programs already running "
                     "(they call looptui.agent.start()).",
-        epilog="examples:\n  looptui attach 12345             the program with pid 12345\n"
+        epilog="examples:\n  looptui attach 12345             the program with pid 12345 (followed "
+               "across restarts)\n"
+               "  looptui attach bot               every running process of the program bot\n"
                "  looptui attach /run/bot.sock 10.0.0.5:7890 --token T\n"
                "  looptui attach 12345 --headless --json --for 60 > events.jsonl\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("addresses", metavar="ADDRESS", nargs="+",
-                   help="a pid, a socket path, unix:PATH, or HOST:PORT[?token=TOKEN]")
+                   help="a pid, a program name, a socket path, unix:PATH, "
+                        "or HOST:PORT[?token=TOKEN]")
     p.add_argument("--token", help="the token of TCP addresses (printed by the agent)")
     p.add_argument("--headless", action="store_true",
                    help="no TUI: print events as lines; with --json, one JSON object per line")
@@ -226,15 +229,17 @@ def _session(args: argparse.Namespace) -> SessionView:
 
 def _attach_session(args: argparse.Namespace) -> SessionView:
     """The session of ``looptui attach`` (nothing connected yet)."""
-    from looptui.session.remote.address import AddressError, parse_address
+    from looptui.session.remote.address import AddressError, resolve_addresses
     from looptui.session.remote.remote_session import RemoteSession
     from looptui.session.program.loader import TargetUsageError
 
     try:
-        addresses = [parse_address(text, args.token) for text in args.addresses]
+        addresses, notes = resolve_addresses(args.addresses, args.token)
     except AddressError as err:
         raise TargetUsageError(str(err)) from None
-    return RemoteSession(addresses, record=args.record)
+    for note in notes:
+        sys.stderr.write(f"looptui attach: {note}\n")
+    return RemoteSession(addresses, record=args.record, notes=notes)
 
 
 async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> object:

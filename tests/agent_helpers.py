@@ -17,13 +17,19 @@ GUARD = 20.0
 
 
 class Program:
-    """``python program.py SOCKET …`` running; :attr:`address` as the agent printed it."""
+    """``python program.py SOCKET …`` running; :attr:`address` as the agent printed it.
 
-    def __init__(self, socket_path: Path, *extra: str) -> None:
+    *runtime*: the program's ``XDG_RUNTIME_DIR`` (where its default socket goes).
+    """
+
+    def __init__(self, socket_path: Path | str, *extra: str, runtime: Path | None = None,
+                 script: Path = PROGRAM) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        if runtime is not None:
+            env["XDG_RUNTIME_DIR"] = str(runtime)
         self.socket = socket_path
         self.proc = subprocess.Popen(
-            [sys.executable, str(PROGRAM), str(socket_path), *extra],
+            [sys.executable, str(script), str(socket_path), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
         )
         self.address = self.read_line()

@@ -10,7 +10,9 @@ import pytest
 from looptui.core.tracker import Tracker
 from looptui.session.remote.mirror import MirrorTracker
 from looptui.ui.app import LoopTuiApp
-from looptui.ui.process_column import loop_label, matches, process_label, shows_processes
+from looptui.ui.process_column import (
+    loop_label, matches, output_tag, process_label, shows_processes,
+)
 from looptui.ui.rows import COLUMNS, columns_for, row_cells
 from looptui.ui.sort_orders import BY_COLUMN, ORDERS, sort_trackers
 from looptui.ui.trouble import Context
@@ -51,6 +53,16 @@ def test_cells_show_the_base_name_and_a_sanitised_label() -> None:
     assert len(cells) == len(columns_for(True))
     assert [c[0] for c in row_cells(first, 0.0, True)][:2] == ["tick", "bot[1]"]
     assert process_label(Tracker("plain")) == "" and loop_label(Tracker("p"), True) == "p"
+
+
+def test_output_is_tagged_with_the_loop_and_its_pid_when_programs_are_merged() -> None:
+    first = mirror("tick", "bot[1]")
+    second = mirror("tick", "bot[22]")
+    second.name = "tick#2"
+    assert output_tag(second, True) == "tick [22]"
+    assert output_tag(second, False) == "tick#2"
+    assert output_tag(mirror("tick", "odd label"), True) == "tick odd label"
+    assert output_tag(Tracker("plain"), True) == "plain"
 
 
 def test_filter_and_sort_see_the_program() -> None:
@@ -95,3 +107,24 @@ async def test_the_table_adds_and_drops_the_column(clock: FrozenClock) -> None:
         assert not table.shows_process
         assert table.shown_cells("tick#2")[0] == "tick#2"
         assert len(table.ordered_columns) == len(COLUMNS)
+
+
+@pytest.mark.asyncio
+async def test_the_log_pane_tags_each_programs_output_with_its_pid(clock: FrozenClock) -> None:
+    session = FakeSession()
+    first = session.registry.register(mirror("tick", "bot[1]"))
+    second = session.registry.register(mirror("tick", "bot[22]"))
+    first.add_output("stdout", "one")
+    second.add_output("stdout", "two")
+    app = LoopTuiApp(session)
+    async with app.run_test(size=(140, 30)) as pilot:
+        await pilot.press("l")
+        pane = app.log_pane
+        for _ in range(200):
+            if pane.lines.line_count >= 2:
+                break
+            await pilot.pause()
+        shown = pane.lines.plain_lines
+        assert any("tick [1] " in line and line.endswith("│ one") for line in shown), shown
+        assert any("tick [22]" in line and line.endswith("│ two") for line in shown), shown
+        assert not any("tick#2" in line for line in shown)

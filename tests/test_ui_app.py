@@ -651,6 +651,21 @@ async def test_failure_of_main_is_reported_once(session: FakeSession, clock: Fro
         assert "main failed" in app.query_one("#status").plain  # type: ignore[attr-defined]
 
 
+async def test_a_failed_bot_main_suggests_offline(session: FakeSession,
+                                                 clock: FrozenClock) -> None:
+    t = session.registry.get("update_status")
+    t.source = "discord.py"  # a bot's loop
+    run_body(t, clock, ago=1, took=0.1, error=RuntimeError("token invalid"))
+    session.main_state = "failed"
+    session.main_exception = t.last_exception
+    app = RecordingApp(session)
+    async with app.run_test(size=(200, 30)):
+        app.refresh_now()
+        assert [m for m, _ in app.notes if m.startswith("main ")] == [
+            "main failed: RuntimeError: token invalid\n"
+            "--offline runs the bot's setup and loops without Discord"]
+
+
 async def test_the_header_names_the_main_and_says_offline(session: FakeSession,
                                                           clock: FrozenClock) -> None:
     t = session.registry.get("update_status")

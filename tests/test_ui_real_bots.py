@@ -23,7 +23,8 @@ until = functools.partial(ui_reading.until, rounds=500)
 
 pytestmark = pytest.mark.asyncio
 
-BOT = str(Path(__file__).parent / "fixtures" / "bots" / "nextcord_run" / "bot.py")
+BOTS = Path(__file__).parent / "fixtures" / "bots"
+BOT = str(BOTS / "nextcord_run" / "bot.py")
 
 
 @pytest.fixture(autouse=True)
@@ -69,6 +70,38 @@ async def test_waiting_and_never_started_loops_explain_themselves() -> None:
             await pilot.press("r")
             await until(pilot, lambda: tracker("Heartbeat.cleanup").state is LoopState.SLEEPING)
             assert tracker("Heartbeat.cleanup").total_iterations == 1
+            await pilot.press("q")
+    finally:
+        await session.shutdown()
+
+
+async def test_an_idle_loop_started_in_on_ready_says_the_failed_main_kept_it_from_starting() -> None:
+    """discord.py's ``bot.run`` at module level with no token: ``presence`` is started in
+    ``on_ready`` (never reached), ``forgotten`` by nothing."""
+    session = Session(str(BOTS / "dpy_run" / "bot.py"), watch=False)
+    await session.start()
+    app = LoopTuiApp(session)
+    try:
+        async with app.run_test(size=(200, 40)) as pilot:
+            await until(pilot, lambda: session.main_state == "failed")
+            await until(pilot, lambda: "idle" in tracker("MyBot.presence").notes)
+            app.refresh_now()
+            assert app.table.shown_cells("MyBot.presence")[-1] == (
+                "not started: main failed before bot.py:21 ran · try --offline")
+            assert app.table.shown_cells("MyBot.forgotten")[-1] == ""
+            app.table.select("MyBot.presence")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+            info = plain(app.screen.query_one("#details-info"))
+            assert "Started     not started: its start (self.presence.start() at bot.py:21)" in info
+            assert "TypeError: expected token to be a str" in info
+            await pilot.press("escape")
+            app.table.select("MyBot.forgotten")
+            await pilot.press("enter")
+            await until(pilot, lambda: isinstance(app.screen, DetailsScreen))
+            info = plain(app.screen.query_one("#details-info"))
+            assert "never started: nothing called .start() on it (r starts it)" in info
+            await pilot.press("escape")
             await pilot.press("q")
     finally:
         await session.shutdown()

@@ -12,8 +12,12 @@ The agent runs on the program's own event loop and observes its loops (looptui's
 those of discord.py, nextcord, disnake and py-cord, also loops created before the agent
 started). It listens on a Unix socket only the same user can open
 (``$XDG_RUNTIME_DIR/looptui-<program>-<pid>.sock``); TCP only when asked, always with a
-token. While nobody is attached it costs nothing on the loops' path. ``metrics=`` also
-serves Prometheus metrics of the loops (``looptui[metrics]``).
+token. While nobody is attached it costs nothing on the loops' path. Starting, it removes
+the stale sockets of this user's programs that died by a signal (see
+:mod:`looptui.session.remote.discovery`). ``metrics=`` also
+serves Prometheus metrics of the loops (``looptui[metrics]``). While a client is attached
+(only then) the program's output is also sent to it, and blocked and stuck loops are
+reported (:mod:`looptui.agent.attached`).
 
 ``LOOPTUI_AGENT=0`` in the environment turns :func:`start` into a no-op, so the call can
 stay in the code and be switched off per deployment.
@@ -30,7 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from looptui.core.registry import REGISTRY
+from looptui.session.remote.discovery import remove_stale
 
+from .attached import AttachedWatch
 from .endpoint import default_socket_path, new_token, parse_hostport, program_name
 from .observe import observe_loops
 from .server import AgentServer
@@ -88,7 +94,9 @@ def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
     if tcp is not None and token is None:
         token = new_token()
     server = AgentServer(REGISTRY, program_name(), token)
+    server.while_attached.append(AttachedWatch(REGISTRY, server.broadcast))
     sock_path = Path(path) if path is not None else default_socket_path()
+    stale = remove_stale(sock_path.parent)  # left by programs killed by a signal
     addresses: list[str] = []
     unix_sock = _bound_unix(server, sock_path)
     tcp_sock = socket.create_server(parse_hostport(tcp)) if tcp is not None else None
@@ -109,6 +117,9 @@ def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
                  f"(looptui attach {os.getpid()})"]
         if tcp_sock is not None:
             lines.append(f"looptui agent: TCP {addresses[1]} (the token is shown only now)")
+        if stale:
+            lines.append(f"looptui agent: removed {len(stale)} stale socket(s) of programs "
+                         f"that are gone: {', '.join(p.name for p in stale)}")
         if metrics_server is not None:
             lines.append(f"looptui agent: metrics on http://{metrics_server.address}/metrics")
         sys.stderr.write("\n".join(lines) + "\n")

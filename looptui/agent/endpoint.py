@@ -13,25 +13,18 @@ import re
 import secrets
 import socket
 import sys
-import tempfile
 from pathlib import Path
 
+from looptui.session.remote.discovery import socket_dir
+
 __all__ = [
-    "socket_dir", "program_name", "default_socket_path", "sockets_of_pid", "parse_hostport",
+    "socket_dir", "program_name", "default_socket_path", "parse_hostport",
     "new_token", "same_token", "bind_unix", "LOOPBACK",
 ]
 
 LOOPBACK = "127.0.0.1"
 """Where a TCP endpoint listens when no host is named."""
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
-
-
-def socket_dir() -> Path:
-    """``$XDG_RUNTIME_DIR`` when set and a directory, else the temp dir."""
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if runtime and os.path.isdir(runtime):
-        return Path(runtime)
-    return Path(tempfile.gettempdir())
 
 
 def program_name() -> str:
@@ -48,17 +41,6 @@ def program_name() -> str:
 def default_socket_path(pid: int | None = None) -> Path:
     """``<socket dir>/looptui-<program>-<pid>.sock``."""
     return socket_dir() / f"looptui-{program_name()}-{pid or os.getpid()}.sock"
-
-
-def sockets_of_pid(pid: int) -> list[Path]:
-    """Agent sockets of process *pid* (in the runtime dir and the temp dir)."""
-    found: list[Path] = []
-    for folder in {socket_dir(), Path(tempfile.gettempdir())}:
-        try:
-            found += sorted(folder.glob(f"looptui-*-{pid}.sock"))
-        except OSError:
-            continue
-    return found
 
 
 def parse_hostport(text: str, default_host: str = LOOPBACK) -> tuple[str, int]:

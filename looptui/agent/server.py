@@ -77,6 +77,8 @@ class AgentServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._paths: list[Path] = []
         self._closed = asyncio.Event()
+        self.while_attached: list[Any] = []
+        """Parts with ``start()``/``stop()`` that run only while a client is attached."""
 
     # --------------------------------------------------------------- listening
     def track_file(self, path: Path) -> None:
@@ -253,6 +255,8 @@ class AgentServer:
             self._probe.start()
             self._ticker = asyncio.get_running_loop().create_task(
                 self._tick_forever(), name="looptui-agent-updates")
+            for part in self.while_attached:
+                part.start()
         self.clients.append(client)
         loops = [self._snapshot_for(client, t) for t in self.registry.trackers()]
         client.send(wire.encode({"type": "snapshot", "loops": loops,
@@ -270,6 +274,8 @@ class AgentServer:
         """Nobody attached: no listener, no timer, no probe."""
         self.registry.remove_listener(self._on_event)
         self._probe.stop()
+        for part in self.while_attached:
+            part.stop()
         if self._ticker is not None:
             self._ticker.cancel()
             self._ticker = None
@@ -333,6 +339,10 @@ class AgentServer:
     def _log_dropped(self, tracker: Tracker | None, count: int) -> None:
         name = tracker.name if tracker is not None else None
         self._broadcast(events.session_event("log_dropped", loop=name, dropped=count))
+
+    def broadcast(self, event: dict[str, Any]) -> None:
+        """Send one §5 event to every attached client."""
+        self._broadcast(event)
 
     def _broadcast(self, event: dict[str, Any]) -> None:
         data = wire.encode({"type": "event", "data": event})

@@ -36,7 +36,7 @@ from looptui.session.program.owners import TaskOwners
 from looptui.session.health.stuck import StuckWatch, await_stack
 from looptui.session.commands import run_command
 from looptui.session.interface import Reply, Sink
-from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog
+from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, mark_blocked
 from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 from looptui.session.program.clients import ClientWatch
 from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
@@ -314,13 +314,7 @@ class Session:
         else:
             self.blocked_count += 1
         if tracker is not None:
-            before = tracker.notes.get("blocked") or {}
-            tracker.notes["blocked"] = {
-                "duration": block.duration, "count": before.get("count", 0) + 1,
-                "total": before.get("total", 0.0) + block.duration, "time": now,
-                "stack": block.stack,
-            }
-            tracker.version += 1
+            mark_blocked(tracker, block, now)
         name = tracker.name if tracker is not None else None
         self.last_block = {"loop": name, "duration": block.duration, "time": now,
                            "stack": block.stack, "monitor": monitor}

@@ -438,13 +438,17 @@ class LoopTuiApp(App[list[str]]):
 
     def _report_main(self) -> None:
         """Say once when the main coroutine failed (``--main``, or ``bot.run()`` at import):
-        it is not fatal."""
+        it is not fatal; with a Discord library's loops, ``--offline`` is suggested."""
         info = getattr(self.session, "main_exception", None)
         if info is not None and info is not self._main_reported:
             self._main_reported = info
             name = getattr(self.session, "main_name", None)
             what = f"main {one_line(name, 120)}" if name else "main"
-            self.notify(f"{what} failed: {one_line(info.summary, 300)}", title="main",
+            hint = ""
+            if not getattr(self.session, "offline", False) and any(
+                    t.source != "looptui" for t in self.session.registry.trackers()):
+                hint = "\n--offline runs the bot's setup and loops without Discord"
+            self.notify(f"{what} failed: {one_line(info.summary, 300)}{hint}", title="main",
                         severity="error", timeout=15, markup=False)
 
     def on_screen_resume(self) -> None:

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
 __all__ = ["PROCESS_COLUMN", "LABEL_CHARS", "process_label", "shows_processes", "loop_label",
-           "matches"]
+           "output_tag", "matches"]
 
 PROCESS_COLUMN = ("process", "Process")
 """``(key, label)`` of the column, placed right after Loop when shown."""
@@ -53,6 +53,19 @@ def loop_label(tracker: Tracker, with_process: bool) -> str:
     if with_process:
         return str(getattr(tracker, "remote_name", None) or tracker.name)
     return tracker.name
+
+
+def output_tag(tracker: Tracker, with_process: bool) -> str:
+    """The log pane's tag of *tracker*'s output: its name, and, when several programs are
+    watched, its program's pid (``tick [1234]``; the whole label if it has no pid)."""
+    name = loop_label(tracker, with_process)
+    if not with_process:
+        return name
+    label = process_label(tracker)
+    if not label:
+        return name
+    pid = label[label.rfind("["):] if label.endswith("]") and "[" in label else label
+    return f"{name} {pid}"
 
 
 def matches(tracker: Tracker, needle: str, with_process: bool) -> bool:

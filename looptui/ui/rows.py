@@ -101,7 +101,8 @@ def _exception(tracker: Tracker) -> Cell:
     """``Type: message`` of the last exception, after what the session noticed:
     ``stuck 42s`` (a body running far longer than its interval), ``blocked 2.1s``
     (the last time this loop's code blocked the event loop), why a ``waiting`` loop
-    waits (``client not ready: main failed · try --offline``)."""
+    waits (``client not ready: main failed · try --offline``), why an ``idle`` one has not
+    started (``not started: main failed before bot.py:21 ran · try --offline``)."""
     info = tracker.last_exception
     notes = tracker.notes
     prefix = ""
@@ -116,6 +117,9 @@ def _exception(tracker: Tracker) -> Cell:
     waiting = notes.get("waiting")
     if isinstance(waiting, dict) and tracker.state is LoopState.WAITING and waiting.get("reason"):
         prefix += f"{one_line(str(waiting['reason']), 80)} · "
+    idle = notes.get("idle")
+    if isinstance(idle, dict) and tracker.state is LoopState.IDLE and idle.get("reason"):
+        prefix += f"{one_line(str(idle['reason']), 80)} · "
     if info is None:
         return (prefix.rstrip(" ·"), "trouble-text") if prefix else ("", "")
     text = one_line(f"{info.type_name}: {info.message}" if info.message else info.type_name,

@@ -9,11 +9,19 @@ is not (the main failed — a bad token, no network —, or nothing started the 
 suggests ``--offline``. :class:`WaitingWatch` keeps ``tracker.notes["waiting"]`` up to
 date for every waiting loop, and sends a ``waiting`` event when the reason is first
 known or changes.
+
+An ``idle`` loop (created, not started) is either forgotten — nothing calls ``.start()``
+on it — or started by code that has not run yet: a bot's ``setup_hook``, ``cog_load`` or
+``on_ready``, which run only once the client logs in. :func:`explain_idle` finds the
+``.start()`` call in the loop's own file and says which of the two it is, and, when the
+client never got ready (the main failed, or it is still logging in), suggests
+``--offline``; the watch keeps ``tracker.notes["idle"]``.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sys
 import sysconfig
 from typing import Any, Callable
@@ -23,7 +31,7 @@ from looptui.session.health.stacks import await_chain, is_monitor_code, is_stdli
 from looptui.session.program.clients import PACKAGES
 from looptui.session.program.owners import task_of
 
-__all__ = ["explain", "WaitingWatch", "chain_frames"]
+__all__ = ["explain", "explain_idle", "start_call", "WaitingWatch", "chain_frames"]
 
 _LIBRARY_DIRS = tuple(sorted({
     os.path.normcase(os.path.abspath(path)) + os.sep
@@ -131,8 +139,78 @@ def explain(tracker: Tracker, *, root: str | None, offline: bool,
     return note
 
 
+_SOURCE_CACHE: dict[str, tuple[float, list[str]]] = {}
+"""File -> (modification time, lines), so a scan does not read an unchanged file again."""
+
+
+def _lines(filename: str) -> list[str]:
+    try:
+        mtime = os.stat(filename).st_mtime
+    except OSError:
+        return []
+    cached = _SOURCE_CACHE.get(filename)
+    if cached is not None and cached[0] == mtime:
+        return cached[1]
+    try:
+        with open(filename, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read(2_000_000).splitlines()
+    except OSError:
+        lines = []
+    _SOURCE_CACHE[filename] = (mtime, lines)
+    return lines
+
+
+def start_call(tracker: Tracker) -> tuple[int, str] | None:
+    """``(line, text)`` of the first ``<name>.start(`` call in the file that defines
+    *tracker*'s loop (``self.presence.start()`` for ``MyBot.presence``), or ``None``."""
+    if not tracker.file:
+        return None
+    attribute = tracker.base_name.rsplit(".", 1)[-1]
+    if not attribute.isidentifier():
+        return None
+    call = re.compile(rf"\b{re.escape(attribute)}\s*\.\s*start\s*\(")
+    for number, text in enumerate(_lines(tracker.file), 1):
+        code = text.split("#", 1)[0]
+        if call.search(code):
+            return number, text.strip()
+    return None
+
+
+def explain_idle(tracker: Tracker, *, root: str | None, offline: bool,
+                 main_state: str | None, main_error: str | None) -> dict[str, Any] | None:
+    """The ``idle`` note for a loop nothing has started yet (``None``: no ``.start()``
+    call in its file — a forgotten start, which the details view names as such).
+
+    Keys: ``start`` (``bot.py:21``, where it is started), ``reason`` (one line for the
+    table) and ``why`` (a sentence, with what to do).
+    """
+    found = start_call(tracker)
+    if found is None:
+        return None
+    line, text = found
+    where = f"{_relative(tracker.file or '', root)}:{line}"
+    library = tracker.source != "looptui"
+    if library and not offline and main_state == "failed":
+        reason = f"not started: main failed before {where} ran · try --offline"
+        why = (f"its start ({text} at {where}) has not run: a bot starts its loops in "
+               "setup_hook, cog_load or on_ready, which run once the client is ready, and "
+               f"the main failed ({main_error}). Run with --offline to run them without "
+               "Discord; r starts this loop now.")
+    elif library and not offline and main_state == "running":
+        reason = f"not started yet: {where} waits for the client · --offline runs it"
+        why = (f"its start ({text} at {where}) has not run yet: if it is in setup_hook, "
+               "cog_load or on_ready, it runs once the client has logged in to Discord; "
+               "without a network or a valid token it never will. Run with --offline to "
+               "run the loops without Discord; r starts this loop now.")
+    else:
+        reason = f"not started: {where} has not run"
+        why = f"its start ({text} at {where}) has not run (yet); r starts this loop now."
+    return {"start": where, "reason": reason, "why": why}
+
+
 class WaitingWatch:
-    """Refreshes ``notes["waiting"]`` of waiting loops; removes it once they move on."""
+    """Refreshes ``notes["waiting"]`` of waiting loops and ``notes["idle"]`` of loops not
+    started yet; removes them once the loops move on."""
 
     def __init__(self, facts: Callable[[], dict[str, Any]]) -> None:
         self.facts = facts
@@ -140,6 +218,13 @@ class WaitingWatch:
     def check(self, trackers: list[Tracker]) -> None:
         facts: dict[str, Any] | None = None
         for tracker in trackers:
+            if tracker.state.value == "idle":
+                if facts is None:
+                    facts = self.facts()
+                self._idle(tracker, facts)
+                continue
+            if tracker.notes.pop("idle", None) is not None:
+                tracker.version += 1
             if tracker.state.value != "waiting":
                 if tracker.notes.pop("waiting", None) is not None:
                     tracker.version += 1
@@ -157,6 +242,17 @@ class WaitingWatch:
                 tracker.version += 1
                 if old is None or old.get("reason") != note.get("reason"):
                     _emit_waiting(tracker, note)
+
+
+    @staticmethod
+    def _idle(tracker: Tracker, facts: dict[str, Any]) -> None:
+        note = explain_idle(tracker, **facts)
+        if note != tracker.notes.get("idle"):
+            if note is None:
+                del tracker.notes["idle"]
+            else:
+                tracker.notes["idle"] = note
+            tracker.version += 1
 
 
 def _emit_waiting(tracker: Tracker, note: dict[str, Any]) -> None:

@@ -34,18 +34,32 @@ import math
 import sys
 import threading
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from looptui.session.health.stacks import RawFrame, walk_frames
 from looptui.session.health.stalls import NO_STACK, Block, Sample, analyse
 
-__all__ = ["Watchdog", "Block", "DEFAULT_THRESHOLD", "NO_STACK"]
+if TYPE_CHECKING:
+    from looptui.core.tracker import Tracker
+
+__all__ = ["Watchdog", "Block", "DEFAULT_THRESHOLD", "NO_STACK", "mark_blocked"]
 
 DEFAULT_THRESHOLD = 0.1
 """A stall at least this long (seconds) is reported (``--block-threshold``)."""
 MAX_SAMPLES = 4000
 """Samples kept per stall (minutes at the sampling rate); later ones extend the last."""
 _IDLE = math.inf
+
+
+def mark_blocked(tracker: Tracker, block: Block, now: float) -> None:
+    """Note *block* on the loop whose code caused it (``tracker.notes["blocked"]``)."""
+    before = tracker.notes.get("blocked") or {}
+    tracker.notes["blocked"] = {
+        "duration": block.duration, "count": before.get("count", 0) + 1,
+        "total": before.get("total", 0.0) + block.duration, "time": now,
+        "stack": block.stack,
+    }
+    tracker.version += 1
 
 
 class Watchdog:

@@ -84,13 +84,17 @@ class _StreamProxy(io.TextIOBase):
         return True
 
     def isatty(self) -> bool:
+        if self._capture.tee:  # the program's own terminal still gets it all: ask it
+            return self._original.isatty()
         return False  # user libraries then write plain text, not colour codes
 
     def fileno(self) -> int:
         return self._original.fileno()
 
     def flush(self) -> None:
-        """Partial lines wait for their newline; nothing to flush."""
+        """Partial lines wait for their newline; a tee flushes the original stream."""
+        if self._capture.tee:
+            self._original.flush()
 
     def write(self, s: str) -> int:  # type: ignore[override]
         if not isinstance(s, str):
@@ -98,6 +102,8 @@ class _StreamProxy(io.TextIOBase):
         capture = self._capture
         if not capture.active:
             return self._original.write(s)
+        if capture.tee:
+            self._original.write(s)
         label = self._stream
         if sys._getframe(1).f_code is _STREAM_HANDLER_EMIT:
             label = "logging"
@@ -112,15 +118,20 @@ class OutputCapture:
         original_stdout / original_stderr: The streams replaced by :meth:`install`;
             front ends that print (headless) write to these.
         active: True between :meth:`install` and :meth:`uninstall`.
+        tee: Every write also goes to the original stream, unchanged (the agent: the
+            program's own stdout/stderr keep everything while a client also sees it).
     """
 
-    def __init__(self, deliver: Deliver, nested: Callable[[str, str], None] | None = None):
+    def __init__(self, deliver: Deliver, nested: Callable[[str, str], None] | None = None,
+                 *, tee: bool = False):
         """
         Args:
             deliver: Receives each complete line with its loop (or ``None``).
             nested: Receives lines written *while* a line is being delivered (a sink
                 that prints); they must not be delivered again, or output would loop.
+            tee: See :attr:`tee`.
         """
+        self.tee = tee
         self._deliver = deliver
         self._nested = nested or (lambda stream, text: None)
         self.stdout = _StreamProxy(self, "stdout")

@@ -3,13 +3,17 @@
 A :class:`Connection` owns the mirrors of one program's loops. It reads the agent's
 messages (snapshot, updates, events, replies), applies them and hands events on; while
 the program is unreachable it retries with a growing pause (up to :data:`BACKOFF_MAX`)
-and its mirrors say since when it is gone. Closing it never touches the program.
+and its mirrors say since when it is gone. An address given as a pid or a program name
+follows the program: when its process is gone, a live socket of the same program (by the
+name in its hello) that no other connection holds is taken instead — the program
+restarted under systemd or docker. Closing it never touches the program.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from looptui.core import clock
@@ -17,7 +21,7 @@ from looptui.session.events.build import iso
 from looptui.session.interface import Reply
 
 from . import wire
-from .address import Address
+from .address import Address, find_pid_socket, program_sockets
 from .mirror import MirrorTracker
 
 if TYPE_CHECKING:
@@ -47,6 +51,8 @@ class Connection:
         registry: Where the mirrors are listed (shared by every connection of a session).
         on_event: Called with each event dict (``process`` added).
         on_change: Called when the connection's state changes (connected, gone).
+        claimed: The sockets other connections of the session hold (a followed program
+            takes a socket none of them holds).
 
     Attributes:
         label: ``program[pid]`` once the agent said hello, else the address as given.
@@ -55,12 +61,17 @@ class Connection:
         refused: Why the agent refused this client, if it did (no more retries).
         lag, lag_max: The program's event-loop lag, as its agent measures it.
         hello: The agent's hello message.
+        previous_label: The label of the process before the last reconnection, when the
+            program came back as a new process (another pid); else ``None``.
+        path: The Unix socket in use or being tried (``None`` for TCP, or none yet).
     """
 
     def __init__(self, address: Address, registry: Registry,
                  on_event: Callable[[dict[str, Any]], None],
-                 on_change: Callable[[Connection], None] | None = None) -> None:
+                 on_change: Callable[[Connection], None] | None = None,
+                 claimed: Callable[[Connection], set[Path]] | None = None) -> None:
         self.address = address
+        self.claimed = claimed
         self.registry = registry
         self.on_event = on_event
         self.on_change = on_change
@@ -72,6 +83,10 @@ class Connection:
         self.lag = 0.0
         self.lag_max = 0.0
         self.hello: dict[str, Any] = {}
+        self.previous_label: str | None = None
+        self.path: Path | None = None
+        self._pid = address.pid
+        self._program = address.program
         self.mirrors: dict[str, MirrorTracker] = {}
         self.attempts = 0
         self.first_attempt = asyncio.Event()
@@ -119,6 +134,8 @@ class Connection:
                 return
             except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError,
                     wire.ProtocolError) as err:
+                if self.address.follows:
+                    self.path = None  # free for another connection; chosen again next time
                 self._set_gone(f"{type(err).__name__}: {err}")
             self.first_attempt.set()
             if self._closed:
@@ -131,10 +148,29 @@ class Connection:
         if address.host is not None:
             return await asyncio.open_connection(address.host, address.port,
                                                  limit=wire.MAX_LINE)
-        path = address.socket_path()
+        path = self._choose_socket() if address.follows else address.path
         if path is None:
-            raise FileNotFoundError(f"no agent socket for pid {address.pid}")
+            raise FileNotFoundError(self._why_no_socket())
+        self.path = path
         return await asyncio.open_unix_connection(str(path), limit=wire.MAX_LINE)
+
+    def _choose_socket(self) -> Path | None:
+        """The process's own live socket, else a live one of the same program not held."""
+        if self._pid is not None:
+            path = find_pid_socket(self._pid)
+            if path is not None:
+                return path
+        if self._program is None:
+            return None
+        held = self.claimed(self) if self.claimed is not None else set()
+        candidates = program_sockets(self._program, exclude=held)
+        return candidates[0].path if candidates else None
+
+    def _why_no_socket(self) -> str:
+        if self._program is not None:
+            return (f"process {self._pid} is gone; no new process of {self._program} "
+                    "has an agent socket yet")
+        return f"no agent socket for pid {self._pid}"
 
     async def _greet(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         hello = wire.decode(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT)
@@ -155,8 +191,13 @@ class Connection:
             raise Refused(str(first.get("reason")))
         if first.get("type") != "snapshot":
             raise wire.ProtocolError("the agent did not send its snapshot")
+        label = f"{hello.get('program')}[{hello.get('pid')}]"
+        self.previous_label = self.label if self.hello and label != self.label else None
         self.hello = hello
-        self.label = f"{hello.get('program')}[{hello.get('pid')}]"
+        self.label = label
+        if self.address.follows:
+            self._pid = hello.get("pid") if isinstance(hello.get("pid"), int) else self._pid
+            self._program = str(hello.get("program") or self._program or "") or None
         self.connected = True
         self.disconnected_since = None
         self.last_error = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+from pathlib import Path
 from typing import Any, Iterable
 
 from looptui.core import clock
@@ -43,6 +44,7 @@ class RemoteSession:
     Args:
         addresses: Where the programs' agents listen.
         record: Append every event to this file (``--record``).
+        notes: Lines to show in the log pane first (the stale sockets skipped).
 
     Attributes:
         connections: One per address, in the order given.
@@ -61,7 +63,8 @@ class RemoteSession:
     reload_version = 0
     last_reload_attempt = None
 
-    def __init__(self, addresses: list[Address], *, record: str | None = None) -> None:
+    def __init__(self, addresses: list[Address], *, record: str | None = None,
+                 notes: Iterable[str] = ()) -> None:
         if not addresses:
             raise TargetUsageError("give at least one address to attach to")
         self.registry = Registry()
@@ -72,9 +75,16 @@ class RemoteSession:
         self.recorder = Recorder(record) if record else None
         if self.recorder is not None:
             self._sinks.append(self.recorder)
-        self.connections = [Connection(a, self.registry, self._dispatch, self._changed)
+        self.connections = [Connection(a, self.registry, self._dispatch, self._changed,
+                                       self._held_by_others)
                             for a in addresses]
         self._closed = False
+        for note in notes:
+            self._note(note)
+
+    def _held_by_others(self, connection: Connection) -> set[Path]:
+        """The sockets the other connections use: a followed program takes another one."""
+        return {c.path for c in self.connections if c is not connection and c.path is not None}
 
     # ---------------------------------------------------------------- reading
     @property
@@ -120,6 +130,16 @@ class RemoteSession:
         self._sinks.append(sink)
 
     def _dispatch(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "blocked":  # the header's count and the last block, as in-process
+            self.blocked_count += 1
+            self.last_block = {"loop": event.get("loop"), "duration": event.get("duration"),
+                               "time": clock.now(), "stack": event.get("stack"),
+                               "monitor": False, "process": event.get("process")}
+        elif kind == "log" and event.get("loop") is None and "process" in event:
+            self.general_output.append((clock.now(), str(event.get("stream") or "stderr"),
+                                        f"{event['process']}: {event.get('text', '')}"))
+            self.output_version += 1
         deliver(self._sinks, event, self._note)
 
     def _note(self, text: str) -> None:
@@ -128,8 +148,10 @@ class RemoteSession:
 
     def _changed(self, connection: Connection) -> None:
         """A program connected or went away: say so in the log pane and as an event."""
+        previous = connection.previous_label if connection.connected else None
         if connection.connected:
-            text = f"attached to {connection.label}"
+            text = f"attached to {connection.label}" + (
+                f" (a new process; was {previous})" if previous else "")
             kind = "attached"
         else:
             text = (f"{connection.label}: refused: {connection.refused}" if connection.refused
@@ -137,10 +159,12 @@ class RemoteSession:
             kind = "disconnected"
         self._note(text)
         if not self._closed:
+            extra = {"previous": previous} if previous else {}
             self._dispatch(events.session_event(kind, process=connection.label,
                                                 address=connection.address.text,
                                                 reason=None if connection.connected
-                                                else connection.refused or connection.last_error))
+                                                else connection.refused or connection.last_error,
+                                                **extra))
 
     # ---------------------------------------------------------------- running
     async def start(self) -> None:

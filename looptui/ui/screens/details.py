@@ -390,10 +390,14 @@ class DetailsScreen(Screen[None]):
         where.append(f"  ({one_line(t.source, 30)})", style="dim")
         grid.add_row("Defined in", where)
 
+        idle = t.notes.get("idle")
         if t.state is LoopState.IDLE:
-            grid.add_row("Started", Text("never started: nothing called .start() on it "
-                                         "(r starts it)", style="yellow", end=""))
+            started = (f"not started: {idle['why']}" if isinstance(idle, dict) and idle.get("why")
+                       else "never started: nothing called .start() on it (r starts it)")
+            grid.add_row("Started", Text(one_line(started, 600), style="yellow", end=""))
         for key, value in sorted(t.notes.items()):
+            if key == "idle":  # said in the Started row
+                continue
             grid.add_row(Text(one_line(key, 30), end=""), self._note(value, now))
         if t.notes.get("stuck"):  # a body, or the error handler / after_loop
             stack = _await_stack(getattr(self.app, "session", None), t)

@@ -18,6 +18,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
+from ..process_column import output_tag, shows_processes
 from ..text import safe_text
 from .text_lines import TextLines
 
@@ -143,6 +144,7 @@ class LogPane(Vertical):
         batch: list[tuple[float, str, str, str | None]] = []
         skipped = 0
         seen = self._seen
+        with_process = shows_processes(trackers)
         for tracker in trackers:
             total = tracker.output_total
             entry = seen.get(id(tracker))
@@ -154,7 +156,7 @@ class LogPane(Vertical):
             new = total - before
             take = min(new, len(output), MAX_LINES_PER_TICK)
             skipped += new - take
-            name = tracker.name
+            name = output_tag(tracker, with_process)
             for ts, stream, text in itertools.islice(output, len(output) - take, None):
                 batch.append((ts, stream, text, name))
         if len(seen) > len(trackers):  # forget loops that are gone
@@ -170,8 +172,8 @@ class LogPane(Vertical):
         else:
             batch.sort(key=lambda e: e[0])
         lines: list[Text] = []
-        if batch:
-            longest = max((len(t.name) for t in trackers), default=1)
+        if batch:  # as wide as the longest tag of any loop, so the column stays put
+            longest = max((len(output_tag(t, with_process)) for t in trackers), default=1)
             width = max(1, min(TAG_WIDTH, longest))
         if skipped:
             self.skipped += skipped
