@@ -8,7 +8,8 @@ without and with ``--record FILE``, one after the other, ``--rounds`` times. Eac
 wake-up lateness is read from its history at exit; the first ``--skip`` seconds
 (start-up) are left out. Reports, per round, lateness p50 / p99 / max of both and their
 p99 ratio, the CPU seconds of looptui's own process until the program's exit hooks (the
-event loop the loops run on) and of the whole run (with the record's writer process),
+event loop the loops run on; of them, garbage collection) and of the whole run (with the
+record's writer process),
 and how many events the record file got; then the spread of the p99 ratios.
 """
 
@@ -42,9 +43,10 @@ def _children_cpu() -> float:
 
 
 def measure(loops: int, seconds: float, skip: float,
-            record: Path | None) -> tuple[list[float], float, float]:
+            record: Path | None) -> tuple[list[float], float, float, float]:
     """Lateness of every iteration after *skip*, CPU s of looptui's process until the
-    program's exit hooks, CPU s of the rest of the run (its end, the writer process)."""
+    program's exit hooks, CPU s of the rest of the run (its end, the writer process),
+    s looptui's process spent in garbage collection."""
     with tempfile.TemporaryDirectory() as tmp:
         out, cpu_out = Path(tmp) / "late.json", Path(tmp) / "cpu.json"
         env = {**os.environ, "LOOPTUI_BENCH_LOOPS": str(loops), "LOOPTUI_BENCH_OUT": str(out),
@@ -61,7 +63,8 @@ def measure(loops: int, seconds: float, skip: float,
         pairs = json.loads(out.read_text())
         own = json.loads(cpu_out.read_text())
     first = min((start for start, _ in pairs), default=0.0)
-    return [late for start, late in pairs if start - first >= skip], own, max(0.0, total - own)
+    late = [late for start, late in pairs if start - first >= skip]
+    return late, own["cpu"], max(0.0, total - own["cpu"]), own["gc"]
 
 
 def main() -> None:
@@ -80,10 +83,11 @@ def main() -> None:
                     ("headless --record ", measure(args.loops, args.seconds, args.skip, record))]
             events = sum(1 for _ in record.open("rb"))
         print(f" round {round_}:")
-        for label, (late, own, children) in runs:
+        for label, (late, own, children, collecting) in runs:
             print(f"  {label} iterations {len(late):6d}  lateness p50 {_ms(_pct(late, .5))}"
                   f"  p99 {_ms(_pct(late, .99))}  max {_ms(max(late, default=float('nan')))}"
-                  f"  CPU looptui {own:.2f} s (all processes {own + children:.2f} s)")
+                  f"  CPU looptui {own:.2f} s (GC {collecting:.2f} s; all processes "
+                  f"{own + children:.2f} s)")
         without, with_record = runs[0][1][0], runs[1][1][0]
         ratio = (_pct(with_record, .99) / _pct(without, .99) if without and with_record
                  else float("nan"))

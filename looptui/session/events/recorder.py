@@ -97,8 +97,10 @@ class Recorder:
         written: Events written so far (handed to the writer process, when one writes).
     """
 
-    def __init__(self, path: str | Path, on_error: Callable[[str], None] | None = None) -> None:
-        """Check and open *path* for appending.
+    def __init__(self, path: str | Path, on_error: Callable[[str], None] | None = None,
+                 writer_process: bool = True) -> None:
+        """Check and open *path* for appending; *writer_process*: hand batches to a writer
+        process while an event loop runs (``False``: always encode and write here).
 
         Raises:
             RecordError: *path* is a directory, not a regular file, a ``.py`` file, or
@@ -131,7 +133,7 @@ class Recorder:
         self._waiting_events = 0
         self._timer: asyncio.TimerHandle | None = None
         self._process: WriterProcess | None = None
-        self._process_tried = False
+        self._process_tried = not writer_process
         if fresh_line:
             self._write("\n")
 
