@@ -242,6 +242,13 @@ def _attach_session(args: argparse.Namespace) -> SessionView:
     return RemoteSession(addresses, record=args.record, notes=notes)
 
 
+def _count_for_metrics(args: argparse.Namespace, session: SessionView) -> None:
+    """With ``--metrics``, have the loops count every iteration in histograms from their
+    first one (before the session starts them), so the histograms are exact."""
+    if getattr(args, "metrics", None):
+        session.registry.collect_histograms()
+
+
 async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> object:
     """Start ``--metrics`` for the session's loops (after the session started)."""
     from looptui.agent.endpoint import parse_hostport
@@ -311,6 +318,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
     hooks = getattr(session, "import_hooks", None)  # (a session in this process)
     if hooks is not None:
         hooks.append(signals.reassert)
+    _count_for_metrics(args, session)
     signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
         # Import errors surface here, before the screen is taken over. A local session
@@ -370,6 +378,7 @@ async def _run_headless(args: argparse.Namespace, session: SessionView | None = 
     from looptui.headless import follow
 
     session = session if session is not None else _session(args)
+    _count_for_metrics(args, session)
     started = None
     if getattr(args, "metrics", None):
         async def started(view: SessionView) -> None:

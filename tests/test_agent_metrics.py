@@ -11,7 +11,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from looptui.agent.metrics import LoopCollector
 from looptui.core.registry import Registry
-from looptui.core.tracker import Tracker
+from looptui.core.states import LoopState
+from looptui.core.tracker import HISTORY_SIZE, Tracker
 
 from agent_helpers import GUARD, Program, wait_until
 
@@ -57,6 +58,58 @@ def test_metrics_of_a_running_program(tmp_path: Path) -> None:
             urllib.request.urlopen(f"http://{address}/nope", timeout=GUARD)
 
 
+def exact(families: dict, loop: str) -> float:
+    """The loop's iterations, checked against both histograms' counts and +Inf buckets."""
+    total = value(families, "looptui_loop_iterations_total", loop=loop)
+    for histogram in ("looptui_loop_duration_seconds", "looptui_loop_lateness_seconds"):
+        assert value(families, f"{histogram}_count", loop=loop) == total, (histogram, loop)
+        assert value(families, f"{histogram}_bucket", loop=loop, le="+Inf") == total
+        buckets = [s.value for s in families[histogram].samples
+                   if s.name.endswith("_bucket") and s.labels["loop"] == loop]
+        assert buckets == sorted(buckets)  # cumulative
+    return total
+
+
+def test_histograms_count_every_iteration_between_two_scrapes(tmp_path: Path) -> None:
+    with Program(tmp_path / "a.sock", "--metrics", "127.0.0.1:0", "--chatty") as program:
+        address = program.read_line().split()[1]
+        first = wait_until(lambda: (f := scrape(address)) and
+                           value(f, "looptui_loop_iterations_total", loop="spin") and f,
+                           "spin to run")
+        before = exact(first, "spin")
+        later = wait_until(
+            lambda: (f := scrape(address)) and
+            value(f, "looptui_loop_iterations_total", loop="spin") >= before + 1000 and f,
+            "1,000 more iterations of spin")
+        assert exact(later, "spin") >= before + 1000
+        assert exact(later, "tick") >= 1
+        assert exact(later, "boom") == 1  # the failed iteration counts too
+
+
+def test_histograms_of_a_loop_that_ran_before_metrics_and_across_a_reload() -> None:
+    registry = Registry()
+    tracker = registry.register(Tracker("job"))
+
+    def run(target: Tracker, n: int) -> None:
+        for i in range(n):
+            seq = target.iteration_started(i, None, state=LoopState.RUNNING)
+            target.iteration_finished(seq, then=LoopState.SLEEPING)
+
+    run(tracker, 5)  # before metrics: still in the history ring
+    collector = LoopCollector(registry)
+    run(tracker, HISTORY_SIZE + 100)  # more than the ring holds
+    assert tracker.histograms is not None
+    assert tracker.histograms.count == tracker.total_iterations == HISTORY_SIZE + 105
+    successor = registry.register(Tracker("job"))  # a reload's new generation
+    successor.adopt_history(tracker)
+    run(successor, 3)
+    assert successor.histograms.count == successor.total_iterations
+    assert successor.total_iterations == HISTORY_SIZE + 108
+    collector.close()
+    assert tracker.histograms is None and successor.histograms is None
+    run(successor, 1)  # nothing is counted while metrics are off
+
+
 def test_removed_loops_take_their_series_with_them() -> None:
     registry = Registry()
     collector = LoopCollector(registry)
@@ -97,8 +150,24 @@ def test_metrics_option_of_the_command(tmp_path: Path) -> None:
                               value(f, "looptui_loop_iterations_total", loop="beat") and f,
                               "beat's iterations")
         assert value(families, "looptui_loop_state", loop="beat", state="failed") == 0.0
+        exact(families, "beat")  # counted from the first iteration
     finally:
         proc.kill()
         proc.wait(GUARD)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_buckets_are_cumulative_and_a_value_on_a_bound_counts_in_it() -> None:
+    from looptui.core.histogram import LoopHistograms
+
+    counts = LoopHistograms()
+    counts.observe(0.001, -0.5)  # an early start is not late
+    counts.observe(0.002, 0.0005)
+    counts.observe(100.0, 10.0)  # above every bound
+    duration = dict(counts.duration_buckets())
+    assert (duration["0.001"], duration["0.005"], duration["60.0"], duration["+Inf"]) == \
+        (1, 2, 2, 3)
+    lateness = dict(counts.lateness_buckets())
+    assert (lateness["0.0005"], lateness["5.0"], lateness["+Inf"]) == (2, 2, 3)
+    assert counts.lateness_sum == 10.0005 and counts.duration_sum == 100.003

@@ -1,7 +1,9 @@
 """One attached client as the agent sees it: a bounded outgoing queue and what it was sent.
 
 Messages are queued without ever waiting (the registry calls in from loops' code) and
-written by the client's own writer task. A client that does not keep up — its queue
+written by the client's own writer task, gathered for up to :data:`FLUSH_DELAY` (or
+:data:`FLUSH_BYTES`) so a client following every event of a busy loop costs one write
+per batch, not one system call per event. A client that does not keep up — its queue
 passes :data:`QUEUE_BYTES` — is cut off: the program never waits for a reader.
 """
 
@@ -12,10 +14,14 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["AgentClient", "QUEUE_BYTES", "LoopMark"]
+__all__ = ["AgentClient", "QUEUE_BYTES", "FLUSH_DELAY", "FLUSH_BYTES", "LoopMark"]
 
 QUEUE_BYTES = 4 * 1024 * 1024
 """Bytes a client may have waiting to be written before it is dropped as too slow."""
+FLUSH_DELAY = 0.01
+"""Seconds queued messages may wait to be written together with the ones that follow."""
+FLUSH_BYTES = 64 * 1024
+"""Bytes queued that are written at once, without waiting for :data:`FLUSH_DELAY`."""
 
 
 @dataclass
@@ -36,12 +42,15 @@ class AgentClient:
     Attributes:
         writer: The stream to the client.
         peer: How the client is named in messages (``unix`` or ``host:port``).
+        every_event: Whether it asked for every event (``events: all`` in its hello),
+            or only for those that are not routine (``table``).
         marks: Per loop name, what the client already has (see :class:`LoopMark`).
         dropped: Why the client was cut off, once it was.
     """
 
     writer: asyncio.StreamWriter
     peer: str
+    every_event: bool = True
     marks: dict[str, LoopMark] = field(default_factory=dict)
     queued_bytes: int = 0
     dropped: str | None = None
@@ -78,6 +87,8 @@ class AgentClient:
         try:
             while self.dropped is None:
                 await self._wake.wait()
+                if self.queued_bytes < FLUSH_BYTES:
+                    await asyncio.sleep(FLUSH_DELAY)  # let what follows join this write
                 self._wake.clear()
                 while self._queue and self.dropped is None:
                     chunk = b"".join(self._queue)

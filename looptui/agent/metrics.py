@@ -1,11 +1,13 @@
 """Prometheus metrics of the loops (DESIGN §9), served over HTTP on the program's event loop.
 
-A custom collector reads the trackers when Prometheus scrapes — nothing is updated per
-iteration. Every series has the labels ``loop`` and ``source``; a loop that goes away
-takes its series with it, so label cardinality follows the loops that exist. The two
-histograms are built from the iteration records: each scrape adds the records completed
-since the previous one (a loop keeps its last 200; one that runs more often than that
-between two scrapes adds its latest 200).
+A custom collector reads the trackers when Prometheus scrapes. Every series has the
+labels ``loop`` and ``source``; a loop that goes away takes its series with it, so label
+cardinality follows the loops that exist. The two histograms count every iteration
+(``_count`` equals ``looptui_loop_iterations_total``): while a collector exists, each
+tracker adds its iterations' duration and lateness to its
+:class:`~looptui.core.histogram.LoopHistograms` as they end — two bisections per
+iteration, nothing while metrics are off. A loop that ran before metrics were turned on
+starts from what its history ring holds (its last 200 iterations).
 
 Needs the official ``prometheus_client`` (``pip install 'looptui[metrics]'``); the core
 never imports it.
@@ -14,7 +16,6 @@ never imports it.
 from __future__ import annotations
 
 import asyncio
-import bisect
 import socket
 from typing import TYPE_CHECKING, Any, Iterator
 
@@ -30,6 +31,7 @@ except ImportError:  # pragma: no cover - exercised by the message test in a sub
         "pip install 'looptui[metrics]'"
     ) from None
 
+from looptui.core.histogram import DURATION_BUCKETS, LATENESS_BUCKETS, LoopHistograms
 from looptui.core.states import LoopState
 
 if TYPE_CHECKING:
@@ -38,84 +40,30 @@ if TYPE_CHECKING:
 
 __all__ = ["LoopCollector", "MetricsServer", "DURATION_BUCKETS", "LATENESS_BUCKETS"]
 
-DURATION_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                    30.0, 60.0)
-"""Upper bounds (seconds) of the iteration duration histogram."""
-LATENESS_BUCKETS = (0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
-"""Upper bounds (seconds) of the lateness histogram (start − scheduled)."""
 REQUEST_TIMEOUT = 5.0
 """Seconds a scraper has to send its request."""
 _LABELS = ["loop", "source"]
 
 
-class _Histogram:
-    """Cumulative bucket counts of one loop, fed from its iteration records."""
-
-    __slots__ = ("bounds", "counts", "total", "count")
-
-    def __init__(self, bounds: tuple[float, ...]) -> None:
-        self.bounds = bounds
-        self.counts = [0] * (len(bounds) + 1)
-        self.total = 0.0
-        self.count = 0
-
-    def add(self, value: float) -> None:
-        self.counts[bisect.bisect_left(self.bounds, value)] += 1
-        self.total += value
-        self.count += 1
-
-    def buckets(self) -> list[tuple[str, float]]:
-        out, running = [], 0
-        for bound, n in zip(self.bounds, self.counts):
-            running += n
-            out.append((repr(float(bound)), running))
-        out.append(("+Inf", self.count))
-        return out
-
-
-class _Folded:
-    """A loop's histograms and the start time of the newest record folded into them."""
-
-    __slots__ = ("tracker", "mark", "duration", "lateness")
-
-    def __init__(self, tracker: Tracker) -> None:
-        self.tracker = tracker
-        self.mark = float("-inf")
-        self.duration = _Histogram(DURATION_BUCKETS)
-        self.lateness = _Histogram(LATENESS_BUCKETS)
-
-    def fold(self) -> None:
-        for record in list(self.tracker.history):
-            if record.started <= self.mark:
-                continue
-            if record.duration is None:  # still running: folded once it ends
-                break
-            self.duration.add(record.duration)
-            if record.scheduled is not None:
-                self.lateness.add(max(0.0, record.lateness))
-            self.mark = record.started
-
-
 class LoopCollector:
-    """A ``prometheus_client`` collector of every loop in *registry*, read at scrape time."""
+    """A ``prometheus_client`` collector of every loop in *registry*, read at scrape time.
+
+    Creating it turns on the trackers' histograms (:meth:`close` turns them off).
+    """
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self._folded: dict[int, _Folded] = {}
+        registry.collect_histograms()
+
+    def close(self) -> None:
+        """Stop counting iterations in histograms."""
+        self.registry.collect_histograms(False)
 
     def describe(self) -> list[Any]:
         return []  # collected fresh on every scrape
 
     def collect(self) -> Iterator[Any]:
         trackers = self.registry.trackers()
-        folded: dict[int, _Folded] = {}
-        for tracker in trackers:
-            entry = self._folded.get(id(tracker))
-            if entry is None or entry.tracker is not tracker:
-                entry = _Folded(tracker)
-            entry.fold()
-            folded[id(tracker)] = entry
-        self._folded = folded  # loops that went away are forgotten with their series
         iterations = CounterMetricFamily(
             "looptui_loop_iterations", "Iterations run (completed, failed or retried).",
             labels=_LABELS)
@@ -146,9 +94,11 @@ class LoopCollector:
             iterations.add_metric(labels, tracker.total_iterations)
             failures.add_metric(labels, tracker.failures)
             retries.add_metric(labels, tracker.retries)
-            entry = folded[id(tracker)]
-            duration.add_metric(labels, entry.duration.buckets(), entry.duration.total)
-            lateness.add_metric(labels, entry.lateness.buckets(), entry.lateness.total)
+            counts = tracker.histograms
+            if counts is None:  # listed but not counted (the registry's switch was flipped)
+                counts = tracker.histograms = LoopHistograms.from_history(tracker.history)
+            duration.add_metric(labels, counts.duration_buckets(), counts.duration_sum)
+            lateness.add_metric(labels, counts.lateness_buckets(), counts.lateness_sum)
             current = tracker.state
             for each in LoopState:
                 state.add_metric([*labels, each.value], 1.0 if each is current else 0.0)
@@ -203,6 +153,7 @@ class MetricsServer:
         self._server = await asyncio.start_server(self._handle, sock=self._sock, limit=16384)
 
     def close(self) -> None:
+        self.collector.close()
         if self._server is not None:
             self._server.close()
         elif self._sock is not None:

@@ -5,6 +5,13 @@ registry listener, no timer, nothing on the loops' path. The first client that p
 its hello turns on event delivery (a registry listener) and a timer that sends the loops
 that changed a few times a second; the last one to leave turns both off again.
 
+A client says in its hello which events it wants (``events``, :data:`EVENT_MODES`).
+``table`` (the TUI, readable headless output): the coalesced updates, plus every event
+except the routine ones each iteration makes (:func:`~looptui.core.registry.is_routine`),
+so while only such clients are attached the loops' hot path builds and encodes nothing.
+``all`` (``--json``, ``--record``, and clients whose hello does not say): every event as
+well, each built and encoded once per iteration for all such clients together.
+
 Clients that misbehave are dropped with bounded memory and without the loops noticing:
 a line longer than :data:`~looptui.session.remote.wire.MAX_LINE`, a hello that is not one
 (or a wrong token), no hello within :data:`HELLO_TIMEOUT`, or a queue that fills up
@@ -20,7 +27,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from looptui.core.registry import Registry
+from looptui.core.registry import Registry, is_routine
 from looptui.core.tracker import Tracker
 from looptui.session.commands import run_command
 from looptui.session.events import build as events
@@ -32,7 +39,7 @@ from looptui.session.remote import wire
 from .client import AgentClient, LoopMark
 from .endpoint import same_token
 
-__all__ = ["AgentServer", "HELLO_TIMEOUT", "UPDATE_INTERVAL", "MAX_CLIENTS"]
+__all__ = ["AgentServer", "HELLO_TIMEOUT", "UPDATE_INTERVAL", "MAX_CLIENTS", "EVENT_MODES"]
 
 HELLO_TIMEOUT = 5.0
 """Seconds a new connection has to send its hello before it is dropped."""
@@ -40,6 +47,8 @@ UPDATE_INTERVAL = 0.25
 """Seconds between updates of the loops that changed."""
 MAX_CLIENTS = 64
 """Connections accepted at once; more are refused with a message."""
+EVENT_MODES = ("all", "table")
+"""What a client's hello may ask for in ``events`` (``all`` when it does not say)."""
 
 
 def _version() -> str:
@@ -77,6 +86,8 @@ class AgentServer:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._paths: list[Path] = []
         self._closed = asyncio.Event()
+        self._routine: bool | None = None
+        """Whether the registry listener takes routine events (None: not listening)."""
         self.while_attached: list[Any] = []
         """Parts with ``start()``/``stop()`` that run only while a client is attached."""
 
@@ -138,7 +149,7 @@ class AgentServer:
         return {"type": "hello", "protocol": wire.PROTOCOL, "looptui": _version(),
                 "pid": os.getpid(), "program": self.program,
                 "python": sys.version.split()[0],
-                "auth": "token" if self.token else "none"}
+                "auth": "token" if self.token else "none", "events": list(EVENT_MODES)}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
@@ -151,13 +162,13 @@ class AgentServer:
                 self.refused += 1
                 return
             writer.write(wire.encode(self._hello()))
-            reason = await self._check_hello(reader)
+            reason, every = await self._check_hello(reader)
             if reason is not None:
                 self.refused += 1
                 writer.write(wire.encode({"type": "error", "reason": reason}))
                 await asyncio.wait_for(writer.drain(), 1.0)
                 return
-            client = AgentClient(writer, name)
+            client = AgentClient(writer, name, every_event=every)
             self._attach(client)
             writer_task = asyncio.get_running_loop().create_task(client.write_forever())
             try:
@@ -173,27 +184,32 @@ class AgentServer:
             if not transport.is_closing():
                 transport.abort() if client is not None and client.dropped else writer.close()
 
-    async def _check_hello(self, reader: asyncio.StreamReader) -> str | None:
-        """``None`` when the client's hello is right, else why it is refused."""
+    async def _check_hello(self, reader: asyncio.StreamReader) -> tuple[str | None, bool]:
+        """Why the client's hello is refused (``None`` when it is right), and whether the
+        client wants every event."""
         try:
             line = await asyncio.wait_for(reader.readline(), HELLO_TIMEOUT)
         except asyncio.TimeoutError:
-            return f"no hello within {HELLO_TIMEOUT:g}s"
+            return f"no hello within {HELLO_TIMEOUT:g}s", False
         except (ValueError, asyncio.LimitOverrunError):
-            return "line too long"
+            return "line too long", False
         if not line:
-            return "closed before its hello"
+            return "closed before its hello", False
         try:
             message = wire.decode(line)
         except wire.ProtocolError as err:
-            return f"not a hello: {err}"
+            return f"not a hello: {err}", False
         if message.get("type") != "hello":
-            return "the first message must be a hello"
+            return "the first message must be a hello", False
         if message.get("protocol") != wire.PROTOCOL:
-            return f"protocol {message.get('protocol')!r} not supported (this agent: {wire.PROTOCOL})"
+            return (f"protocol {message.get('protocol')!r} not supported "
+                    f"(this agent: {wire.PROTOCOL})"), False
         if self.token is not None and not same_token(message.get("token"), self.token):
-            return "wrong or missing token"
-        return None
+            return "wrong or missing token", False
+        mode = message.get("events", "all")
+        if mode not in EVENT_MODES:
+            return f"events {mode!r} not supported (one of: {', '.join(EVENT_MODES)})", False
+        return None, mode == "all"
 
     async def _read_commands(self, reader: asyncio.StreamReader, client: AgentClient) -> None:
         while client.dropped is None:
@@ -209,9 +225,13 @@ class AgentServer:
             except wire.ProtocolError:
                 client.drop("sent something that is not a message")
                 return
-            if message.get("type") == "command":
+            kind = message.get("type")
+            if kind == "command":
                 client.send(wire.encode(self._command(message)))
-            elif message.get("type") != "ping":
+            elif kind == "events" and message.get("events") in EVENT_MODES:
+                client.every_event = message["events"] == "all"
+                self._listen()
+            elif kind != "ping":
                 client.send(wire.encode({"type": "error", "id": message.get("id"),
                                          "reason": f"unknown message type {message['type']!r}"}))
 
@@ -251,16 +271,28 @@ class AgentServer:
     # -------------------------------------------------------- clients come, go
     def _attach(self, client: AgentClient) -> None:
         if not self.clients:
-            self.registry.add_listener(self._on_event)
             self._probe.start()
             self._ticker = asyncio.get_running_loop().create_task(
                 self._tick_forever(), name="looptui-agent-updates")
             for part in self.while_attached:
                 part.start()
         self.clients.append(client)
+        self._listen()
         loops = [self._snapshot_for(client, t) for t in self.registry.trackers()]
         client.send(wire.encode({"type": "snapshot", "loops": loops,
-                                 "session": self._session_fields()}))
+                                 "session": self._session_fields(),
+                                 "events": "all" if client.every_event else "table"}))
+
+    def _listen(self) -> None:
+        """Listen to the registry as the attached clients need: routine events only
+        while a client wants every event, nothing while nobody is attached."""
+        routine = any(c.every_event for c in self.clients) if self.clients else None
+        if routine == self._routine:
+            return
+        self.registry.remove_listener(self._on_event)
+        if routine is not None:
+            self.registry.add_listener(self._on_event, routine=routine)
+        self._routine = routine
 
     def _detach(self, client: AgentClient) -> None:
         if client.dropped is not None and client.dropped != "the agent stopped":
@@ -269,10 +301,13 @@ class AgentServer:
             self.clients.remove(client)
         if not self.clients:
             self._idle()
+        else:
+            self._listen()
 
     def _idle(self) -> None:
         """Nobody attached: no listener, no timer, no probe."""
         self.registry.remove_listener(self._on_event)
+        self._routine = None
         self._probe.stop()
         for part in self.while_attached:
             part.stop()
@@ -334,7 +369,8 @@ class AgentServer:
     def _on_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         if kind == "log" and not self._limiter.allow(tracker):
             return
-        self._broadcast(events.loop_event(kind, tracker, fields))
+        event = events.loop_event(kind, tracker, fields)
+        self._broadcast(event, only_every=is_routine(kind, fields))
 
     def _log_dropped(self, tracker: Tracker | None, count: int) -> None:
         name = tracker.name if tracker is not None else None
@@ -344,10 +380,12 @@ class AgentServer:
         """Send one §5 event to every attached client."""
         self._broadcast(event)
 
-    def _broadcast(self, event: dict[str, Any]) -> None:
+    def _broadcast(self, event: dict[str, Any], *, only_every: bool = False) -> None:
+        """Send *event* to every client (*only_every*: to those that want every event)."""
         data = wire.encode({"type": "event", "data": event})
         for client in list(self.clients):
-            client.send(data)
+            if client.every_event or not only_every:
+                client.send(data)
 
     def info(self) -> dict[str, Any]:
         """Counters for tests and the benchmark."""

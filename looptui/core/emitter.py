@@ -20,9 +20,12 @@ class Emitter(Protocol):
 
     Attributes:
         listeners: Who wants events; when empty, trackers build no event at all.
+        routine_listeners: Who also wants the events of every iteration; when empty,
+            trackers do not build those.
     """
 
     listeners: Sequence[Any]
+    routine_listeners: Sequence[Any]
 
     def emit(self, kind: str, tracker: Any, fields: dict[str, Any]) -> None:
         """Hand the event *kind* of *tracker*, with *fields*, to every listener."""

@@ -7,6 +7,10 @@ alive: a loop that is garbage-collected drops out (unless it ended ``failed``, w
 visible so an error is never lost).
 
 Listeners get ``(kind, tracker, fields)`` calls synchronously, on the event-loop thread.
+A listener added with ``routine=False`` is not called for the events every iteration
+makes (:func:`is_routine`: ``iteration_started``, ``iteration_finished`` and the state
+changes to ``running``/``sleeping``); while no listener wants those, trackers do not even
+build them, so such a listener costs the loops' hot path nothing.
 Front ends that draw a table should not listen: they read :meth:`Registry.trackers` on
 their own refresh tick (the UI pulls; it is never pushed per event).
 """
@@ -17,28 +21,51 @@ import weakref
 from typing import Any, Callable, Iterator
 
 from . import clock
+from .histogram import LoopHistograms
 from .states import LoopState
 from .tracker import Tracker
 
-__all__ = ["Registry", "Listener", "REGISTRY", "get_registry", "UNNAMED"]
+__all__ = ["Registry", "Listener", "REGISTRY", "get_registry", "UNNAMED", "ROUTINE_KINDS",
+           "ROUTINE_STATES", "is_routine"]
 
 UNNAMED = "(no name)"
 """The display name of a loop given an empty or blank ``name=``."""
 
 Listener = Callable[[str, Tracker, "dict[str, Any]"], None]
 
+ROUTINE_KINDS = frozenset({"iteration_started", "iteration_finished"})
+"""Event kinds every iteration makes (see :func:`is_routine`)."""
+ROUTINE_STATES = frozenset({LoopState.RUNNING.value, LoopState.SLEEPING.value})
+"""States a loop passes through on every iteration; changes to them are routine events."""
+
+
+def is_routine(kind: str, fields: dict[str, Any]) -> bool:
+    """Whether an event is one that every iteration makes (not sent to ``routine=False``
+    listeners)."""
+    if kind in ROUTINE_KINDS:
+        return True
+    if kind != "state":
+        return False
+    state = fields.get("state")
+    return getattr(state, "value", state) in ROUTINE_STATES
+
 
 class Registry:
     """Trackers by display name plus event listeners.
 
     Attributes:
-        listeners: Callables receiving every event; empty means no event is built.
+        listeners: Callables receiving events; empty means no event is built.
+        routine_listeners: Those of :attr:`listeners` that also want the routine events
+            of every iteration; empty means those are not built.
         version: Bumped whenever a tracker is added or removed.
     """
 
     def __init__(self) -> None:
         self._trackers: dict[str, Tracker] = {}
         self.listeners: list[Listener] = []
+        self.routine_listeners: list[Listener] = []
+        self.histograms = False
+        """Whether trackers count every iteration in histograms (metrics are served)."""
         self.version = 0
         self._watchers: dict[int, weakref.ref[Any]] = {}
 
@@ -62,6 +89,8 @@ class Registry:
             name = f"{base}#{n}"
         tracker.name = name
         tracker.registry = self
+        if self.histograms and tracker.histograms is None:
+            tracker.histograms = LoopHistograms.from_history(tracker.history)
         tracker.rejoin_budget()
         self._trackers[name] = tracker
         self.version += 1
@@ -134,20 +163,57 @@ class Registry:
     def __contains__(self, name: object) -> bool:
         return name in self._trackers
 
+    # ----------------------------------------------------------- histograms
+    def collect_histograms(self, on: bool = True) -> None:
+        """Have every tracker, present and future, count each iteration's duration and
+        lateness (:attr:`Tracker.histograms`), or stop (*on* False: they are dropped).
+
+        Loops that already ran start from what their history ring holds.
+        """
+        self.histograms = on
+        for tracker in self._trackers.values():
+            if not on:
+                tracker.histograms = None
+            elif tracker.histograms is None:
+                tracker.histograms = LoopHistograms.from_history(tracker.history)
+
     # --------------------------------------------------------------- events
-    def add_listener(self, listener: Listener) -> None:
+    def add_listener(self, listener: Listener, *, routine: bool = True) -> None:
+        """Call *listener* with events from now on.
+
+        Args:
+            listener: The callable.
+            routine: Also the routine events of every iteration (:func:`is_routine`).
+        """
         self.listeners.append(listener)
+        if routine:
+            self.routine_listeners.append(listener)
 
     def remove_listener(self, listener: Listener) -> None:
-        try:
-            self.listeners.remove(listener)
-        except ValueError:
-            pass
+        for listeners in (self.listeners, self.routine_listeners):
+            try:
+                listeners.remove(listener)
+            except ValueError:
+                pass
+
+    def silence(self) -> tuple[list[Listener], list[Listener]]:
+        """Stop calling every listener (a reload importing the new code); what was
+        listening, for :meth:`restore`."""
+        saved = (list(self.listeners), list(self.routine_listeners))
+        self.listeners.clear()
+        self.routine_listeners.clear()
+        return saved
+
+    def restore(self, saved: tuple[list[Listener], list[Listener]]) -> None:
+        """Call the listeners :meth:`silence` stopped again (ahead of any added since)."""
+        for listeners, before in zip((self.listeners, self.routine_listeners), saved):
+            listeners[:] = before + [x for x in listeners if x not in before]
 
     def emit(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         """Call every listener with one event. A failing listener is removed, not raised."""
         fields.setdefault("time", clock.now())
-        for listener in list(self.listeners):
+        listeners = self.routine_listeners if is_routine(kind, fields) else self.listeners
+        for listener in list(listeners):
             try:
                 listener(kind, tracker, fields)
             except Exception:  # a broken front end must not kill the loop it watches

@@ -26,6 +26,7 @@ from .states import TERMINAL_STATES, LoopState
 
 if TYPE_CHECKING:
     from .emitter import Emitter
+    from .histogram import LoopHistograms
 
 __all__ = [
     "Tracker", "Controls", "Stats", "HISTORY_SIZE", "OUTPUT_SIZE", "OUTPUT_LINE_SIZE", "kept_line",
@@ -50,6 +51,18 @@ def kept_line(text: str) -> str:
     if len(text) <= OUTPUT_LINE_SIZE:
         return text
     return text[:OUTPUT_LINE_SIZE] + f"… [{len(text) - OUTPUT_LINE_SIZE:,} more characters]"
+
+
+_RUNNING = LoopState.RUNNING
+_SLEEPING = LoopState.SLEEPING
+
+
+def _listening(registry: Any, state: LoopState) -> bool:
+    """Whether a change to *state* has a listener (routine states need a routine one,
+    see :func:`~looptui.core.registry.is_routine`)."""
+    if state is _RUNNING or state is _SLEEPING:
+        return bool(registry.routine_listeners)
+    return bool(registry.listeners)
 
 
 class Controls(Protocol):
@@ -137,7 +150,8 @@ class Tracker:
         "next_run", "budget", "budget_stale", "history", "_current_seq", "_current_started",
         "_current_iteration", "_current_lateness", "_output_cost", "last_duration",
         "max_lateness", "_duration_sum", "_duration_count", "last_exception", "exceptions",
-        "output", "output_total", "dropped", "notes", "version", "registry", "__weakref__",
+        "output", "output_total", "dropped", "notes", "version", "registry", "histograms",
+        "__weakref__",
     )
 
     def __init__(
@@ -192,6 +206,8 @@ class Tracker:
         """Extra facts other layers attach (``blocked``, ``stuck``, ``owner`` …)."""
         self.version = 0
         self.registry: Emitter | None = None
+        self.histograms: LoopHistograms | None = None
+        """Every iteration's duration and lateness, counted while metrics are served."""
 
     # ----------------------------------------------------------------- reading
     @property
@@ -252,7 +268,7 @@ class Tracker:
         self.state_since = clock.now()
         self.version += 1
         registry = self.registry
-        if registry is not None and registry.listeners:
+        if registry is not None and _listening(registry, state):
             registry.emit("state", self, {"state": state.value})
 
     def set_schedule(self, schedule: str) -> None:
@@ -283,7 +299,9 @@ class Tracker:
             self.state = state
             self.state_since = started
             registry = self.registry
-            if registry is not None and registry.listeners:
+            if registry is not None and (  # _listening(), inline: the hot path
+                    registry.routine_listeners if state is _RUNNING or state is _SLEEPING
+                    else registry.listeners):
                 registry.emit("state", self, {"state": state.value})
         seq = self.history.begin(iteration, scheduled, started, triggered)
         self._current_seq = seq
@@ -297,7 +315,7 @@ class Tracker:
             self._current_lateness = 0.0
         self.version += 1
         registry = self.registry
-        if registry is not None and registry.listeners:
+        if registry is not None and registry.routine_listeners:
             registry.emit(
                 "iteration_started", self,
                 {"iteration": iteration, "scheduled": scheduled, "triggered": triggered},
@@ -336,9 +354,13 @@ class Tracker:
         *then*, when given, is the state the loop goes to next (set after the
         ``iteration_finished`` event, as :meth:`set_state` would right after).
         """
+        histograms = self.histograms
         if seq == self._current_seq and seq >= 0:  # the usual case, inlined: the hot path
             now = clock.now()
             duration = now - self._current_started
+            if histograms is not None:
+                histograms.observe(duration, self._current_lateness)
+                histograms = None  # counted
             self._current_seq = -1
             self.history.end(seq, duration, OK)
             self.last_duration = duration
@@ -351,19 +373,22 @@ class Tracker:
         if counted:
             self.iterations += 1
         self.total_iterations += 1
+        if histograms is not None:
+            histograms.observe(duration, self._facts(seq)[1])
         registry = self.registry
-        listened = registry is not None and registry.listeners
-        if listened:
+        if registry is not None and registry.routine_listeners:
             iteration, lateness = self._facts(seq)
-            registry.emit(  # type: ignore[union-attr]
+            registry.emit(
                 "iteration_finished", self,
                 {"iteration": iteration, "duration": duration, "lateness": lateness},
             )
         if then is not None and then is not self.state:
             self.state = then
             self.state_since = now
-            if listened:
-                registry.emit("state", self, {"state": then.value})  # type: ignore[union-attr]
+            if registry is not None and (  # _listening(), inline: the hot path
+                    registry.routine_listeners if then is _RUNNING or then is _SLEEPING
+                    else registry.listeners):
+                registry.emit("state", self, {"state": then.value})
 
     def iteration_failed(
         self, seq: int, exc: BaseException, retrying: bool
@@ -376,6 +401,8 @@ class Tracker:
             self.retries += 1
         else:
             self.failures += 1
+        if self.histograms is not None:
+            self.histograms.observe(duration, self._facts(seq)[1])
         registry = self.registry
         if registry is not None and registry.listeners:
             iteration, lateness = self._facts(seq)
@@ -500,6 +527,11 @@ class Tracker:
         are kept when a ring overflows.
         """
         self.total_iterations += old.total_iterations
+        if old.histograms is not None:
+            if self.histograms is None:
+                self.histograms = old.histograms
+            else:
+                self.histograms.merge(old.histograms)
         self.failures += old.failures
         self.retries += old.retries
         self._duration_sum += old._duration_sum

@@ -43,7 +43,7 @@ import os
 import sys
 import time
 import weakref
-from typing import TYPE_CHECKING, Any, Callable, Hashable, Iterable
+from typing import TYPE_CHECKING, Any, Hashable, Iterable
 
 from looptui.core import clock
 from looptui.core.states import LoopState
@@ -59,7 +59,6 @@ from looptui.session.reload.outcome import ReloadError, ReloadResult, describe_f
 from looptui.session.program.sources import forget_bytecode, program_root, source_path, user_modules, watch_dirs
 
 if TYPE_CHECKING:
-    from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
 
     from looptui.session.reload.host import ReloadHost
@@ -213,9 +212,8 @@ class HotReload:
         old_prints = {t: self._fingerprint(t) for t in old}
         old_modules = self._current_modules()
         tasks_before = asyncio.all_tasks()
-        listeners = list(registry.listeners)
+        listeners = registry.silence()
         hide(registry, old)
-        registry.listeners.clear()
         try:
             module, loops, main = self._import(old_modules)
         except BaseException as exc:
@@ -228,11 +226,11 @@ class HotReload:
                 registry.unregister(tracker)
             self._restore_modules(old_modules)
             show(registry, old)
-            _restore_listeners(registry, listeners)
+            registry.restore(listeners)
             if not isinstance(exc, Exception):
                 raise
             return self._failed(exc, files, began)
-        _restore_listeners(registry, listeners)
+        registry.restore(listeners)
         return await self._commit(module, loops, main, old, old_prints, old_modules, files, began)
 
     def _import(self, old_modules: dict[str, Any]) -> tuple[Any, list[Any], Any]:
@@ -289,10 +287,9 @@ class HotReload:
         old_dicts = {id(vars(ext.module)) for ext in extensions}
         old = [t for t in registry.trackers() if _defined_in(t, old_dicts)]
         old_prints = {t: self._fingerprint(t) for t in old}
-        listeners = list(registry.listeners)
+        listeners = registry.silence()
         others = set(registry.trackers()) - set(old)
         hide(registry, old)
-        registry.listeners.clear()
         forget_bytecode({ext.file for ext in extensions})
         importlib.invalidate_caches()
         previous = sys.dont_write_bytecode
@@ -308,7 +305,7 @@ class HotReload:
         finally:
             sys.dont_write_bytecode = previous
             session.scan_live_objects()  # the new cogs' never-started loops are listed too
-            _restore_listeners(registry, listeners)
+            registry.restore(listeners)
         new = [t for t in registry.trackers() if t not in others]
         new_by_name, added, removed, changed = self._compare(old, old_prints, new)
         stragglers = await self._retire(old, set(new), new_by_name, {}, old_dicts)
@@ -515,11 +512,6 @@ class HotReload:
 def _retrieve(task: asyncio.Future[Any]) -> None:
     if not task.cancelled():
         task.exception()
-
-
-def _restore_listeners(registry: Registry, listeners: list[Callable[..., Any]]) -> None:
-    added_meanwhile = [x for x in registry.listeners if x not in listeners]
-    registry.listeners[:] = listeners + added_meanwhile
 
 
 def _defined_in(tracker: Tracker, module_dicts: set[int]) -> bool:

@@ -83,6 +83,8 @@ class Connection:
         self.lag = 0.0
         self.lag_max = 0.0
         self.hello: dict[str, Any] = {}
+        self.events = "all"
+        """What the hello asks for: ``all`` events, or ``table`` (no routine ones)."""
         self.previous_label: str | None = None
         self.path: Path | None = None
         self._pid = address.pid
@@ -183,7 +185,7 @@ class Connection:
             raise Refused(f"the agent speaks protocol {hello.get('protocol')!r}, "
                           f"this looptui {wire.PROTOCOL}: use the same looptui version")
         writer.write(wire.encode({"type": "hello", "protocol": wire.PROTOCOL,
-                                  "token": self.address.token}))
+                                  "token": self.address.token, "events": self.events}))
         await writer.drain()
         first = wire.decode(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT)
                             or b'{"type": "closed"}')
@@ -304,6 +306,15 @@ class Connection:
         except (OSError, asyncio.TimeoutError) as err:
             self._replies.pop(ident, None)
             return {"ok": False, "reason": f"no reply from the program ({type(err).__name__})"}
+
+    def set_events(self, events: str) -> None:
+        """Ask for ``all`` events or only the ``table`` ones, now and on every reconnection."""
+        if events == self.events:
+            return
+        self.events = events
+        writer = self._writer
+        if writer is not None and self.connected:
+            writer.write(wire.encode({"type": "events", "events": events}))
 
     async def command(self, mirror: MirrorTracker, command: str, value: Any = None) -> Reply:
         """Carry out *command* on *mirror*'s loop in the program; the program's answer."""

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from looptui.core import clock
-from looptui.core.registry import Registry
+from looptui.core.registry import ROUTINE_KINDS, ROUTINE_STATES, Registry
 from looptui.session.events import build as events
 from looptui.session.events.recorder import Recorder
 from looptui.session.events.sinks import deliver
@@ -30,6 +30,18 @@ __all__ = ["RemoteSession", "FIRST_CONNECT_TIMEOUT"]
 
 FIRST_CONNECT_TIMEOUT = 10.0
 """Seconds :meth:`RemoteSession.start` waits for the first attempt on every address."""
+ROUTINE_SAMPLES = ([(kind, {}) for kind in sorted(ROUTINE_KINDS)]
+                   + [("state", {"state": state}) for state in sorted(ROUTINE_STATES)])
+"""One of each routine event, to ask sinks whether they want them."""
+
+
+def _wants_routine(sink: Sink) -> bool:
+    """Whether *sink* wants the routine events of every iteration (a sink that cannot
+    say, such as the ``--record`` file, wants every event)."""
+    wants = getattr(sink, "wants", None)
+    if wants is None:
+        return True
+    return any(wants(kind, fields) for kind, fields in ROUTINE_SAMPLES)
 
 
 def _clock_time(ts: float) -> str:
@@ -79,6 +91,7 @@ class RemoteSession:
                                        self._held_by_others)
                             for a in addresses]
         self._closed = False
+        self._started = False
         for note in notes:
             self._note(note)
 
@@ -127,7 +140,12 @@ class RemoteSession:
 
     # ----------------------------------------------------------------- events
     def add_sink(self, sink: Sink) -> None:
+        """Send every event to *sink* from now on (the programs are asked for every event
+        when *sink* wants the routine ones; until then, they are not sent)."""
         self._sinks.append(sink)
+        if self._started and _wants_routine(sink):
+            for connection in self.connections:
+                connection.set_events("all")
 
     def _dispatch(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
@@ -174,7 +192,10 @@ class RemoteSession:
             TargetUsageError: every program refused (a wrong token, say) or none could be
                 reached at all.
         """
+        self._started = True
+        events = "all" if any(_wants_routine(sink) for sink in self._sinks) else "table"
         for connection in self.connections:
+            connection.events = events
             connection.start()
         waits = [asyncio.ensure_future(c.first_attempt.wait()) for c in self.connections]
         await asyncio.wait(waits, timeout=FIRST_CONNECT_TIMEOUT)

@@ -5,11 +5,18 @@ a snapshot dict (:func:`tracker_snapshot`), the attached side rebuilds a mirror 
 Every message is one JSON object on one line with a ``type``:
 
 * ``hello`` (agent → client, first): ``protocol``, ``looptui``, ``pid``, ``program``,
-  ``auth`` (``token`` or ``none``); the client answers ``hello`` with ``protocol`` and
-  ``token``; a wrong token gets ``error`` and the connection is closed.
-* ``snapshot``: ``loops`` (every loop), ``session`` (lag, blocks); then ``update``
-  (the loops that changed, ``removed`` names, ``session``) a few times a second.
-* ``event``: ``data`` is a DESIGN §5 event dict.
+  ``auth`` (``token`` or ``none``), ``events`` (the modes it serves: ``all``, ``table``);
+  the client answers ``hello`` with ``protocol``, ``token`` and ``events`` (``all`` when
+  absent); a wrong token gets ``error`` and the connection is closed.
+* ``snapshot``: ``loops`` (every loop), ``session`` (lag, blocks), ``events`` (the mode
+  granted); then ``update`` (the loops that changed, ``removed`` names, ``session``) a
+  few times a second.
+* ``event``: ``data`` is a DESIGN §5 event dict: every one for an ``all`` client; for a
+  ``table`` client all but the routine ones of each iteration (``iteration_started``,
+  ``iteration_finished``, state changes to ``running``/``sleeping``), whose effect its
+  updates carry.
+* ``events`` (client → agent): ``events`` (``all`` or ``table``) changes what the
+  client gets from now on.
 * ``command`` (client → agent): ``id``, ``loop``, ``command``, ``value``; answered by
   ``reply`` with ``id``, ``ok``, ``text``, ``severity``, ``reason`` (and ``loop``, a
   full snapshot with every history record and exception, for ``details``).
