@@ -120,7 +120,8 @@ def test_a_write_failure_is_said_at_once_and_ends_with_status_4(tmp_path):
 
 
 def test_non_ascii_and_terminal_controls_are_escaped_in_one_pass(tmp_path):
-    from looptui.session.events.recorder import Recorder, encode_line
+    from looptui.session.events.encode import encode_line
+    from looptui.session.events.recorder import Recorder
 
     text = "é" * 100_000 + "\x1b[2J\u202e\x9b" + "漢字"
     line = encode_line({"event": "log", "text": text})
@@ -153,74 +154,32 @@ def test_events_are_written_in_batches_within_the_flush_time(tmp_path):
     assert asyncio.run(main()) == (0, 100)
 
 
-@pytest.mark.parametrize("kind, fields", [
-    ("state", {"state": "sleeping"}),
-    ("iteration_started", {"iteration": 3, "scheduled": 1714554000.1234, "triggered": False}),
-    ("iteration_started", {"iteration": 0, "scheduled": None, "triggered": True}),
-    ("iteration_finished", {"iteration": 7, "duration": 0.000123, "lateness": 1.5e-05}),
-    ("iteration_finished", {"iteration": 7, "duration": 2.0, "lateness": -0.0, "time": 1.5}),
-    ("state", {"state": object()}),  # unusual: the general path
-])
-@pytest.mark.parametrize("name", ["worker-0001", "漢字\u202e\x9b", 'quote"back\\slash'])
-def test_the_direct_encoding_writes_exactly_what_the_event_dict_would(kind, fields, name):
-    from looptui.core import clock
-    from looptui.session.events.build import loop_event
-    from looptui.session.events.recorder import encode_line, encode_loop_event
-
-    class Frozen:
-        def time(self) -> float:
-            return 1714554000.5
-
-    class Tracker:
-        pass
-
-    tracker = Tracker()
-    tracker.name = name
-    previous = clock.get_clock()
-    clock.set_clock(Frozen())
-    try:
-        expected = encode_line(loop_event(kind, tracker, fields))
-    finally:
-        clock.set_clock(previous)
-    assert encode_loop_event(kind, name, fields, 1714554000.5) == expected
-
-
 @pytest.mark.asyncio
 async def test_a_5_mb_exception_message_is_recorded_whole_without_blaming_the_loop(
-        tmp_path, monkeypatch, isolated):
-    """The record is written by a callback of its own, not inside the loop that failed:
-    the watchdog (its real threshold) reports no block against the loop, whatever the
-    encoding costs on this machine, and the line holds the whole message."""
-    import asyncio
-
+        tmp_path, isolated):
+    """The record is encoded and written by the writer process, not inside the loop that
+    failed: the watchdog (its real threshold) reports no block against the loop, whatever
+    the encoding costs on this machine, and the line holds the whole message."""
     from looptui.core.registry import REGISTRY
     from looptui.session import Session
-    from looptui.session.events import recorder as recorder_module
     from robust_support import wait_for
 
-    encoded_in: list[object] = []  # the task that encoded each event with the message
-    encode = recorder_module.encode_line
-
-    def spy(event: dict) -> str:
-        if len(str(event.get("message", ""))) > 1_000_000:
-            encoded_in.append(asyncio.current_task())
-        return encode(event)
-
-    monkeypatch.setattr(recorder_module, "encode_line", spy)
     path = tmp_path / "events.jsonl"
     received: list[dict] = []
     session = Session(target("huge_message.py"), watch=False, record=str(path))
     session.add_sink(received.append)
     try:
         await session.start()
-        await wait_for(lambda: encoded_in)  # written by the recorder's own flush
         failed_loop = REGISTRY.get("huge")
         await wait_for(lambda: failed_loop.state.value == "failed")
+        await wait_for(lambda: "iteration_failed" in path.read_text(encoding="utf-8",
+                                                                      errors="replace"))
+        writer = session.recorder.writer_pid if session.recorder is not None else None
     finally:
         await session.shutdown()
+    assert writer is not None and writer != os.getpid()  # encoded in another process
     blocked = [e for e in received if e["event"] == "blocked"]
     assert not [e for e in blocked if e.get("loop") == "huge"], blocked
-    assert encoded_in == [None]  # in a callback of its own: no loop's task
     lines = path.read_text(encoding="utf-8").splitlines()
     events = [json.loads(line) for line in lines]  # every line complete and valid
     failed = [e for e in events if e["event"] == "iteration_failed"]

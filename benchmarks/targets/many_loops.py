@@ -4,12 +4,15 @@ Used by ``benchmarks/observer.py`` to compare the lateness of the same loops und
 and headless, and by ``benchmarks/record_scale.py`` (``LOOPTUI_BENCH_STAGGER=0``: every loop
 every 0.5 s) with and without ``--record``. Each loop's wake-up lateness is kept in its
 history; at exit the module writes every recorded ``[start, lateness]`` pair (epoch s, s) to
-the file named by ``LOOPTUI_BENCH_OUT``.
+the file named by ``LOOPTUI_BENCH_OUT``, and with ``LOOPTUI_BENCH_CPU_OUT`` the CPU seconds this
+process used (not its children) and the seconds it spent in garbage collection to that file.
 """
 
 import atexit
+import gc
 import json
 import os
+import time
 
 from looptui import loop
 
@@ -38,6 +41,24 @@ def _dump() -> None:
     late = [[r.started, r.lateness] for lp in LOOPS for r in lp.history if r.scheduled is not None]
     with open(out, "w") as fh:
         json.dump(late, fh)
+    cpu_out = os.environ.get("LOOPTUI_BENCH_CPU_OUT")
+    if cpu_out:  # CPU s of this process (the event loop, looptui's threads), s collecting
+        with open(cpu_out, "w") as fh:
+            json.dump({"cpu": time.process_time(), "gc": _COLLECTING[0]}, fh)
+
+
+_COLLECTING = [0.0, 0.0]
+"""Seconds spent in garbage collection so far, and when the one under way started."""
+
+
+def _timed(phase, _info):
+    if phase == "start":
+        _COLLECTING[1] = time.perf_counter()
+    else:
+        _COLLECTING[0] += time.perf_counter() - _COLLECTING[1]
+
+
+gc.callbacks.append(_timed)
 
 
 atexit.register(_dump)

@@ -29,7 +29,8 @@ from looptui.session.program.loader import (
     LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops, load_target, resolve_target,
     user_traceback,
 )
-from looptui.session.events.recorder import RAW_KINDS, Recorder
+from looptui.session.events.encode import RAW_KINDS
+from looptui.session.events.recorder import Recorder
 from looptui.session.output.flood import LogLimiter
 from looptui.session.program.owners import TaskOwners
 from looptui.session.health.stuck import StuckWatch, await_stack
@@ -248,14 +249,26 @@ class Session:
             self._dispatch(events.session_event(kind, **fields))
 
     def _on_registry_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
-        wants = self._wants
-        if wants is not None and not any(want(kind, fields) for want in wants):
-            return
-        if kind in RAW_KINDS and self.recorder is not None:
+        # Called for every event of every loop: one pass over the sinks' wants, no
+        # generator (with thousands of loops this is a hot path).
+        recorder = self.recorder
+        if recorder is not None and kind in RAW_KINDS and recorder.wants(kind, fields):
             others = self._other_wants
-            if others is not None and not any(want(kind, fields) for want in others):
-                self.recorder.take_raw(kind, tracker, fields)  # only the record wants it
-                return
+            if others is not None:
+                for want in others:
+                    if want(kind, fields):
+                        break
+                else:
+                    recorder.take_raw(kind, tracker, fields)  # only the record wants it
+                    return
+        else:
+            wants = self._wants
+            if wants is not None:
+                for want in wants:
+                    if want(kind, fields):
+                        break
+                else:
+                    return
         if kind == "log" and not self.log_limiter.allow(tracker):
             return
         self._dispatch(events.loop_event(kind, tracker, fields))

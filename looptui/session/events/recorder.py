@@ -6,11 +6,13 @@ be one of the program's own files (a ``.py`` file: appending JSON to the source 
 break it and trigger a reload at every write), and must be writable.
 
 Writing: events are kept for at most :data:`FLUSH_EVERY` seconds and then written with
-one ``write`` of whole lines and a flush to the operating system (also at exit), so
-recording costs the loops little even when thousands of them iterate, and the encoding
-runs as a callback of its own rather than inside the loop that caused the event. A
-``kill -9`` loses at most the last :data:`FLUSH_EVERY` seconds and leaves at most a
-partial last line; every complete line is valid JSON. A file that ends mid-line (after a
+one ``write`` of whole lines and a flush to the operating system (also at exit). While an
+event loop runs, a batch is handed to a writer process (:mod:`.writer_process`) that
+encodes and writes it, so the loops pay only for handing it over, even when thousands of
+them iterate; without an event loop, or where no process can start, the batch is
+encoded and written here. A ``kill -9`` of looptui loses at most what was not yet handed
+over (the last :data:`FLUSH_EVERY` seconds) and leaves at most a partial last line;
+every complete line is valid JSON. A file that ends mid-line (after a
 crash or a full disk) gets a newline before the first new event, so the first new line
 is valid too. (There is no ``fsync``: a power cut may still lose what the system had not
 yet written to disk.)
@@ -23,19 +25,17 @@ the program still runs; the monitored loops are not disturbed.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
-import re
 import stat
 from pathlib import Path
 from typing import IO, Any, Callable
 
 from looptui.core import clock
-from looptui.session.events.build import iso, loop_event
+from looptui.session.events.encode import encode_batch
+from looptui.session.events.writer_process import WriterProcess
 from looptui.session.program.loader import TargetUsageError
 
-__all__ = ["Recorder", "RecordError", "FLUSH_EVERY", "encode_line", "encode_loop_event",
-           "RAW_KINDS", "EXIT_RECORD_FAILED"]
+__all__ = ["Recorder", "RecordError", "FLUSH_EVERY", "EXIT_RECORD_FAILED"]
 
 EXIT_RECORD_FAILED = 4
 """Exit status when writing the ``--record`` file failed during the run (it is
@@ -43,101 +43,9 @@ incomplete); it takes precedence over 3 (a loop failed)."""
 
 FLUSH_EVERY = 0.05
 """Seconds an event may wait before it is written to the file."""
-_MAX_BATCH = 100_000
-"""Events waiting that force a write before :data:`FLUSH_EVERY` is up (bounds memory)."""
-
-# Characters JSON allows raw in a string but a terminal may act on (``cat events.jsonl``):
-# DEL and the C1 controls (8-bit CSI, OSC …), line/paragraph separators and the
-# bidirectional overrides. Written as \u escapes they decode to the same text, and the
-# line stays valid JSON (outside strings, JSON is plain ASCII).
-_INERT = re.compile("[\x7f-\x9f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def _escape(match: re.Match[str]) -> str:
-    return f"\\u{ord(match.group()):04x}"
-
-
-def encode_line(event: dict[str, Any]) -> str:
-    """*event* as one JSON line, readable text kept, terminal-active characters escaped.
-
-    ASCII text (the common case) needs no escaping pass; other text gets one regular
-    expression scan, linear in its length (a 5 MB message costs milliseconds).
-    """
-    text = json.dumps(event, ensure_ascii=False, default=str)
-    if not text.isascii():
-        text = _INERT.sub(_escape, text)
-    return text + "\n"
-
-
-RAW_KINDS = frozenset({"state", "iteration_started", "iteration_finished"})
-"""Loop events of every iteration, which the recorder can take without an event dict
-(:meth:`Recorder.take_raw`): with thousands of loops they are nearly all the events."""
-_EPOCH_FIELDS = frozenset({"time", "scheduled"})
-_NAMES: dict[str, str] = {}
-"""Loop names already encoded as JSON strings (a name is written thousands of times)."""
-
-
-_STRINGS: dict[str, str] = {}
-"""Short strings already encoded (state words: a handful, written at every iteration)."""
-_INFINITIES = (float("inf"), float("-inf"))
-
-
-def _json_value(value: Any) -> str | None:
-    """*value* as JSON the way ``json.dumps`` writes it, or ``None`` if not a plain one."""
-    kind = type(value)
-    if kind is float:
-        if value != value or value in _INFINITIES:
-            return json.dumps(value)
-        return float.__repr__(value)  # what json.dumps writes for a finite float
-    if kind is int:
-        return int.__repr__(value)
-    if value is None:
-        return "null"
-    if kind is bool:
-        return "true" if value else "false"
-    if kind is str:
-        text = _STRINGS.get(value)
-        if text is None:
-            text = json.dumps(value, ensure_ascii=False)
-            if len(value) <= 40 and len(_STRINGS) < 256:
-                _STRINGS[value] = text
-        return text
-    return None
-
-
-def encode_loop_event(kind: str, name: str, fields: dict[str, Any], now: float) -> str:
-    """The line :func:`encode_line` writes for ``loop_event(kind, tracker, fields)``,
-    built directly: same keys in the same order, same text, a fraction of the cost.
-
-    *now* is the time the event happened (used when *fields* has no ``time``).
-    """
-    parts = []
-    for key, value in fields.items():
-        if key == "time":
-            continue
-        if key in _EPOCH_FIELDS and isinstance(value, (int, float)) and not isinstance(value, bool):
-            text = _json_value(iso(value))
-        else:
-            text = _json_value(value)
-        if text is None:  # something unusual: the general path
-            event = loop_event(kind, _Named(name), dict(fields, time=fields.get("time", now)))
-            return encode_line(event)
-        parts.append(f', "{key}": {text}')
-    encoded = _NAMES.get(name)
-    if encoded is None:
-        encoded = _NAMES[name] = json.dumps(name, ensure_ascii=False)
-    stamp = iso(fields["time"] if "time" in fields else now)
-    line = f'{{"event": "{kind}", "time": "{stamp}", "loop": {encoded}{"".join(parts)}}}\n'
-    if not line.isascii():
-        line = _INERT.sub(_escape, line)
-    return line
-
-
-class _Named:
-    """Stands in for a tracker where only its name is read (``loop_event``)."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
+_MAX_BATCH = 400_000
+"""Items waiting (one per event dict, four per raw event) that force a write before
+:data:`FLUSH_EVERY` is up (bounds memory)."""
 
 
 class RecordError(TargetUsageError):
@@ -186,11 +94,13 @@ class Recorder:
     Attributes:
         path: The file written to.
         error: Why recording stopped early, or ``None``.
-        written: Events written so far.
+        written: Events written so far (handed to the writer process, when one writes).
     """
 
-    def __init__(self, path: str | Path, on_error: Callable[[str], None] | None = None) -> None:
-        """Check and open *path* for appending.
+    def __init__(self, path: str | Path, on_error: Callable[[str], None] | None = None,
+                 writer_process: bool = True) -> None:
+        """Check and open *path* for appending; *writer_process*: hand batches to a writer
+        process while an event loop runs (``False``: always encode and write here).
 
         Raises:
             RecordError: *path* is a directory, not a regular file, a ``.py`` file, or
@@ -214,27 +124,46 @@ class Recorder:
                 f"--record {given}: cannot open for writing ({reason}).\n"
                 "Check that the folder exists and that you may write there."
             ) from None
-        self._waiting: list[Any] = []  # event dicts, or (kind, loop, fields, time) tuples
+        # Event dicts, and raw events as four items each: kind, loop name, fields, time.
+        # Flat, not one tuple per event: a tuple waiting 50 ms survives a young garbage
+        # collection, and with thousands of loops those made the collector scan the whole
+        # heap again and again (seconds of pauses in a 10 s run); strings, numbers and
+        # dicts of them are not tracked by the collector at all.
+        self._waiting: list[Any] = []
+        self._waiting_events = 0
         self._timer: asyncio.TimerHandle | None = None
+        self._process: WriterProcess | None = None
+        self._process_tried = not writer_process
         if fresh_line:
             self._write("\n")
+
+    @property
+    def writer_pid(self) -> int | None:
+        """The id of the process that encodes and writes the batches, while one does
+        (see :mod:`.writer_process`); ``None`` when they are written by this process."""
+        return self._process.pid if self._process is not None else None
 
     def wants(self, kind: str, fields: dict[str, Any]) -> bool:
         """Every event is recorded (while the file is writable)."""
         return self._file is not None
 
     def take_raw(self, kind: str, tracker: Any, fields: dict[str, Any]) -> None:
-        """Keep a loop event of :data:`RAW_KINDS` without its dict (encoded when written)."""
+        """Keep a loop event of :data:`~looptui.session.events.encode.RAW_KINDS` without
+        its dict (encoded when written)."""
         if self._file is None:
             return
-        self._waiting.append((kind, tracker.name, fields, clock.now()))
-        self._arm()
+        self._waiting += (kind, tracker.name, fields,
+                          fields["time"] if "time" in fields else clock.now())
+        self._waiting_events += 1
+        if self._timer is None or len(self._waiting) >= _MAX_BATCH:
+            self._arm()
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Keep *event*; it is written within :data:`FLUSH_EVERY` seconds."""
         if self._file is None:
             return
         self._waiting.append(event)
+        self._waiting_events += 1
         self._arm()
 
     def _arm(self) -> None:
@@ -255,10 +184,38 @@ class Recorder:
             self._timer.cancel()
             self._timer = None
         waiting, self._waiting = self._waiting, []
-        if waiting and self._file is not None:
-            if self._write("".join([encode_loop_event(*item) if type(item) is tuple
-                                    else encode_line(item) for item in waiting])):
-                self.written += len(waiting)
+        count, self._waiting_events = self._waiting_events, 0
+        if not waiting or self._file is None:
+            return
+        process = self._writer_process()
+        if process is not None:
+            process.send(waiting)
+            if process.reason is None:
+                self.written += count
+        elif self._write(encode_batch(waiting)):
+            self.written += count
+
+    def _writer_process(self) -> WriterProcess | None:
+        """The child that writes the batches, started at the first one written while an
+        event loop runs (``None``: no event loop, or no process could be started)."""
+        if self._process is None and not self._process_tried:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                return None
+            self._process_tried = True
+            file = self._file
+            if file is not None:
+                file.flush()
+                self._process = WriterProcess.start(file, self._process_failed)
+        return self._process
+
+    def _process_failed(self, reason: str) -> None:
+        if self.error is None:
+            self.error = f"recording to {self.path} stopped: {reason}"
+            self._close_file()
+            if self.on_error is not None:
+                self.on_error(self.error)
 
     def _write(self, text: str) -> bool:
         file = self._file
@@ -277,8 +234,12 @@ class Recorder:
         return True
 
     def close(self) -> None:
-        """Write what is waiting, then close the file (further events are ignored)."""
+        """Write what is waiting, then close the file (further events are ignored); with
+        a writer process, wait until it has written everything."""
         self.flush()
+        process, self._process = self._process, None
+        if process is not None:
+            process.close()  # a failure it reports comes through _process_failed
         self._close_file()
 
     def _close_file(self) -> None:
@@ -286,6 +247,7 @@ class Recorder:
             self._timer.cancel()
             self._timer = None
         self._waiting = []
+        self._waiting_events = 0
         file, self._file = self._file, None
         if file is not None:
             try:
