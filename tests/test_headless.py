@@ -293,3 +293,25 @@ def test_readable_lines_never_cut_loop_names():
     assert "  tick" + " " * 20 + "  -> running" in short[0]  # short names still line up
     assert summary[1].startswith(f"  {name}  stopped")
     assert summary[2].startswith("  tick" + " " * (len(name) - 4) + "  failed")
+
+
+def test_readable_output_listens_without_the_routine_events_json_and_verbose_with_them():
+    """Readable output drops the events of every iteration, so the session asks the loops
+    not to make them at all; ``--json``, ``-v`` and a recorder want them."""
+    from looptui.core.registry import Registry
+    from looptui.session import Session
+
+    def listens_routinely(*printers: EventPrinter) -> bool:
+        registry = Registry()
+        session = Session("examples/demo.py", watch=False, registry=registry)
+        for printer in printers:
+            session.add_sink(printer)
+        assert len(registry.listeners) == 1  # the session's one listener
+        return bool(registry.routine_listeners)
+
+    readable = EventPrinter(io.StringIO())
+    assert not listens_routinely(readable)
+    assert listens_routinely(EventPrinter(io.StringIO(), json_mode=True))
+    assert listens_routinely(EventPrinter(io.StringIO(), verbose=True))
+    assert listens_routinely(readable, EventPrinter(io.StringIO(), json_mode=True))
+    assert listens_routinely(lambda event: None)  # a sink that does not say what it wants

@@ -19,6 +19,7 @@ from typing import Any, Callable
 from looptui.core import clock
 from looptui.core.records import ExceptionInfo
 from looptui.core.registry import REGISTRY, Registry
+from looptui.core.states import LoopState
 from looptui.core.tracker import Tracker, kept_line
 
 from looptui.session.events import build as events
@@ -59,6 +60,15 @@ _WAITING_GRACE = 1.0
 """Seconds a loop stuck in ``before_loop`` gets at shutdown before it is cancelled."""
 _SCAN_EVERY = 1.0
 """Seconds between looks for new live objects' loops and reasons of waiting loops."""
+
+_ROUTINE_SAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("iteration_started", {"iteration": 1, "scheduled": None}),
+    ("iteration_finished", {"iteration": 1, "duration": 0.0, "lateness": 0.0}),
+    ("state", {"state": LoopState.RUNNING}),
+    ("state", {"state": LoopState.SLEEPING}),
+)
+"""One event of each routine kind (:func:`~looptui.core.registry.is_routine`), to ask the
+sinks' ``wants`` whether any of them wants the routine events at all."""
 
 
 class Session:
@@ -161,6 +171,7 @@ class Session:
         self._wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
         self._other_wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
         self._listening = False
+        self._routine = True
         self.main_task: asyncio.Task[None] | None = None
         self._started = False
         self._background_started = False
@@ -231,7 +242,8 @@ class Session:
         A sink with a ``wants(kind, fields)`` method is asked first about each loop
         event; when no sink wants one, it is not even built (readable headless output
         skips the events of every iteration, which with thousands of loops is most of
-        the work).
+        the work). When no sink wants the routine events of every iteration at all, the
+        session listens with ``routine=False``, so the loops do not even make them.
         """
         self._sinks.append(sink)
         wants = getattr(sink, "wants", None)
@@ -239,9 +251,15 @@ class Session:
         if sink is not self.recorder:
             others = self._other_wants
             self._other_wants = None if others is None or wants is None else [*others, wants]
+        routine = self._wants is None or any(
+            want(kind, fields) for want in self._wants for kind, fields in _ROUTINE_SAMPLES)
+        if self._listening and routine != self._routine:
+            self.registry.remove_listener(self._on_registry_event)
+            self._listening = False
         if not self._listening:
-            self.registry.add_listener(self._on_registry_event)
+            self.registry.add_listener(self._on_registry_event, routine=routine)
             self._listening = True
+            self._routine = routine
 
     def emit(self, kind: str, **fields: Any) -> None:
         """Send a session-level event (``reload``, ``blocked`` …) to the sinks."""
