@@ -18,8 +18,7 @@ from typing import Any, Callable
 
 from looptui.core import clock
 from looptui.core.records import ExceptionInfo
-from looptui.core.registry import REGISTRY, Registry
-from looptui.core.states import LoopState
+from looptui.core.registry import REGISTRY, ROUTINE_KINDS, ROUTINE_STATES, Registry
 from looptui.core.tracker import Tracker, kept_line
 
 from looptui.session.events import build as events
@@ -62,10 +61,8 @@ _SCAN_EVERY = 1.0
 """Seconds between looks for new live objects' loops and reasons of waiting loops."""
 
 _ROUTINE_SAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
-    ("iteration_started", {"iteration": 1, "scheduled": None}),
-    ("iteration_finished", {"iteration": 1, "duration": 0.0, "lateness": 0.0}),
-    ("state", {"state": LoopState.RUNNING}),
-    ("state", {"state": LoopState.SLEEPING}),
+    *((kind, {}) for kind in sorted(ROUTINE_KINDS)),
+    *(("state", {"state": state}) for state in sorted(ROUTINE_STATES)),
 )
 """One event of each routine kind (:func:`~looptui.core.registry.is_routine`), to ask the
 sinks' ``wants`` whether any of them wants the routine events at all."""

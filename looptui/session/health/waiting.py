@@ -20,6 +20,7 @@ client never got ready (the main failed, or it is still logging in), suggests
 
 from __future__ import annotations
 
+import linecache
 import os
 import re
 import sys
@@ -139,27 +140,6 @@ def explain(tracker: Tracker, *, root: str | None, offline: bool,
     return note
 
 
-_SOURCE_CACHE: dict[str, tuple[float, list[str]]] = {}
-"""File -> (modification time, lines), so a scan does not read an unchanged file again."""
-
-
-def _lines(filename: str) -> list[str]:
-    try:
-        mtime = os.stat(filename).st_mtime
-    except OSError:
-        return []
-    cached = _SOURCE_CACHE.get(filename)
-    if cached is not None and cached[0] == mtime:
-        return cached[1]
-    try:
-        with open(filename, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read(2_000_000).splitlines()
-    except OSError:
-        lines = []
-    _SOURCE_CACHE[filename] = (mtime, lines)
-    return lines
-
-
 def start_call(tracker: Tracker) -> tuple[int, str] | None:
     """``(line, text)`` of the first ``<name>.start(`` call in the file that defines
     *tracker*'s loop (``self.presence.start()`` for ``MyBot.presence``), or ``None``."""
@@ -169,7 +149,8 @@ def start_call(tracker: Tracker) -> tuple[int, str] | None:
     if not attribute.isidentifier():
         return None
     call = re.compile(rf"\b{re.escape(attribute)}\s*\.\s*start\s*\(")
-    for number, text in enumerate(_lines(tracker.file), 1):
+    linecache.checkcache(tracker.file)  # a saved edit is read again
+    for number, text in enumerate(linecache.getlines(tracker.file), 1):
         code = text.split("#", 1)[0]
         if call.search(code):
             return number, text.strip()
