@@ -43,6 +43,16 @@ class Refused(Exception):
     """The agent said no (wrong token, another protocol version): retrying will not help."""
 
 
+async def _greeting_message(reader: asyncio.StreamReader) -> dict[str, Any]:
+    """The agent's next message while connecting (``{"type": "closed"}`` if it hung up);
+    an ``error`` message refuses the connection."""
+    message = wire.decode(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT)
+                          or b'{"type": "closed"}')
+    if message.get("type") == "error":
+        raise Refused(str(message.get("reason")))
+    return message
+
+
 class Connection:
     """The link to one program's agent.
 
@@ -175,10 +185,7 @@ class Connection:
         return f"no agent socket for pid {self._pid}"
 
     async def _greet(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        hello = wire.decode(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT)
-                            or b"{}")
-        if hello.get("type") == "error":
-            raise Refused(str(hello.get("reason")))
+        hello = await _greeting_message(reader)
         if hello.get("type") != "hello":
             raise wire.ProtocolError("the agent did not say hello")
         if hello.get("protocol") != wire.PROTOCOL:
@@ -187,10 +194,7 @@ class Connection:
         writer.write(wire.encode({"type": "hello", "protocol": wire.PROTOCOL,
                                   "token": self.address.token, "events": self.events}))
         await writer.drain()
-        first = wire.decode(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT)
-                            or b'{"type": "closed"}')
-        if first.get("type") == "error":
-            raise Refused(str(first.get("reason")))
+        first = await _greeting_message(reader)
         if first.get("type") != "snapshot":
             raise wire.ProtocolError("the agent did not send its snapshot")
         label = f"{hello.get('program')}[{hello.get('pid')}]"
