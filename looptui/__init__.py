@@ -18,7 +18,6 @@ from .core.states import LoopState
 from .core.tracker import Stats, Tracker
 
 
-
 def __getattr__(name: str) -> Any:
     """``__version__``, read from the package metadata on first use.
 

@@ -22,11 +22,11 @@ from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
+from looptui.session.health.watchdog import DEFAULT_THRESHOLD
+from looptui.session.output.sanitize import safe_text
 from looptui.session.program.loader import TargetError, check_target
 from looptui.session.program.runner import run_bounded
-from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals, forced_exit_started
-from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 from looptui.ui.terminal import TerminalGuard
 
 if TYPE_CHECKING:
@@ -229,9 +229,9 @@ def _session(args: argparse.Namespace) -> SessionView:
 
 def _attach_session(args: argparse.Namespace) -> SessionView:
     """The session of ``looptui attach`` (nothing connected yet)."""
+    from looptui.session.program.loader import TargetUsageError
     from looptui.session.remote.address import AddressError, resolve_addresses
     from looptui.session.remote.remote_session import RemoteSession
-    from looptui.session.program.loader import TargetUsageError
 
     try:
         addresses, notes = resolve_addresses(args.addresses, args.token)

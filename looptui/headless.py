@@ -16,13 +16,13 @@ import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
+from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 from looptui.session.output.cells import cell_width
 from looptui.session.output.clip import clip_line
 from looptui.session.output.flood import RATE as LOG_RATE
 from looptui.session.output.line_writer import LineWriter
-from looptui.session.output.sanitize import ELLIPSIS, safe_text
+from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals
-from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 
 if TYPE_CHECKING:
     from looptui.session.interface import SessionView
@@ -96,7 +96,7 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
     lines = [head + (f", {failed} failed" if failed else "")]
     names = [_name(entry.get("loop"), None) for entry in loops]  # whole, never cut
     width = max([cell_width(name) for name in names] + [4])
-    for entry, name in zip(loops, names):
+    for entry, name in zip(loops, names, strict=True):
         line = (
             f"  {_pad(name, width)}  {entry.get('state', '?'):<9}  "
             f"{entry.get('iterations', 0)} iterations, {entry.get('failures', 0)} failures"

@@ -24,7 +24,13 @@ from ..core.states import LoopState
 from ..core.tracker import Tracker
 from .controls import ForeignControls, set_done
 from .loopinfo import (
-    base_name, describe_schedule, is_class_template, real_coro, timestamp, utcnow, where_defined,
+    base_name,
+    describe_schedule,
+    is_class_template,
+    real_coro,
+    timestamp,
+    utcnow,
+    where_defined,
 )
 from .tracebacks import hide_frame
 from .traits import LibraryTraits

@@ -21,10 +21,12 @@ from typing import TYPE_CHECKING, Any, Iterator
 
 try:
     from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.exposition import CONTENT_TYPE_LATEST
     from prometheus_client.core import (
-        CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
+        CounterMetricFamily,
+        GaugeMetricFamily,
+        HistogramMetricFamily,
     )
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST
 except ImportError:  # pragma: no cover - exercised by the message test in a subprocess
     raise ImportError(
         "Prometheus metrics need the prometheus_client package: "
@@ -36,7 +38,6 @@ from looptui.core.states import LoopState
 
 if TYPE_CHECKING:
     from looptui.core.registry import Registry
-    from looptui.core.tracker import Tracker
 
 __all__ = ["LoopCollector", "MetricsServer", "DURATION_BUCKETS", "LATENESS_BUCKETS"]
 

@@ -17,7 +17,7 @@ _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.
 
 def is_own_frame(filename: str) -> bool:
     """True for frames of looptui itself or of importlib's bootstrap."""
-    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen importlib")
+    return filename.startswith((_PACKAGE_DIR, "<frozen importlib"))
 
 
 def _chain(te: traceback.TracebackException) -> list[traceback.TracebackException]:

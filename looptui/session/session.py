@@ -20,30 +20,34 @@ from looptui.core import clock
 from looptui.core.records import ExceptionInfo
 from looptui.core.registry import REGISTRY, ROUTINE_KINDS, ROUTINE_STATES, Registry
 from looptui.core.tracker import Tracker, kept_line
-
+from looptui.session.commands import run_command
 from looptui.session.events import build as events
-from looptui.session.events.sinks import deliver
-from looptui.session.output.capture import OutputCapture
-from looptui.session.health.lag import LagProbe
-from looptui.session.program.loader import (
-    LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops, load_target, resolve_target,
-    user_traceback,
-)
 from looptui.session.events.encode import RAW_KINDS
 from looptui.session.events.recorder import Recorder
-from looptui.session.output.flood import LogLimiter
-from looptui.session.program.owners import TaskOwners
+from looptui.session.events.sinks import deliver
+from looptui.session.health.import_watch import ImportWatch
+from looptui.session.health.lag import LagProbe
 from looptui.session.health.stuck import StuckWatch, await_stack
-from looptui.session.commands import run_command
-from looptui.session.interface import Reply, Sink
+from looptui.session.health.waiting import WaitingWatch
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, mark_blocked
-from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
+from looptui.session.interface import Reply, Sink
+from looptui.session.output.capture import OutputCapture
+from looptui.session.output.flood import LogLimiter
 from looptui.session.program.clients import ClientWatch
 from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
+from looptui.session.program.loader import (
+    LOOP_RECOGNISERS,
+    TargetImportError,
+    TargetUsageError,
+    find_module_loops,
+    load_target,
+    resolve_target,
+    user_traceback,
+)
 from looptui.session.program.main_plan import MainPlan, build_plan
+from looptui.session.program.owners import TaskOwners
 from looptui.session.program.runcalls import RunCalls
-from looptui.session.health.import_watch import ImportWatch
-from looptui.session.health.waiting import WaitingWatch
+from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE", "MIN_RECURSION_LIMIT"]
 

@@ -32,6 +32,7 @@ from looptui.core.states import TERMINAL_STATES
 from looptui.session.commands import is_paused
 from looptui.session.interface import Reply, SessionView
 
+from . import format as fmt
 from .colours import Colours, theme_defaults
 from .palette_commands import palette_commands
 from .rows import recently_blocked
@@ -42,7 +43,6 @@ from .widgets.filter_input import FilterInput
 from .widgets.log_pane import LogPane
 from .widgets.loop_table import LoopTable
 from .widgets.status_header import StatusHeader, header_text
-from . import format as fmt
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker

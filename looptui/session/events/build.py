@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from looptui.core import clock
 from looptui.core.records import ExceptionInfo
-
 from looptui.session.output.clip import clip_traceback
 
 if TYPE_CHECKING:

@@ -16,7 +16,6 @@ import sysconfig
 from types import FrameType
 from typing import Any
 
-
 __all__ = [
     "RawFrame", "walk_frames", "format_frames", "callback_frames", "is_machinery",
     "is_monitor_code", "is_monitor_callback", "await_chain",

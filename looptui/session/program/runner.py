@@ -26,9 +26,8 @@ from typing import Any, Coroutine, TypeVar
 
 from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker
-
-from looptui.session.program.owners import task_of
 from looptui.session.output.sanitize import safe_text
+from looptui.session.program.owners import task_of
 from looptui.session.program.signals import ForcedInterrupt
 
 __all__ = ["run_bounded", "loop_that_raised", "CANCEL_GRACE"]

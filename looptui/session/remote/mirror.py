@@ -16,7 +16,11 @@ from typing import Any
 from looptui.core.records import ExceptionInfo, IterationRecord
 from looptui.core.states import LoopState
 from looptui.core.tracker import (
-    DISTINCT_EXCEPTIONS, HISTORY_SIZE, OUTPUT_SIZE, Tracker, kept_line,
+    DISTINCT_EXCEPTIONS,
+    HISTORY_SIZE,
+    OUTPUT_SIZE,
+    Tracker,
+    kept_line,
 )
 
 from .wire import decode_times

@@ -231,7 +231,7 @@ class RemoteSession:
         if self._closed:
             return []
         summary = events.summary_event(self.registry.trackers())
-        for entry, tracker in zip(summary["loops"], self.registry.trackers()):
+        for entry, tracker in zip(summary["loops"], self.registry.trackers(), strict=True):
             entry["process"] = getattr(tracker, "process", None)
         self._dispatch(summary)
         await self._close()

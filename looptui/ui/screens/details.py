@@ -12,7 +12,7 @@ only when the tracker changed, and the tracebacks only when the exceptions did.
 from __future__ import annotations
 
 import datetime
-from typing import Sequence, TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from rich.syntax import Syntax
 from rich.table import Table
@@ -126,7 +126,7 @@ def duration_bars(records: list[Any], now: float) -> Text:
     top = max(values, default=0.0) or 1.0
     rows = (Text(end="", no_wrap=True), Text(end="", no_wrap=True),
             Text(end="", no_wrap=True))
-    for record, value in zip(records, values):
+    for record, value in zip(records, values, strict=True):
         level = 0 if value <= 0 else max(1, round(value / top * 16))
         mark, style = _OUTCOME_MARK.get(record.outcome, ("?", ""))
         rows[0].append(_BARS[max(0, level - 8)], style=style)

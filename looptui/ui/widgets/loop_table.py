@@ -434,7 +434,7 @@ class LoopTable(DataTable):
             self._cells[name] = [name_cell] + [("", "")] * (len(columns) - 1)
             self._row_locations[row_key] = len(self._order)
             self._order.append(name)
-            self._data[row_key] = dict(zip(keys, [self._make(name_cell), *blank]))
+            self._data[row_key] = dict(zip(keys, [self._make(name_cell), *blank], strict=True))
             self.rows[row_key] = Row(row_key, 1)
             loop_width = max(loop_width, min(_MAX_WIDTH["loop"], len(name_cell[0])))
             added += 1
@@ -535,7 +535,7 @@ class LoopTable(DataTable):
             if row_key is None:
                 continue
             self._data[row_key] = {key: self._make(cell)
-                                   for key, cell in zip(self._column_keys, cells)}
+                                   for key, cell in zip(self._column_keys, cells, strict=True)}
             self._row_gen[row_key] = self._row_gen.get(row_key, 0) + 1
         self._cell_segments.clear()
         self._strips.clear()
@@ -676,7 +676,7 @@ class LoopTable(DataTable):
         segments: list[Segment] = []
         total = 0
         cache = self._cell_segments
-        for (_column, render_width), cell in zip(columns, cells):
+        for (_column, render_width), cell in zip(columns, cells, strict=True):
             total += render_width
             cell_key = (id(cell), render_width, pre, post)
             cached = cache.get(cell_key)

@@ -22,11 +22,11 @@ if TYPE_CHECKING:
 __all__ = ["StatusHeader", "header_text"]
 
 _STATE = attrgetter("state")
-_ORDER = [s for s in (
+_ORDER = [
     LoopState.RUNNING, LoopState.SLEEPING, LoopState.WAITING, LoopState.RETRYING,
     LoopState.PAUSED, LoopState.STOPPING, LoopState.IDLE, LoopState.FINISHED,
     LoopState.STOPPED, LoopState.CANCELLED, LoopState.FAILED,
-)]
+]
 
 
 def header_text(
