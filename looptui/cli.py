@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, NoReturn, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
@@ -30,6 +30,7 @@ from looptui.session.program.signals import QuitSignals, forced_exit_started
 from looptui.ui.terminal import TerminalGuard
 
 if TYPE_CHECKING:
+    from looptui.agent.metrics import MetricsServer
     from looptui.session.interface import SessionView
 
 __all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE", "EXIT_RECORD_FAILED"]
@@ -103,7 +104,7 @@ def _positive(kind: str, allow_zero: bool):
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         """Usage errors: the usage line, the problem, a pointer to --help; exit 2."""
         self.print_usage(sys.stderr)
         sys.stderr.write(f"looptui: error: {safe_text(message)}\n"
@@ -249,12 +250,12 @@ def _count_for_metrics(args: argparse.Namespace, session: SessionView) -> None:
         session.registry.collect_histograms()
 
 
-async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> object:
+async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> MetricsServer:
     """Start ``--metrics`` for the session's loops (after the session started)."""
     from looptui.agent.endpoint import parse_hostport
     from looptui.agent.metrics import MetricsServer
 
-    server = MetricsServer(session.registry, *parse_hostport(args.metrics))  # type: ignore[arg-type]
+    server = MetricsServer(session.registry, *parse_hostport(args.metrics))
     await server.serve()
     terminal = sys.__stderr__  # not the session's capture of sys.stderr
     if terminal is not None:
@@ -334,7 +335,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         raise
     finally:
         signals.importing = False
-    metrics = None
+    metrics: MetricsServer | None = None
     try:
         metrics = await _serve_metrics(args, session) if getattr(args, "metrics", None) else None
         if asked_early:  # a signal came between the import and the first frame
@@ -364,7 +365,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
             guard.restore()  # only if the app did not give the terminal back itself
             signals.uninstall()
             if metrics is not None:
-                metrics.close()  # type: ignore[attr-defined]
+                metrics.close()
     if stragglers:
         _err().write("looptui: these loops did not stop: "
                      + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
@@ -381,19 +382,19 @@ async def _run_headless(args: argparse.Namespace, session: SessionView | None = 
 
     session = session if session is not None else _session(args)
     _count_for_metrics(args, session)
+    metrics: MetricsServer | None = None
     started = None
     if getattr(args, "metrics", None):
         async def started(view: SessionView) -> None:
             nonlocal metrics
             metrics = await _serve_metrics(args, view)
-    metrics: object = None
     try:
         return await follow(session, json_mode=args.json, duration=args.duration,
                             verbose=getattr(args, "verbose", False),
                             out=sys.stdout, err=sys.stderr, on_started=started)
     finally:
         if metrics is not None:
-            metrics.close()  # type: ignore[attr-defined]
+            metrics.close()
 
 
 def run_attach(argv: Sequence[str]) -> int:

@@ -254,7 +254,7 @@ class EventPrinter:
         if self.json_mode or self.verbose:
             return True
         rule = SHOWN_BY_DEFAULT.get(kind, True)
-        return rule if rule.__class__ is bool else bool(rule(fields))
+        return rule if isinstance(rule, bool) else bool(rule(fields))
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self._writer.closed:

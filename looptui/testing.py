@@ -158,7 +158,7 @@ class VirtualTimeEventLoop(asyncio.SelectorEventLoop):
         # epoch-sized (~1.8e9), where a float step is ~2.4e-7 s, so the monotonic clock's
         # 1e-9 s resolution would vanish in the addition and a timer jumped to exactly
         # would never count as due. One microsecond is the finest step a datetime has.
-        self._clock_resolution = max(self._clock_resolution, _RESOLUTION)
+        self._clock_resolution: float = max(self._clock_resolution, _RESOLUTION)
         self.clock = VirtualClock(self)
         """The wall clock that moves with this loop (install with ``set_clock``)."""
 

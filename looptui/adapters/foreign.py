@@ -144,7 +144,7 @@ class ForeignLoop(ForeignControls):
         copied before looptui knew the loop).
         """
         self.register(owner=loop)
-        task = getattr(loop, "_task", None)
+        task: Any = getattr(loop, "_task", None)
         if not hasattr(task, "done"):
             return
         if task.done():
@@ -167,7 +167,7 @@ class ForeignLoop(ForeignControls):
             args = args[1:]
         self._start_args = (args, kwargs)
         self.tracker.run_started()
-        handle = getattr(loop, "_handle", None)
+        handle: Any = getattr(loop, "_handle", None)
         if hasattr(handle, "done") and not handle.done():
             self.tracker.set_next_run(timestamp(getattr(loop, "_next_iteration", None)))
             self.tracker.set_state(self._resting_state(loop))
@@ -220,7 +220,8 @@ class ForeignLoop(ForeignControls):
         if not task.cancelled():
             task.exception()
         loop = self.loop
-        if loop is None or getattr(loop, "_task", None) is not task or not self.tracker.is_active:
+        its_task: Any = getattr(loop, "_task", None)
+        if loop is None or its_task is not task or not self.tracker.is_active:
             return
         if task.cancelled():
             ending = "cancelled"
@@ -414,14 +415,15 @@ class ForeignLoop(ForeignControls):
                     loop._next_iteration = loop._get_next_sleep_time()
                     return
                 slot = loop._get_next_sleep_time()
-                if timestamp(slot) is None or timestamp(slot) <= utcnow().timestamp():  # type: ignore[operator]
+                when = timestamp(slot)
+                if when is None or when <= utcnow().timestamp():
                     return
-                self.tracker.set_next_run(timestamp(slot))
+                self.tracker.set_next_run(when)
                 self.tracker.set_state(_S.SLEEPING)
-                await self._wait(timestamp(slot))
+                await self._wait(when)
                 if self._stop_now or self._paused:
                     continue
-                if utcnow().timestamp() >= timestamp(slot):  # type: ignore[operator]
+                if utcnow().timestamp() >= when:
                     loop._last_iteration = slot
                     loop._next_iteration = loop._get_next_sleep_time(
                         slot + datetime.timedelta(microseconds=1)

@@ -163,14 +163,15 @@ def hook_class(cls: type, source: str) -> bool:
     runners.add(_runner_codes(cls))
     seen_subclasses: set[type] = set()
 
-    orig_init = cls.__init__
-    orig_get = cls.__get__
-    orig_loop = cls._loop
-    orig_call = cls._call_loop_function
-    orig_sleep = cls._try_sleep_until
-    orig_start = cls.start
-    orig_stop = cls.stop
-    orig_change = cls.change_interval
+    lib: Any = cls  # the library's class, read and patched by name (checked above)
+    orig_init = lib.__init__
+    orig_get = lib.__get__
+    orig_loop = lib._loop
+    orig_call = lib._call_loop_function
+    orig_sleep = lib._try_sleep_until
+    orig_start = lib.start
+    orig_stop = lib.stop
+    orig_change = lib.change_interval
 
     @functools.wraps(orig_init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -278,15 +279,15 @@ def hook_class(cls: type, source: str) -> bool:
                 _internal_error()
         return result
 
-    cls.__init__ = __init__  # type: ignore[misc]
-    cls.__get__ = __get__  # type: ignore[attr-defined]
-    cls._loop = _loop  # type: ignore[attr-defined]
-    cls._call_loop_function = _call_loop_function  # type: ignore[attr-defined]
-    cls._try_sleep_until = _try_sleep_until  # type: ignore[attr-defined]
-    cls.start = start  # type: ignore[attr-defined]
-    cls.stop = stop  # type: ignore[attr-defined]
-    cls.change_interval = change_interval  # type: ignore[attr-defined]
-    cls.coro = _CoroSlot(runners)  # type: ignore[attr-defined]
+    lib.__init__ = __init__
+    lib.__get__ = __get__
+    lib._loop = _loop
+    lib._call_loop_function = _call_loop_function
+    lib._try_sleep_until = _try_sleep_until
+    lib.start = start
+    lib.stop = stop
+    lib.change_interval = change_interval
+    lib.coro = _CoroSlot(runners)
     _HOOKED[cls] = (traits, saved)
     return True
 

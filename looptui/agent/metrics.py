@@ -37,7 +37,7 @@ from looptui.core.histogram import DURATION_BUCKETS, LATENESS_BUCKETS, LoopHisto
 from looptui.core.states import LoopState
 
 if TYPE_CHECKING:
-    from looptui.core.registry import Registry
+    from looptui.session.interface import LoopDirectory
 
 __all__ = ["LoopCollector", "MetricsServer", "DURATION_BUCKETS", "LATENESS_BUCKETS"]
 
@@ -52,7 +52,7 @@ class LoopCollector:
     Creating it turns on the trackers' histograms (:meth:`close` turns them off).
     """
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: LoopDirectory) -> None:
         self.registry = registry
         registry.collect_histograms()
 
@@ -121,10 +121,10 @@ class MetricsServer:
         host, port: Where to listen (port 0: any free port; see :attr:`address`).
     """
 
-    def __init__(self, registry: Registry, host: str, port: int) -> None:
+    def __init__(self, registry: LoopDirectory, host: str, port: int) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.collector = LoopCollector(registry)
-        self.registry.register(self.collector)  # type: ignore[arg-type]
+        self.registry.register(self.collector)
         self.host = host
         self.port = port
         self.scrapes = 0

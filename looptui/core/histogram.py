@@ -34,7 +34,8 @@ def cumulative(bounds: tuple[float, ...], counts: list[int], total: int
                ) -> list[tuple[str, float]]:
     """Per-bucket *counts* as the cumulative ``(le, count)`` pairs Prometheus wants,
     ending with ``("+Inf", total)``."""
-    out, running = [], 0
+    out: list[tuple[str, float]] = []
+    running = 0
     for bound, n in zip(bounds, counts, strict=False):  # counts has one more: +Inf
         running += n
         out.append((repr(float(bound)), running))

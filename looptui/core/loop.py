@@ -400,6 +400,9 @@ class Loop(Generic[LF]):
         try:
             if self._stop_next_iteration:  # stop() called before the first iteration
                 return
+            # _next_iteration and _last_iteration are Optional only before the _set_next
+            # above, and _sleep_target is a float from here on: the `type: ignore`s in
+            # this loop say so without a check on the hot path.
             while True:
                 if self._time is not MISSING:
                     tracker.set_state(_S.STOPPING if self._stop_next_iteration else _S.SLEEPING)
@@ -578,7 +581,7 @@ class Loop(Generic[LF]):
         copy._injected = obj
         copy._before_loop = self._before_loop
         copy._after_loop = self._after_loop
-        copy._error = self._error  # type: ignore[method-assign]
+        copy._error = self._error  # type: ignore[method-assign]  # per loop, as @loop.error sets
         copy._valid_exception = self._valid_exception
         copy._aiohttp_pending = self._aiohttp_pending
         copy._name = self._name
@@ -883,7 +886,7 @@ class Loop(Generic[LF]):
         """
         if not inspect.iscoroutinefunction(coro):
             raise TypeError(f"Expected coroutine function, received {coro.__class__.__name__}.")
-        self._error = coro  # type: ignore[method-assign]
+        self._error = coro  # type: ignore[method-assign]  # the handler is per loop (discord.py's API)
         return coro
 
     def change_interval(
@@ -903,7 +906,7 @@ class Loop(Generic[LF]):
             ValueError: A negative total interval, or an empty ``time`` sequence.
             TypeError: A bad ``time`` value, or ``time`` mixed with relative values.
         """
-        if time is MISSING:
+        if isinstance(time, _Missing):  # (not `is MISSING`: that would narrow MISSING itself)
             seconds = seconds or 0
             minutes = minutes or 0
             hours = hours or 0

@@ -80,7 +80,8 @@ class Controls(Protocol):
     def ui_restart(self) -> None: ...
     def ui_change_interval(
         self, *, seconds: float | None = None, times: Sequence[datetime.time] | None = None
-    ) -> None: ...
+    ) -> str | None:
+        """Change the schedule; a sentence when the loop's library had to adapt it."""
     def ui_trigger(self) -> None: ...
     def ui_pause(self) -> None: ...
     def ui_resume(self) -> None: ...
@@ -559,9 +560,9 @@ class Tracker:
             budget.forget(self, self._output_cost, len(self.output))
             self._output_cost = 0
             self.budget_stale += len(self.output)  # its queue entries for these lines
-        kept = self.output = collections.deque()
+        lines = self.output = collections.deque()
         for line in output:
-            kept.append(line)
+            lines.append(line)
             if budget is not None:
                 cost = line_cost(line[2])
                 self._output_cost += cost

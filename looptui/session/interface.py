@@ -63,14 +63,19 @@ class Reply:
 class LoopDirectory(Protocol):
     """The loops of a session, by display name (the registry's read side)."""
 
-    version: int
-    """Bumped whenever a loop is added or removed."""
+    @property
+    def version(self) -> int:
+        """Bumped whenever a loop is added or removed."""
 
     def trackers(self) -> list[Tracker]:
         """Every listed loop, in the order they were added."""
 
     def get(self, name: str) -> Tracker | None:
         """The loop called *name*, or ``None``."""
+
+    def collect_histograms(self, on: bool = True) -> None:
+        """Have every loop, present and future, count its iterations in histograms
+        (for ``--metrics``), or stop."""
 
 
 class SessionView(Protocol):
@@ -91,29 +96,51 @@ class SessionView(Protocol):
         offline: Whether Discord clients run without logging in (``--offline``).
         reloading, reload_error, reload_version, last_reload_attempt: hot reload status
             (see :class:`~looptui.session.reload.outcome.ReloadResult`).
+
+    Each is declared as a read-only property: a front end reads them and never sets
+    them, and a plain attribute of a session satisfies it.
     """
 
-    module_name: str
-    registry: LoopDirectory
-    lag: float
-    lag_max: float
-    blocked_count: int
-    last_block: dict[str, Any] | None
-    general_output: deque[tuple[float, str, str]]
-    output_version: int
-    main_state: str | None
-    main_exception: ExceptionInfo | None
-    main_name: str | None
-    main_source: str | None
-    main_where: str | None
-    offline: bool
-    reloading: bool
-    reload_error: Any
-    reload_version: int
-    last_reload_attempt: Any
+    @property
+    def module_name(self) -> str: ...
+    @property
+    def registry(self) -> LoopDirectory: ...
+    @property
+    def lag(self) -> float: ...
+    @property
+    def lag_max(self) -> float: ...
+    @property
+    def blocked_count(self) -> int: ...
+    @property
+    def last_block(self) -> dict[str, Any] | None: ...
+    @property
+    def general_output(self) -> deque[tuple[float, str, str]]: ...
+    @property
+    def output_version(self) -> int: ...
+    @property
+    def main_state(self) -> str | None: ...
+    @property
+    def main_exception(self) -> ExceptionInfo | None: ...
+    @property
+    def main_name(self) -> str | None: ...
+    @property
+    def main_source(self) -> str | None: ...
+    @property
+    def main_where(self) -> str | None: ...
+    @property
+    def offline(self) -> bool: ...
+    @property
+    def reloading(self) -> bool: ...
+    @property
+    def reload_error(self) -> Any: ...
+    @property
+    def reload_version(self) -> int: ...
+    @property
+    def last_reload_attempt(self) -> Any: ...
 
-    record_error: str | None
-    """Why the ``--record`` file stopped being written, or ``None``."""
+    @property
+    def record_error(self) -> str | None:
+        """Why the ``--record`` file stopped being written, or ``None``."""
 
     async def start(self) -> None:
         """Start watching: import and run the program, or connect to it."""

@@ -16,13 +16,14 @@ import inspect
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, TypeGuard
 
 from rich.console import Console
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer
@@ -47,6 +48,9 @@ from .widgets.status_header import StatusHeader, header_text
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
+    from .screens.details import DetailsScreen
+    from .screens.stopping import StoppingScreen
+
 __all__ = ["LoopTuiApp"]
 
 HEADER_EVERY = 1.0
@@ -67,9 +71,14 @@ def _is_screen(screen: object, module_name: str, class_name: str) -> bool:
     return module is not None and isinstance(screen, getattr(module, class_name))
 
 
-def _is_details(screen: object) -> bool:
+def _is_details(screen: object) -> TypeGuard[DetailsScreen]:
     """Whether *screen* is a details view."""
     return _is_screen(screen, "details", "DetailsScreen")
+
+
+def _is_stopping(screen: object) -> TypeGuard[StoppingScreen]:
+    """Whether *screen* is the "stopping the loops" dialog."""
+    return _is_screen(screen, "stopping", "StoppingScreen")
 
 
 class LoopTuiApp(App[list[str]]):
@@ -341,7 +350,7 @@ class LoopTuiApp(App[list[str]]):
             for layer in stack[1:]:
                 if _is_details(layer):
                     layer.refresh_view(now)
-                elif _is_screen(layer, "stopping", "StoppingScreen"):
+                elif _is_stopping(layer):
                     active = [t for t in trackers if t.state not in TERMINAL_STATES]
                     layer.show(active, now - self._quit_started)
             self._report_main()
@@ -492,8 +501,8 @@ class LoopTuiApp(App[list[str]]):
         name = self.table.selected_name
         return self.session.registry.get(name) if name is not None else None
 
-    def _say(self, message: str, severity: str = "information") -> None:
-        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+    def _say(self, message: str, severity: SeverityLevel = "information") -> None:
+        self.notify(message, severity=severity, markup=False)
 
     async def _command(self, tracker: Tracker, command: str, value: Any = None) -> Reply:
         """Ask the session to carry out *command* on *tracker*'s loop; say what it answered."""
@@ -589,6 +598,7 @@ class LoopTuiApp(App[list[str]]):
         (theme, keys, screenshot) except its quit, which would not stop loops gracefully."""
         tracker = self.selected()
         yield from palette_commands(
+            # (every entry of both lists is a Binding: no tuple shorthand in this app)
             self, [*LoopTable.BINDINGS, *self.BINDINGS],  # type: ignore[list-item]
             tracker.name if tracker is not None else None,
         )
@@ -650,7 +660,7 @@ class LoopTuiApp(App[list[str]]):
 
         rows = key_rows([
             Binding("up,down", "", "Select a loop", key_display="↑/↓ j/k"),
-            *LoopTable.BINDINGS,  # type: ignore[list-item]
+            *LoopTable.BINDINGS,  # type: ignore[list-item]  # Bindings only, as above
             *self.BINDINGS,  # type: ignore[list-item]
             Binding("escape", "", "Back / close / clear the filter", key_display="esc"),
             Binding("ctrl+p", "", "Command palette: every action, with its key",

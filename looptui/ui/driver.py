@@ -87,7 +87,9 @@ class HangupSafeDriver(LinuxDriver):
 
     def __init__(self, app: Any, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
-        self._file = TerminalOutput(self._file)  # the writer thread's file (Textual's name)
+        # The writer thread's file (Textual's private name): a wrapper with the same
+        # write/flush/fileno stands in for the stream Textual typed it as.
+        self._file = TerminalOutput(self._file)  # type: ignore[assignment,arg-type]
 
     def abandon(self) -> None:
         """The app will not stop this driver (a forced exit while blocking code held the
@@ -101,7 +103,7 @@ class HangupSafeDriver(LinuxDriver):
     def terminal_gone(self) -> bool:
         """Whether the output is no longer a terminal (hung up, or sent to /dev/null)."""
         try:
-            return not os.isatty(self._file.fileno())
+            return not os.isatty(self._file.fileno())  # type: ignore[union-attr]  # (set in __init__)
         except (OSError, ValueError):
             return True
 

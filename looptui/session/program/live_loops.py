@@ -103,7 +103,7 @@ class LiveObjects:
             objects.extend(vars(module).values())
         for client in clients:
             objects.append(client)
-            cogs = getattr(client, "cogs", None)
+            cogs: Any = getattr(client, "cogs", None)
             if isinstance(cogs, dict) or hasattr(cogs, "values"):
                 try:
                     objects.extend(list(cogs.values()))

@@ -174,7 +174,8 @@ class RunCalls:
             me.add(MainCall(f"{who}.run_forever()", where, forever))
             return None
 
-        asyncio.run = run  # type: ignore[assignment]
+        asyncio.run = run
+        # patched on purpose, and put back by uninstall (mypy refuses method assignment)
         base.run_until_complete = run_until_complete  # type: ignore[method-assign]
         base.run_forever = run_forever  # type: ignore[method-assign]
         _ACTIVE.append(self)

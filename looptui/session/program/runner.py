@@ -78,7 +78,7 @@ def _quiet_about_handled_exits(loop: asyncio.AbstractEventLoop) -> None:
         else:
             loop.default_exception_handler(context)
 
-    handler.handled = handled  # type: ignore[attr-defined]
+    handler.handled = handled  # type: ignore[attr-defined]  # a mark on the function itself
     loop.set_exception_handler(handler)
 
 

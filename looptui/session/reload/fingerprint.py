@@ -54,6 +54,7 @@ def function_fingerprint(func: Any) -> Hashable:
         return None
     defaults = getattr(func, "__defaults__", None) or ()
     kwdefaults = getattr(func, "__kwdefaults__", None) or {}
+    extra: tuple[str, ...]
     try:
         extra = (repr(defaults), repr(sorted(kwdefaults.items())))
     except Exception:  # a default with a broken __repr__

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from looptui.core import clock
 from looptui.core.registry import ROUTINE_KINDS, ROUTINE_STATES, Registry
@@ -26,11 +26,14 @@ from .address import Address
 from .connection import Connection
 from .mirror import MirrorTracker
 
+if TYPE_CHECKING:
+    from looptui.core.records import ExceptionInfo
+
 __all__ = ["RemoteSession", "FIRST_CONNECT_TIMEOUT"]
 
 FIRST_CONNECT_TIMEOUT = 10.0
 """Seconds :meth:`RemoteSession.start` waits for the first attempt on every address."""
-ROUTINE_SAMPLES = ([(kind, {}) for kind in sorted(ROUTINE_KINDS)]
+ROUTINE_SAMPLES: list[tuple[str, dict[str, Any]]] = ([(kind, {}) for kind in sorted(ROUTINE_KINDS)]
                    + [("state", {"state": state}) for state in sorted(ROUTINE_STATES)])
 """One of each routine event, to ask sinks whether they want them."""
 
@@ -69,7 +72,11 @@ class RemoteSession:
     blocked_count = 0
     last_block: dict[str, Any] | None = None
     main_state: str | None = None
-    main_exception = None
+    main_exception: ExceptionInfo | None = None
+    main_name: str | None = None
+    main_source: str | None = None
+    main_where: str | None = None
+    offline = False
     reloading = False
     reload_error = None
     reload_version = 0
@@ -177,7 +184,7 @@ class RemoteSession:
             kind = "disconnected"
         self._note(text)
         if not self._closed:
-            extra = {"previous": previous} if previous else {}
+            extra: dict[str, Any] = {"previous": previous} if previous else {}
             self._dispatch(events.session_event(kind, process=connection.label,
                                                 address=connection.address.text,
                                                 reason=None if connection.connected

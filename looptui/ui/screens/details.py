@@ -35,6 +35,8 @@ from ..widgets.log_pane import output_lines
 from ..widgets.text_lines import TextLines
 
 if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
     from looptui.core.records import ExceptionInfo
     from looptui.core.tracker import Tracker
 
@@ -447,8 +449,10 @@ class DetailsScreen(Screen[None]):
         self._outcomes_w.update(summary)
 
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold dim")
-        for label, justify in (("#", "right"), ("started", "left"), ("took", "right"),
-                               ("late", "right"), ("outcome", "left"), ("", "left")):
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("#", "right"), ("started", "left"), ("took", "right"), ("late", "right"),
+            ("outcome", "left"), ("", "left"))
+        for label, justify in columns:
             table.add_column(label, justify=justify, no_wrap=True,
                              overflow="ellipsis", max_width=60 if not label else None)
         for record in reversed(records[-RECORDS:]):

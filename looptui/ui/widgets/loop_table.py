@@ -44,7 +44,14 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, DuplicateKey, Row, RowKey
+from textual.widgets.data_table import (
+    CellDoesNotExist,
+    Column,
+    ColumnKey,
+    DuplicateKey,
+    Row,
+    RowKey,
+)
 
 from looptui.core import clock
 
@@ -56,8 +63,8 @@ from ..text import one_line
 from ..trouble import Context, in_trouble
 
 if TYPE_CHECKING:
-    from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
+    from looptui.session.interface import LoopDirectory
 
 __all__ = ["LoopTable"]
 
@@ -152,12 +159,12 @@ class LoopTable(DataTable):
         self._shown_widths: dict[str, int] = dict(_MIN_WIDTH)
         """Width each column has on screen (see :meth:`_fit_exception_column`)."""
         self._widths_dirty = False
-        self.registry: Registry | None = None
+        self.registry: LoopDirectory | None = None
         """Where rows come from; set by the app before the first :meth:`sync`."""
         self._resume = 0
         """Where the next budgeted scan of the visible rows starts."""
         self._line_style: Style | None = None
-        self._columns_at: tuple[int, list[tuple[object, int]]] = (-1, [])
+        self._columns_at: tuple[int, list[tuple[Column, int]]] = (-1, [])
         self._row_keys: dict[str, RowKey] = {}
         self._with_process = False
         """Whether the Process column is shown (loops of two programs or more)."""
@@ -607,7 +614,9 @@ class LoopTable(DataTable):
             )
         self._data[row_key][column_key] = value
         self._row_gen[row_key] = self._row_gen.get(row_key, 0) + 1
-        self._refresh_line(self._row_locations.get(row_key))
+        row_index = self._row_locations.get(row_key)
+        if row_index is not None:  # (always: checked above)
+            self._refresh_line(row_index)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # The widget's style is the same for every line of one render: look it up once
@@ -628,6 +637,7 @@ class LoopTable(DataTable):
         """Draw line *y* of the table (header or one row), from a per-row cache."""
         width = self.size.width
         header = self.header_height if self.show_header else 0
+        row_key: RowKey | None
         if y < header:
             row_index = -1
             row_key = self._header_row_key
@@ -711,9 +721,8 @@ class LoopTable(DataTable):
         used = 0
         # ``Text.render`` yields the spans' styles only; the Text's own style (the cell's
         # colour) is added here, under them.
-        base = text.style
-        if isinstance(base, str):
-            base = Style.parse(base) if base else None
+        own = text.style
+        base = (Style.parse(own) if own else None) if isinstance(own, str) else own
         for segment in text.render(self.app.console):
             if not segment.text or segment.text == "\n":
                 continue
