@@ -63,17 +63,6 @@ exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a 
 """
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("looptui")
-    except PackageNotFoundError:
-        from looptui import __version__
-
-        return __version__
-
-
 class _VersionAction(argparse.Action):
     """``--version``: the version is read from the package metadata only when asked."""
 
@@ -82,7 +71,9 @@ class _VersionAction(argparse.Action):
                          help="show program's version number and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
-        sys.stdout.write(f"looptui {_version()}\n")
+        from looptui.core.version import looptui_version
+
+        sys.stdout.write(f"looptui {looptui_version()}\n")
         parser.exit()
 
 

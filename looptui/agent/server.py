@@ -29,6 +29,7 @@ from typing import Any
 
 from looptui.core.registry import Registry, is_routine
 from looptui.core.tracker import Tracker
+from looptui.core.version import looptui_version
 from looptui.session.commands import run_command
 from looptui.session.events import build as events
 from looptui.session.health.lag import LagProbe
@@ -49,15 +50,6 @@ MAX_CLIENTS = 64
 """Connections accepted at once; more are refused with a message."""
 EVENT_MODES = ("all", "table")
 """What a client's hello may ask for in ``events`` (``all`` when it does not say)."""
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("looptui")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0"
 
 
 class AgentServer:
@@ -146,7 +138,7 @@ class AgentServer:
         task.add_done_callback(self._tasks.discard)
 
     def _hello(self) -> dict[str, Any]:
-        return {"type": "hello", "protocol": wire.PROTOCOL, "looptui": _version(),
+        return {"type": "hello", "protocol": wire.PROTOCOL, "looptui": looptui_version(),
                 "pid": os.getpid(), "program": self.program,
                 "python": sys.version.split()[0],
                 "auth": "token" if self.token else "none", "events": list(EVENT_MODES)}
