@@ -1,4 +1,5 @@
-"""The ``looptui`` command (DESIGN §4): parse options, run the TUI or headless mode.
+"""The ``looptui`` command (options and exit codes as the README's "Using looptui" gives
+them): parse options, run the TUI or headless mode.
 
 Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the
 target failed to import · 2 usage error (bad option, missing file, not importable as
@@ -104,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (DESIGN §4)."""
+    """The argument parser (the options and their checks, as the README lists them)."""
     p = _Parser(
         prog="looptui", description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -150,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_attach_parser() -> argparse.ArgumentParser:
-    """The parser of ``looptui attach ADDRESS...`` (DESIGN §8)."""
+    """The parser of ``looptui attach ADDRESS...`` (README: "Attach to a running bot")."""
     p = _Parser(
         prog="looptui attach",
         description="Watch and control the loops of programs already running "

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the loops (DESIGN §9), served over HTTP on the program's event loop.
+"""Prometheus metrics of the loops (README "Metrics"), served over HTTP on the program's event loop.
 
 A custom collector reads the trackers when Prometheus scrapes. Every series has the
 labels ``loop`` and ``source``; a loop that goes away takes its series with it, so label

@@ -3,7 +3,8 @@
 The TUI and headless depend on :class:`SessionView` only, never on how a session is made.
 :class:`~looptui.session.session.Session` implements it for a program running in this
 process; a session seen over a socket (``looptui attach``) implements the same thing, so
-the front ends have no ``if remote:`` anywhere.
+the front ends have no ``if remote:`` anywhere (``docs/architecture.md``, "The session
+seam").
 
 What a front end gets:
 
@@ -12,7 +13,8 @@ What a front end gets:
   ``version`` that changes whenever anything in it does, so a front end redraws only what
   changed. Session-wide fields (lag, blocks, the main coroutine, reload status, output not
   attributed to a loop) are attributes of the session.
-* **Events** — :meth:`SessionView.add_sink` sends every DESIGN §5 event dict to a callable.
+* **Events** — :meth:`SessionView.add_sink` sends every event dict (README "Headless mode
+  and events"; built by :mod:`~looptui.session.events.build`) to a callable.
 * **Commands** — :meth:`SessionView.command` asks for one of :data:`COMMANDS` on a loop
   and answers with a :class:`Reply`: done, or refused with the reason (the loop's library
   cannot do it, the loop is not running, the loop is gone …). ``reload`` and ``shutdown``
@@ -38,7 +40,7 @@ COMMANDS: tuple[str, ...] = (
 """Commands on one loop. ``interval`` takes ``("seconds", float)`` or ``("times", [time])``."""
 
 Sink = Callable[["dict[str, Any]"], None]
-"""Receives every event as a DESIGN §5 dict."""
+"""Receives every event, as a dict of :mod:`~looptui.session.events.build`."""
 
 
 @dataclass(frozen=True)

@@ -238,7 +238,7 @@ class Session:
 
     # ------------------------------------------------------------------- events
     def add_sink(self, sink: Sink) -> None:
-        """Send every event (DESIGN §5 dict) to *sink* from now on.
+        """Send every event (a dict of :mod:`~looptui.session.events.build`) to *sink* from now on.
 
         A sink with a ``wants(kind, fields)`` method is asked first about each loop
         event; when no sink wants one, it is not even built (readable headless output

@@ -67,8 +67,8 @@ STATE_TOKEN: dict[str, str] = {
     LoopState.FINISHED.value: "finished",
     LoopState.FAILED.value: "failed",
 }
-"""The token of each state's word (DESIGN §6: failed red, retrying amber, paused and
-stopped dim, running bright)."""
+"""The token of each state's word (failed red, retrying amber, paused and stopped dim,
+running bright: the README's "Columns")."""
 
 
 def theme_defaults(system: Mapping[str, str]) -> dict[str, str]:

@@ -36,7 +36,8 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("errors", "Errors"),
     ("exception", "Last exception"),
 )
-"""``(key, label)`` of the table's columns, in order (a contract: DESIGN §6)."""
+"""``(key, label)`` of the table's columns, in order: a contract (README "Columns"),
+which tests and scripts that read the table rely on."""
 
 
 def columns_for(with_process: bool) -> tuple[tuple[str, str], ...]:

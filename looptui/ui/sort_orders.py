@@ -94,7 +94,7 @@ ORDERS: dict[str, SortOrder] = {order.id: order for order in (
 DEFINITION = ORDERS["definition"]
 
 CYCLE: tuple[str, ...] = ("definition", "trouble", "errors", "next", "took")
-"""The orders ``o`` goes through, in turn (DESIGN §6)."""
+"""The orders ``o`` goes through, in turn (the README's Keys table lists them)."""
 
 BY_COLUMN: dict[str, str] = {
     "loop": "name", "status": "trouble", "iter": "iterations", "every": "every",

@@ -91,7 +91,7 @@ _EMPTY = Text("", end="")
 
 
 class LoopTable(DataTable):
-    """One row per monitored loop, with the columns of DESIGN §6.
+    """One row per monitored loop, with the columns the README's "Columns" names.
 
     | Key(s) | Description |
     | :- | :- |
