@@ -18,6 +18,7 @@ import datetime
 import weakref
 from typing import Any
 
+from ..core.asyncio_internals import peek_exception
 from ..core.context import current_tracker
 from ..core.registry import REGISTRY, Registry
 from ..core.states import LoopState
@@ -151,8 +152,8 @@ class ForeignLoop(ForeignControls):
             if task.cancelled():
                 self.tracker.set_state(_S.CANCELLED)
                 return
-            exc = getattr(task, "_exception", None)  # peeked, so asyncio still reports it
-            if isinstance(exc, BaseException):
+            exc = peek_exception(task)  # peeked, so asyncio still reports it
+            if exc is not None:
                 self.tracker.exception(exc, "loop")
                 self.tracker.set_state(_S.FAILED)
             else:

@@ -36,6 +36,25 @@ _WRAPPED_NAMES = (
     "__init__", "__get__", "_loop", "_call_loop_function", "_try_sleep_until", "start",
     "stop", "change_interval", "coro",
 )
+"""What :func:`hook_class` wraps; a class missing one is left alone (with a warning)."""
+
+# The private names of the libraries' ``Loop`` that looptui relies on, all listed here:
+# the wrapped ones above, and those the adapter reads or sets on a loop (``foreign``,
+# ``controls``, ``loopinfo``, ``traits``), always through ``getattr`` with a default so
+# a missing one costs a detail, never the user's loop. ``tests/test_private_names.py``
+# checks each against every installed library, and that the adapter uses no other.
+LOOP_PRIVATE_NAMES: tuple[str, ...] = (
+    "_task", "_handle", "_injected", "_before_loop", "_error", "_valid_exception",
+    "_current_loop", "_last_iteration", "_next_iteration", "_last_iteration_failed",
+    "_stop_next_iteration", "_get_next_sleep_time",
+)
+"""Read or set on every library's ``Loop`` by the adapter."""
+LIBRARY_ONLY_NAMES: dict[str, tuple[str, ...]] = {
+    "_name": ("discord.py",),  # the name= of a loop
+    "_run_direct": ("py-cord",),  # overlap=: the runners that call the body
+    "_semaphore_runner_factory": ("py-cord",),
+}
+"""Private names read where one library has them (and skipped where it does not)."""
 
 
 def hooked_classes() -> list[type]:

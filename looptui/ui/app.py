@@ -44,6 +44,7 @@ from .widgets.filter_input import FilterInput
 from .widgets.log_pane import LogPane
 from .widgets.loop_table import LoopTable
 from .widgets.status_header import StatusHeader, header_text
+from .widgets.textual_internals import app_driver
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
@@ -196,12 +197,12 @@ class LoopTuiApp(App[list[str]]):
         """The app was abandoned (a forced exit while blocking code held the event loop,
         so Textual never stopped its driver): end the driver's input thread and output
         (see :meth:`.driver.HangupSafeDriver.abandon`)."""
-        driver = self._driver
+        driver = app_driver(self)
         abandon = getattr(driver, "abandon", None)
         if abandon is not None:
             abandon()
         elif getattr(driver, "exit_event", None) is not None:
-            driver.exit_event.set()  # type: ignore[union-attr]
+            driver.exit_event.set()
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:

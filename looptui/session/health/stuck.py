@@ -22,6 +22,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from looptui.core import clock
+from looptui.core.asyncio_internals import task_waiter
 from looptui.session.health.stacks import await_chain
 from looptui.session.program.owners import task_of
 
@@ -64,7 +65,7 @@ def await_stack(tracker: Tracker) -> str:
     if task.done():
         return "(the loop's task has ended)\n"
     head = f"task {task.get_name()!r}:\n"
-    lines = await_chain(task.get_coro(), waiting_on=getattr(task, "_fut_waiter", None))
+    lines = await_chain(task.get_coro(), waiting_on=task_waiter(task))
     return head + ("".join(lines) if lines else "  (running: not at an await)\n")
 
 

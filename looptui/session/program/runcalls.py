@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Awaitable, Callable
 
+from looptui.core.asyncio_internals import running_loop
+
 __all__ = ["MainCall", "RunCalls", "capturing", "call_site"]
 
 
@@ -147,14 +149,14 @@ class RunCalls:
         me = self
 
         def run(main: Any, *args: Any, **kwargs: Any) -> Any:
-            if capturing() is not me or asyncio._get_running_loop() is not loop:
+            if capturing() is not me or running_loop() is not loop:
                 return orig_run(main, *args, **kwargs)
             where, _line, _source = call_site(sys._getframe(1), me.root)
             me.add(MainCall(f"asyncio.run({_coro_label(main)})", where, lambda: main))
             return None
 
         def run_until_complete(self: Any, future: Any) -> Any:
-            if capturing() is not me or asyncio._get_running_loop() is not loop:
+            if capturing() is not me or running_loop() is not loop:
                 return orig_ruc(self, future)
             where, _line, source = call_site(sys._getframe(1), me.root)
             who = _receiver(source, "run_until_complete", "loop")
@@ -163,7 +165,7 @@ class RunCalls:
             return None
 
         def run_forever(self: Any) -> None:
-            if capturing() is not me or asyncio._get_running_loop() is not loop:
+            if capturing() is not me or running_loop() is not loop:
                 return orig_forever(self)
             where, _line, source = call_site(sys._getframe(1), me.root)
             who = _receiver(source, "run_forever", "loop")

@@ -24,6 +24,7 @@ import asyncio
 import sys
 from typing import Any, Coroutine, TypeVar
 
+from looptui.core.asyncio_internals import forget_pending_task
 from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker
 from looptui.session.output.sanitize import safe_text
@@ -130,10 +131,7 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop, registry: Registry) -> No
     _run(loop, loop.create_task(asyncio.wait(tasks, timeout=CANCEL_GRACE)), registry, None)
     for task in tasks:
         if not task.done():
-            try:  # abandoned on purpose: no "Task was destroyed but it is pending!" later
-                task._log_destroy_pending = False  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
+            forget_pending_task(task)
         elif not task.cancelled() and task.exception() is not None:
             loop.call_exception_handler({
                 "message": "unhandled exception during shutdown",
