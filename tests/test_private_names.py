@@ -7,8 +7,8 @@ fails here, in CI, instead of a feature going quiet at a user's.
 * Textual: :mod:`looptui.ui.widgets.textual_internals` (checked on a real ``DataTable``,
   ``LinuxDriver`` and ``App``);
 * discord.py, nextcord, disnake: :mod:`looptui.adapters.hooks` (checked on a real loop of
-  each; py-cord's own names are checked in its own environment, see
-  ``test_adapters_pycord.py``).
+  each). py-cord cannot be imported beside discord.py: its loops run under the adapter in
+  ``test_adapters_pycord.py``, which does not check this list name by name.
 
 Each list is also checked against the code: a private name used and not listed fails.
 """
