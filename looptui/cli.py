@@ -22,12 +22,17 @@ import sys
 from typing import TYPE_CHECKING, Any, Callable, Coroutine, NoReturn, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
-from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.health.watchdog import DEFAULT_THRESHOLD
-from looptui.session.output.sanitize import safe_text
-from looptui.session.program.loader import TargetError, check_target
-from looptui.session.program.runner import run_bounded
-from looptui.session.program.signals import QuitSignals, forced_exit_started
+from looptui.session.front import (
+    DEFAULT_THRESHOLD,
+    EXIT_RECORD_FAILED,
+    QuitSignals,
+    TargetError,
+    attached_session,
+    check_target,
+    forced_exit_started,
+    run_bounded,
+    safe_text,
+)
 from looptui.ui.terminal import TerminalGuard
 
 if TYPE_CHECKING:
@@ -222,17 +227,8 @@ def _session(args: argparse.Namespace) -> SessionView:
 
 def _attach_session(args: argparse.Namespace) -> SessionView:
     """The session of ``looptui attach`` (nothing connected yet)."""
-    from looptui.session.program.loader import TargetUsageError
-    from looptui.session.remote.address import AddressError, resolve_addresses
-    from looptui.session.remote.remote_session import RemoteSession
-
-    try:
-        addresses, notes = resolve_addresses(args.addresses, args.token)
-    except AddressError as err:
-        raise TargetUsageError(str(err)) from None
-    for note in notes:
-        sys.stderr.write(f"looptui attach: {note}\n")
-    return RemoteSession(addresses, record=args.record, notes=notes)
+    return attached_session(args.addresses, args.token, record=args.record,
+                            say=lambda note: sys.stderr.write(f"looptui attach: {note}\n"))
 
 
 def _count_for_metrics(args: argparse.Namespace, session: SessionView) -> None:
@@ -283,9 +279,8 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         check_target(args.target)
         session = _session(args)
     if not _has_terminal():
-        close_record = getattr(session, "close_record", None)
-        if close_record is not None:
-            close_record()
+        if session.local is not None:
+            session.local.close_record()
         _err().write(
             "looptui: error: the monitor needs a terminal (stdin and stderr are not one).\n"
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
@@ -309,17 +304,17 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
     # graceful quit follows (the app's driver reports a failed read or write as SIGHUP)
     signals = QuitSignals(request_quit, request_quit, on_hangup=guard.hang_up)
     signals.install()  # before the import: the program may install handlers of its own
-    hooks = getattr(session, "import_hooks", None)  # (a session in this process)
-    if hooks is not None:
-        hooks.append(signals.reassert)
+    local = session.local
+    if local is not None:
+        local.import_hooks.append(signals.reassert)
     _count_for_metrics(args, session)
     signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
         # Import errors surface here, before the screen is taken over. A local session
         # starts its watchdog, file watcher and periodic discovery after the first frame
         # (the app calls start_background); an attached one has none of them.
-        if callable(getattr(session, "start_background", None)):
-            await session.start(background=False)  # type: ignore[call-arg]
+        if local is not None:
+            await local.start(background=False)
         else:
             await session.start()
     except BaseException:
@@ -362,7 +357,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         _err().write("looptui: these loops did not stop: "
                      + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     crashed = app.return_code if app is not None else None  # non-zero: the app crashed
-    record_error = getattr(session, "record_error", None)
+    record_error = session.record_error
     if record_error:
         _err().write(f"looptui: {safe_text(record_error)} (the record is incomplete)\n")
         return crashed or EXIT_RECORD_FAILED

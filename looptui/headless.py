@@ -15,14 +15,16 @@ import datetime
 import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
-from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.health.watchdog import DEFAULT_THRESHOLD
-from looptui.session.output.cells import cell_width
-from looptui.session.output.clip import clip_line
-from looptui.session.output.flood import RATE as LOG_RATE
-from looptui.session.output.line_writer import LineWriter
-from looptui.session.output.sanitize import safe_text
-from looptui.session.program.signals import QuitSignals
+from looptui.session.front import (
+    DEFAULT_THRESHOLD,
+    EXIT_RECORD_FAILED,
+    LOG_RATE,
+    LineWriter,
+    QuitSignals,
+    cell_width,
+    clip_line,
+    safe_text,
+)
 
 if TYPE_CHECKING:
     from looptui.session.interface import SessionView
@@ -290,7 +292,7 @@ def _should_end(session: SessionView, deadline: float | None, now: float) -> boo
     Without ``--for`` a module with no loops ends at once. With it, the run waits the
     full time for loops to appear, unless loops existed and all of them ended.
     """
-    if getattr(session, "live", False):  # attached: the programs run on their own
+    if session.live:  # attached: the programs run on their own
         return deadline is not None and now >= deadline
     if session.main_state == "running" or session.reloading:  # mid-reload: new loops start
         return deadline is not None and now >= deadline
@@ -377,9 +379,8 @@ async def follow(
     session.add_sink(printer)
     loop = asyncio.get_running_loop()
     signals = _install_signals(stop, session)  # before the import: it may hang
-    hooks = getattr(session, "import_hooks", None)  # (a session in this process)
-    if hooks is not None:
-        hooks.append(signals.reassert)  # the program may install handlers of its own
+    if session.local is not None:  # the program may install handlers of its own
+        session.local.import_hooks.append(signals.reassert)
     signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
         await session.start()

@@ -531,11 +531,12 @@ async def test_footer_shows_the_keys(session: FakeSession) -> None:
 
 # -------------------------------------------------------------------- reload
 
-async def test_reload_unavailable_without_session_support(session: FakeSession) -> None:
+async def test_a_session_that_refuses_to_reload_says_why(session: FakeSession) -> None:
     app = RecordingApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("R")
-        assert app.last_note == "reload unavailable"
+        await until(pilot, lambda: app.last_note.startswith("reload failed"), "the refusal")
+        assert app.last_note == "reload failed: RuntimeError: this session does not reload"
 
 
 async def test_reload_calls_the_session(session: FakeSession) -> None:

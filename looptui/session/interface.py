@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from looptui.core.records import ExceptionInfo
     from looptui.core.tracker import Tracker
 
-__all__ = ["COMMANDS", "Reply", "Sink", "LoopDirectory", "SessionView"]
+__all__ = ["COMMANDS", "Reply", "Sink", "LoopDirectory", "SessionView", "LocalSession"]
 
 COMMANDS: tuple[str, ...] = (
     "start", "stop", "cancel", "restart", "interval", "trigger", "pause", "resume",
@@ -98,6 +98,13 @@ class SessionView(Protocol):
         offline: Whether Discord clients run without logging in (``--offline``).
         reloading, reload_error, reload_version, last_reload_attempt: hot reload status
             (see :class:`~looptui.session.reload.outcome.ReloadResult`).
+        status: One line for the header when something is wrong with the session
+            itself (an attached program went away), else empty.
+        live: The programs run on their own (attached): a front end follows them until
+            it is told to stop, not until their loops end.
+        local: This session as a :class:`LocalSession` when the program runs in this
+            process, else ``None``: what only a local session can do is asked for
+            through it, never by probing the session for attributes.
 
     Each is declared as a read-only property: a front end reads them and never sets
     them, and a plain attribute of a session satisfies it.
@@ -141,6 +148,13 @@ class SessionView(Protocol):
     def last_reload_attempt(self) -> Any: ...
 
     @property
+    def status(self) -> str: ...
+    @property
+    def live(self) -> bool: ...
+    @property
+    def local(self) -> LocalSession | None: ...
+
+    @property
     def record_error(self) -> str | None:
         """Why the ``--record`` file stopped being written, or ``None``."""
 
@@ -167,3 +181,23 @@ class SessionView(Protocol):
 
     def install_capture(self) -> None:
         """Put output capture back after the front end took the streams (may do nothing)."""
+
+
+class LocalSession(SessionView, Protocol):
+    """What only a session of a program in this process offers its front ends."""
+
+    @property
+    def import_hooks(self) -> list[Callable[[], None]]:
+        """Called after every import of the program (the front ends re-assert their
+        signal handlers there: the program may install its own)."""
+
+    async def start(self, background: bool = True) -> None:
+        """Import and run the program; ``background=False`` leaves the watchdog, file
+        watcher and discovery to :meth:`start_background` (the TUI calls it after its
+        first frame, which then needs none of them)."""
+
+    def start_background(self) -> None:
+        """Start what ``start(background=False)`` left out (does nothing the second time)."""
+
+    def close_record(self) -> None:
+        """Close the ``--record`` file (the run ends before it began: no terminal)."""

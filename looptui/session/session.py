@@ -191,6 +191,16 @@ class Session:
             self.add_sink(self.recorder)
 
     # ------------------------------------------------------------------ reading
+    status = ""
+    """Nothing is wrong with a session in this process itself (see SessionView)."""
+    live = False
+    """The run ends with the program's loops (an attached session's does not)."""
+
+    @property
+    def local(self) -> Session:
+        """This session: its program runs in this process."""
+        return self
+
     @property
     def lag(self) -> float:
         """Latest event-loop lag in seconds."""

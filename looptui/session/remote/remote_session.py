@@ -68,6 +68,8 @@ class RemoteSession:
     """
 
     live = True
+    local = None
+    """Programs seen over a socket: nothing here runs in this process."""
     lag_max = 0.0
     blocked_count = 0
     last_block: dict[str, Any] | None = None

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
     from looptui.core.records import ExceptionInfo
     from looptui.core.tracker import Tracker
+    from looptui.session.interface import SessionView
 
 __all__ = ["DetailsScreen", "next_runs", "traceback_lines"]
 
@@ -143,13 +144,12 @@ def duration_bars(records: list[Any], now: float) -> Text:
     return out
 
 
-def _await_stack(session: Any, tracker: Tracker) -> str:
+def _await_stack(session: SessionView | None, tracker: Tracker) -> str:
     """What a stuck body is waiting for (the session knows how to find out)."""
-    ask = getattr(session, "await_stack", None)
-    if ask is None:
+    if session is None:  # a details screen in an app that is not looptui's
         return "(unknown)"
     try:
-        return safe_text(ask(tracker.name), 20_000).rstrip()
+        return safe_text(session.await_stack(tracker.name), 20_000).rstrip()
     except Exception as err:  # a foreign task's frames must not break the view
         return f"(could not read the stack: {type(err).__name__})"
 
@@ -402,7 +402,7 @@ class DetailsScreen(Screen[None]):
                 continue
             grid.add_row(Text(one_line(key, 30), end=""), self._note(value, now))
         if t.notes.get("stuck"):  # a body, or the error handler / after_loop
-            stack = _await_stack(getattr(self.app, "session", None), t)
+            stack = _await_stack(getattr(self.app, "session", None), t)  # (the looptui app's)
             grid.add_row("Awaiting", Text(stack, style="dim", end=""))
         return grid
 
