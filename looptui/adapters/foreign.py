@@ -37,7 +37,7 @@ from .tracebacks import hide_frame
 from .traits import LibraryTraits
 from .zones import lmt_warning
 
-__all__ = ["ForeignLoop", "adapter_of", "attach", "set_registry"]
+__all__ = ["ForeignLoop", "adapter_of", "attach", "loop_object", "set_registry"]
 
 _S = LoopState
 
@@ -55,6 +55,17 @@ def set_registry(registry: Registry) -> None:
 def adapter_of(loop: object) -> ForeignLoop | None:
     """The adapter of *loop*, or ``None`` if looptui never saw it."""
     return _ADAPTERS.get(id(loop))
+
+
+def loop_object(tracker: Tracker) -> Any:
+    """The loop behind *tracker*: looptui's ``Loop``, the library's loop of an adapter
+    (``None`` once it is gone), or ``None`` for anything else (a loop of another process)."""
+    from ..core.loop import Loop
+
+    controls = tracker.controls
+    if isinstance(controls, ForeignLoop):
+        return controls.loop
+    return controls if isinstance(controls, Loop) else None
 
 
 def attach(loop: Any, traits: LibraryTraits) -> ForeignLoop:
