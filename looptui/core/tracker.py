@@ -16,7 +16,7 @@ from __future__ import annotations
 import collections
 import datetime
 import weakref
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence, TypedDict
 
 from . import clock
 from .budget import BUDGET, Budget, line_cost
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .histogram import LoopHistograms
 
 __all__ = [
-    "Tracker", "Controls", "Stats", "HISTORY_SIZE", "OUTPUT_SIZE", "OUTPUT_LINE_SIZE", "kept_line",
+    "Tracker", "Controls", "Stats", "Notes", "HISTORY_SIZE", "OUTPUT_SIZE", "OUTPUT_LINE_SIZE", "kept_line",
 ]
 
 HISTORY_SIZE = 200
@@ -63,6 +63,34 @@ def _listening(registry: Any, state: LoopState) -> bool:
     if state is _RUNNING or state is _SLEEPING:
         return bool(registry.routine_listeners)
     return bool(registry.listeners)
+
+
+class Notes(TypedDict, total=False):
+    """Facts other layers attach to a loop (:attr:`Tracker.notes`), each under its key.
+
+    The details view shows every note; the table and the trouble rules read some. A
+    dict note holds what its writer documents; all of them stay JSON-safe (attach sends
+    them over the wire).
+    """
+
+    blocked: dict[str, Any]
+    """The loop's code blocked the event loop (``session/health/watchdog``)."""
+    stuck: dict[str, Any]
+    """A body, or a hook, has run far longer than it should (``session/health/stuck``)."""
+    waiting: dict[str, Any]
+    """Why the loop still waits in ``before_loop`` (``session/health/waiting``)."""
+    idle: dict[str, Any]
+    """Why the loop was never started (``session/health/waiting``)."""
+    hook: dict[str, Any]
+    """The hook running now and since when: ``error``, ``after_loop`` (``core/loop``)."""
+    time_zone: str
+    """How the library took a named zone it cannot follow (``adapters/foreign``)."""
+    library_error: str
+    """The library's own error handler failed on this loop (``adapters/foreign``)."""
+    disconnected: dict[str, Any]
+    """An attached program went away, since when (``session/remote/mirror``)."""
+    process: str
+    """The program an attached loop runs in (``session/remote/mirror``)."""
 
 
 class Controls(Protocol):
@@ -203,7 +231,7 @@ class Tracker:
         self.output: collections.deque[tuple[float, str, str]] | tuple[()] = ()
         self.output_total = 0
         self.dropped = 0
-        self.notes: dict[str, Any] = {}
+        self.notes: Notes = {}
         """Extra facts other layers attach (``blocked``, ``stuck``, ``owner`` …)."""
         self.version = 0
         self.registry: Emitter | None = None

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import collections
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from looptui.core.records import ExceptionInfo, IterationRecord
 from looptui.core.states import LoopState
@@ -19,6 +19,7 @@ from looptui.core.tracker import (
     DISTINCT_EXCEPTIONS,
     HISTORY_SIZE,
     OUTPUT_SIZE,
+    Notes,
     Tracker,
     kept_line,
 )
@@ -232,7 +233,7 @@ class MirrorTracker(Tracker):
         notes = snap.get("notes")
         if isinstance(notes, dict):
             disconnected = self.notes.get("disconnected")
-            self.notes = dict(notes)
+            self.notes = cast("Notes", dict(notes))  # the other program's notes, as sent
             if disconnected is not None:
                 self.notes["disconnected"] = disconnected
         self.notes["process"] = self.process  # the details say which program it is in
