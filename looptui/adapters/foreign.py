@@ -22,6 +22,7 @@ from ..core.asyncio_internals import peek_exception
 from ..core.context import current_tracker
 from ..core.registry import REGISTRY, Registry
 from ..core.states import LoopState
+from ..core.tracebacks import hide_frame
 from ..core.tracker import Tracker
 from .controls import ForeignControls, set_done
 from .loopinfo import (
@@ -33,7 +34,6 @@ from .loopinfo import (
     utcnow,
     where_defined,
 )
-from .tracebacks import hide_frame
 from .traits import LibraryTraits
 from .zones import lmt_warning
 

@@ -20,8 +20,8 @@ import sys
 import types
 from typing import Any
 
+from ..core.tracebacks import hide_frame
 from .foreign import adapter_of, attach
-from .tracebacks import hide_frame
 from .traits import LibraryTraits
 
 __all__ = ["hook_class", "unhook_class", "hooked_classes", "traits_of"]

@@ -42,7 +42,7 @@ from .records import ExceptionInfo
 from .registry import REGISTRY
 from .schedule import describe_times, format_interval, next_slot, normalize_times
 from .states import LoopState
-from .tb import format_user_exception
+from .tracebacks import format_user_exception
 from .tracker import Tracker
 
 __all__ = ["Loop", "loop", "MISSING", "LF", "FT", "ET"]

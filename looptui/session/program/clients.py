@@ -240,7 +240,7 @@ class ClientWatch:
                 try:
                     await setup_hook()
                 except Exception as exc:
-                    from looptui.core.tb import format_user_exception
+                    from looptui.core.tracebacks import format_user_exception
 
                     self.report(
                         f"looptui --offline: {type(client).__name__}.setup_hook raised "

@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any, Hashable, Iterable
 
 from looptui.core import clock
 from looptui.core.states import LoopState
-from looptui.core.tb import is_own_frame
+from looptui.core.tracebacks import is_own_frame
 from looptui.session.program.loader import find_module_loops
 from looptui.session.program.sources import (
     forget_bytecode,

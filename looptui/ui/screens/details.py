@@ -26,7 +26,7 @@ from textual.widgets import Footer, Static
 from looptui.core import clock
 from looptui.core.schedule import next_slot
 from looptui.core.states import LoopState
-from looptui.core.tb import is_own_frame
+from looptui.core.tracebacks import is_own_frame
 
 from .. import format as fmt
 from ..colours import colours_of
