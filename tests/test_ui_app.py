@@ -19,6 +19,7 @@ from looptui.ui.screens.stopping import StoppingScreen
 from looptui.ui.widgets.filter_input import FilterInput
 from looptui.ui.widgets.text_lines import TextLines
 
+from polling import until_drawn
 from ui_reading import plain
 from ui_fakes import FakeSession, FrozenClock, demo_session, frozen_time, run_body
 
@@ -58,11 +59,7 @@ def session(clock: FrozenClock) -> FakeSession:
 
 async def until(pilot: Pilot, predicate: Callable[[], object], what: str = "") -> None:
     """Let the app process events until *predicate* holds (bounded number of rounds)."""
-    for _ in range(200):
-        if predicate():
-            return
-        await pilot.pause()
-    raise AssertionError(f"condition never became true: {what or predicate}")
+    await until_drawn(pilot, predicate, rounds=200, what=what)
 
 
 def selected(app: LoopTuiApp) -> str | None:
