@@ -938,6 +938,7 @@ class Loop(Generic[LF]):
         if self._schedule_sleep:
             # Also between two runs of a 0-second loop (yielding, with no timer armed):
             # the sleep about to start must aim at the new time, not run one more body.
+            # (_set_next above made _next_iteration a float)
             self._sleep_target = self._next_iteration  # type: ignore[assignment]
         if self._schedule_sleep and self._sleep_fut is not None and self._sleep_handle is not None:
             self._sleep_handle.cancel()

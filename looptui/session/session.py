@@ -239,6 +239,7 @@ class Session:
 
     def start_main(self, func: Callable[[], Any]) -> None:
         """Run *func* (``--main``) alone as the program's main."""
+        # (build_plan returns None only when there is no main at all; here there is func)
         self.launch_main(build_plan([], self.main_option or getattr(func, "__name__", "main"),
                                     func, []))  # type: ignore[arg-type]
 
