@@ -173,7 +173,12 @@ def build_attach_parser() -> argparse.ArgumentParser:
     p.add_argument("addresses", metavar="ADDRESS", nargs="+",
                    help="a pid, a program name, a socket path, unix:PATH, "
                         "or HOST:PORT[?token=TOKEN]")
-    p.add_argument("--token", help="the token of TCP addresses (printed by the agent)")
+    p.add_argument("--token", help="the token of TCP addresses (printed by the agent); "
+                                   "visible to other users in `ps`: prefer $LOOPTUI_TOKEN "
+                                   "or --token-file")
+    p.add_argument("--token-file", metavar="FILE",
+                   help="read the token of TCP addresses from FILE (default: "
+                        "$LOOPTUI_TOKEN when set)")
     p.add_argument("--headless", action="store_true",
                    help="no TUI: print events as lines; with --json, one JSON object per line")
     p.add_argument("--json", action="store_true", help="(with --headless) JSON lines on stdout")
@@ -234,12 +239,35 @@ def _attach_session(args: argparse.Namespace) -> SessionView:
     from looptui.session.program.loader import TargetUsageError
 
     try:
-        addresses, notes = resolve_addresses(args.addresses, args.token)
+        addresses, notes = resolve_addresses(args.addresses, _attach_token(args))
     except AddressError as err:
         raise TargetUsageError(str(err)) from None
     for note in notes:
         sys.stderr.write(f"looptui attach: {note}\n")
     return RemoteSession(addresses, record=args.record, notes=notes)
+
+
+def _attach_token(args: argparse.Namespace) -> str | None:
+    """The token of TCP addresses: ``--token``, else ``--token-file``, else
+    ``$LOOPTUI_TOKEN`` (an address's own ``?token=`` comes first)."""
+    import os
+
+    from looptui.session.program.loader import TargetUsageError
+
+    if args.token:
+        return str(args.token)
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as file:
+                token = file.read(4096).strip()
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or str(err)
+            raise TargetUsageError(f"--token-file {args.token_file}: cannot read it "
+                                   f"({reason})") from None
+        if not token:
+            raise TargetUsageError(f"--token-file {args.token_file}: the file is empty")
+        return token
+    return os.environ.get("LOOPTUI_TOKEN", "").strip() or None
 
 
 def _count_for_metrics(args: argparse.Namespace, session: SessionView) -> None:

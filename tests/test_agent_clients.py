@@ -13,7 +13,7 @@ import pytest
 from looptui.session.program.loader import TargetUsageError
 from looptui.session.remote.address import parse_address
 from looptui.session.remote.remote_session import RemoteSession
-from looptui.session.remote.wire import MAX_LINE
+from looptui.session.remote.wire import MAX_LINE, PROTOCOL
 
 from agent_helpers import GUARD, Program, until
 
@@ -29,7 +29,7 @@ def free_port() -> int:
 async def hello(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                 token: str | None = None) -> dict:
     json.loads(await reader.readline())
-    writer.write(json.dumps({"type": "hello", "protocol": 1, "token": token}).encode() + b"\n")
+    writer.write(json.dumps({"type": "hello", "protocol": PROTOCOL, "token": token}).encode() + b"\n")
     await writer.drain()
     return json.loads(await asyncio.wait_for(reader.readline(), GUARD))
 
@@ -89,7 +89,7 @@ async def test_tcp_listens_on_loopback_and_prints_a_token_once(tmp_path: Path) -
         await session.shutdown()
 
 
-async def test_garbage_huge_lines_and_silence_are_dropped(tmp_path: Path) -> None:
+async def test_garbage_before_the_hello_and_silence_are_dropped(tmp_path: Path) -> None:
     sock = tmp_path / "a.sock"
     with Program(sock):
         before = await tick_count(sock)
@@ -101,18 +101,19 @@ async def test_garbage_huge_lines_and_silence_are_dropped(tmp_path: Path) -> Non
         assert answer["type"] == "error" and "not a hello" in answer["reason"]
         assert await closed_by_agent(reader)
         writer.close()
-        # a line longer than the limit, after a good hello
-        reader, writer = await asyncio.open_unix_connection(str(sock), limit=MAX_LINE * 2)
-        assert (await hello(reader, writer))["type"] == "snapshot"
-        writer.write(b"x" * (MAX_LINE + 10))
-        await writer.drain()
-        assert await closed_by_agent(reader)
+        # a hello that is one line too long
+        reader, writer = await asyncio.open_unix_connection(str(sock))
+        await reader.readline()
+        writer.write(b"x" * (MAX_LINE + 10) + b"\n")
+        answer = json.loads(await asyncio.wait_for(reader.readline(), GUARD))
+        assert answer == {"type": "error", "reason": "line too long"}
         writer.close()
-        # garbage after the hello
-        reader, writer = await asyncio.open_unix_connection(str(sock), limit=MAX_LINE * 2)
-        await hello(reader, writer)
-        writer.write(b"not json\n")
-        assert await closed_by_agent(reader)
+        # "protocol": true is not protocol 1 (nor 2)
+        reader, writer = await asyncio.open_unix_connection(str(sock))
+        await reader.readline()
+        writer.write(json.dumps({"type": "hello", "protocol": True}).encode() + b"\n")
+        answer = json.loads(await asyncio.wait_for(reader.readline(), GUARD))
+        assert answer["type"] == "error" and answer["reason"].startswith("protocol True")
         writer.close()
         # half-open: connects, never says hello
         reader, writer = await asyncio.open_unix_connection(str(sock))
@@ -123,13 +124,61 @@ async def test_garbage_huge_lines_and_silence_are_dropped(tmp_path: Path) -> Non
         assert await tick_count(sock) > before  # the loops went on
 
 
+async def _answer(reader: asyncio.StreamReader, ident: object = None) -> dict:
+    """The next reply or error (events and updates skipped)."""
+    while True:
+        message = json.loads(await asyncio.wait_for(reader.readline(), GUARD))
+        if message["type"] in ("reply", "error") and message.get("id") == ident:
+            return message
+
+
+async def test_after_the_hello_bad_messages_are_answered_and_the_client_stays(
+        tmp_path: Path) -> None:
+    """Too long, not JSON, nested too deeply, values out of range: each gets an error
+    or a refusing reply, the connection goes on, the program prints no traceback."""
+    sock = tmp_path / "a.sock"
+    with Program(sock) as program:
+        reader, writer = await asyncio.open_unix_connection(str(sock), limit=MAX_LINE * 2)
+        assert (await hello(reader, writer))["type"] == "snapshot"
+        bad = [b"x" * (MAX_LINE + 10) + b"\n", b"not json\n",
+               b"[" * 100_000 + b"]" * 100_000 + b"\n",
+               b'{"type":"command","loop":"tick","command":"pause","value":' + b"[" * 50_000
+               + b"]" * 50_000 + b"}\n"]
+        for line in bad:
+            writer.write(line)
+            assert (await _answer(reader))["type"] == "error"
+        values = [["seconds", float("nan")], ["seconds", float("inf")], ["seconds", True],
+                  ["seconds", -1], ["seconds", 1e308], ["seconds", "5"], "5", None,
+                  ["times", [["09:00:00", 1e308]]], ["times", [["09:00:00", "../../etc"]]],
+                  ["times", [["25:00:00", None]]], ["times", []], ["times", "x"]]
+        for n, value in enumerate(values, 1):
+            writer.write(json.dumps({"type": "command", "id": n, "loop": "tick",
+                                     "command": "interval", "value": value}).encode() + b"\n")
+            reply = await _answer(reader, n)
+            assert reply["type"] == "reply" and reply["ok"] is False, (value, reply)
+        for n, message in enumerate([{"type": "command", "id": [1], "command": 5},
+                                     {"type": "events", "events": ["all"]},
+                                     {"type": "nope", "id": "x" * 1000}]):
+            writer.write(json.dumps(message).encode() + b"\n")
+            assert (await _answer(reader))["type"] in ("reply", "error")
+        writer.write(json.dumps({"type": "command", "id": 99, "loop": "tick",
+                                 "command": "interval", "value": ["seconds", 2]}).encode()
+                     + b"\n")
+        assert (await _answer(reader, 99))["ok"] is True  # still attached, still obeyed
+        writer.close()
+        program.kill()
+        stderr = program.stderr()  # (the program's own loop "boom" prints its traceback)
+        for sign in ("RecursionError", "OverflowError", "looptui/agent", "looptui/session"):
+            assert sign not in stderr
+
+
 async def test_a_client_that_does_not_read_is_cut_off(tmp_path: Path) -> None:
     sock = tmp_path / "a.sock"
     with Program(sock, "--chatty"):
         raw = socket.socket(socket.AF_UNIX)
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         raw.connect(str(sock))
-        raw.sendall(json.dumps({"type": "hello", "protocol": 1}).encode() + b"\n")
+        raw.sendall(json.dumps({"type": "hello", "protocol": PROTOCOL}).encode() + b"\n")
         # read nothing while the 0-second loop makes events; then see the agent hung up
         reader, writer = await asyncio.open_unix_connection(sock=raw)
         received = 0

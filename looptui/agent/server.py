@@ -56,7 +56,7 @@ UPDATE_INTERVAL = 0.25
 """Seconds between updates of the loops that changed."""
 MAX_CLIENTS = 64
 """Clients attached at once; more are refused with a message."""
-MAX_PENDING = 16
+MAX_PENDING = 64
 """Connections waiting for their hello at once; more are closed at once."""
 MAX_ID_CHARS = 100
 """A command's ``id`` (echoed in its reply) is an integer, or a string up to this long."""
@@ -153,9 +153,12 @@ class AgentServer:
         """What is done with each type of message an attached client sends."""
 
     # --------------------------------------------------------------- listening
-    def track_file(self, path: Path) -> None:
-        """Remove *path* (the Unix socket file) when the agent stops or the program exits."""
+    def track_file(self, path: Path, folder: Path | None = None) -> None:
+        """Remove *path* (the Unix socket file) when the agent stops or the program exits,
+        then *folder* (one made for it) if it is empty."""
         self._paths.append(path)
+        if folder is not None:
+            self._paths.append(folder)
 
     async def serve_socket(self, sock: socket.socket, *, unix: bool) -> None:
         """Accept clients on *sock*, already bound (and listening)."""
@@ -194,7 +197,7 @@ class AgentServer:
         """Remove the socket files (also called at interpreter exit)."""
         for path in self._paths:
             try:
-                path.unlink()
+                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
             except OSError:
                 pass
         self._paths.clear()
