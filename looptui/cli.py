@@ -282,7 +282,10 @@ async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> obje
     from looptui.agent.endpoint import parse_hostport
     from looptui.agent.metrics import MetricsServer
 
-    server = MetricsServer(session.registry, *parse_hostport(args.metrics))  # type: ignore[arg-type]
+    host, port = parse_hostport(args.metrics)
+    server = MetricsServer(session.registry, host, port,  # type: ignore[arg-type]
+                           sock=getattr(args, "metrics_socket", None))
+    args.metrics_socket = None  # the server owns it now
     await server.serve()
     terminal = sys.__stderr__  # not the session's capture of sys.stderr
     if terminal is not None:
@@ -298,7 +301,7 @@ def _check_metrics(args: argparse.Namespace) -> str | None:
     from looptui.agent.endpoint import parse_hostport
 
     try:
-        parse_hostport(args.metrics)
+        host, port = parse_hostport(args.metrics)
     except ValueError as err:
         return f"--metrics: {err}"
     try:
@@ -306,6 +309,14 @@ def _check_metrics(args: argparse.Namespace) -> str | None:
     except ImportError:
         return ("--metrics needs the prometheus_client package: "
                 "pip install 'looptui[metrics]'")
+    from looptui.agent.metrics import bind_port
+
+    try:  # bound now, before the program runs: a taken port is a usage error
+        args.metrics_socket = bind_port(host, port)
+    except OSError as err:
+        return (f"--metrics {args.metrics}: cannot listen on {host}:{port} "
+                f"({err.strerror or err}). Choose another port, e.g. --metrics :0 "
+                "for any free one.")
     return None
 
 
@@ -493,8 +504,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"looptui: error: {problem}\n")
         return EXIT_USAGE
     BUDGET.set_limit_mb(args.buffer_budget)
-    return _run_guarded(lambda guard: _run_headless(args) if args.headless
-                        else _run_tui(args, guard))
+    try:
+        return _run_guarded(lambda guard: _run_headless(args) if args.headless
+                            else _run_tui(args, guard))
+    finally:
+        unused = getattr(args, "metrics_socket", None)
+        if unused is not None:  # the run ended before serving metrics
+            unused.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

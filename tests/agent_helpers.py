@@ -29,6 +29,8 @@ class Program:
             env["XDG_RUNTIME_DIR"] = str(runtime)
         self.socket = socket_path
         self._stderr: str | None = None
+        self.rest = ""
+        """What the program printed on stdout that was not read (once it was killed)."""
         self.proc = subprocess.Popen(
             [sys.executable, str(script), str(socket_path), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
@@ -71,6 +73,8 @@ class Program:
             self.proc.kill()
         self.proc.wait(GUARD)
         self.stderr()
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.rest = self.proc.stdout.read()
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()

@@ -44,6 +44,7 @@ from looptui.session.output.flood import LogLimiter
 from looptui.session.remote import wire
 from looptui.session.remote.framing import MessageReader, MessageTooBig
 
+from .accept import Acceptor
 from .client import AgentClient, LoopMark
 from .endpoint import same_token
 
@@ -136,11 +137,10 @@ class AgentServer:
         """Connections dropped before or at their hello (bad token, garbage, silence)."""
         self.drops: list[str] = []
         """Why clients were dropped, newest last (bounded)."""
-        self._servers: list[asyncio.AbstractServer] = []
+        self._servers: list[Acceptor] = []
         self._ticker: asyncio.Task[None] | None = None
         self._probe = LagProbe()
         self._limiter = LogLimiter(self._log_dropped)
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._paths: list[Path] = []
         self._closed = asyncio.Event()
         self._routine: bool | None = None
@@ -162,18 +162,39 @@ class AgentServer:
 
     async def serve_socket(self, sock: socket.socket, *, unix: bool) -> None:
         """Accept clients on *sock*, already bound (and listening)."""
-        if unix:
-            server = await asyncio.start_unix_server(self._accept, sock=sock,
-                                                     limit=wire.MAX_LINE)
-        else:
-            if not self.token:
-                sock.close()
-                raise ValueError("a TCP endpoint needs a token")
-            server = await asyncio.start_server(self._accept, sock=sock, limit=wire.MAX_LINE)
+        if not unix and not self.token:
+            sock.close()
+            raise ValueError("a TCP endpoint needs a token")
         if self._closed.is_set():
-            server.close()
+            sock.close()
             return
-        self._servers.append(server)
+        acceptor = Acceptor(sock, lambda conn: self._open(conn, unix), self._admit,
+                            goodbye=wire.encode({"type": "error", "retry": True,
+                                                 "reason": "too many clients"}))
+        acceptor.start()
+        self._servers.append(acceptor)
+
+    def _admit(self) -> bool:
+        """Whether one more connection may wait for its hello (counted from now on)."""
+        self.connections += 1
+        if self.pending >= MAX_PENDING or len(self.clients) >= MAX_CLIENTS:
+            self.refused += 1
+            return False
+        self.pending += 1
+        return True
+
+    async def _open(self, conn: socket.socket, unix: bool) -> None:
+        try:
+            if unix:
+                reader, writer = await asyncio.open_unix_connection(sock=conn,
+                                                                    limit=wire.MAX_LINE)
+            else:
+                reader, writer = await asyncio.open_connection(sock=conn, limit=wire.MAX_LINE)
+        except OSError:
+            self.pending -= 1
+            conn.close()
+            return
+        await self._serve(reader, writer)
 
     async def wait_closed(self) -> None:
         """Wait until :meth:`close_now` is called."""
@@ -182,14 +203,15 @@ class AgentServer:
     def close_now(self) -> None:
         """Stop listening, drop every client, remove the socket files."""
         self._closed.set()
-        for server in self._servers:
-            server.close()
+        tasks = [task for acceptor in self._servers for task in acceptor.tasks]
+        for acceptor in self._servers:
+            acceptor.close()
         self._servers.clear()
         for client in list(self.clients):
             client.drop("the agent stopped")
         self.clients.clear()
         self._idle()
-        for task in list(self._tasks):
+        for task in tasks:
             task.cancel()
         self.remove_files()
 
@@ -203,12 +225,6 @@ class AgentServer:
         self._paths.clear()
 
     # ---------------------------------------------------------------- a client
-    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.get_running_loop().create_task(self._serve(reader, writer),
-                                                      name="looptui-agent-client")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _hello(self) -> dict[str, Any]:
         return {"type": "hello", "protocol": wire.PROTOCOL, "looptui": _version(),
                 "pid": os.getpid(), "program": self.program,
@@ -216,19 +232,11 @@ class AgentServer:
                 "auth": "token" if self.token else "none", "events": list(EVENT_MODES)}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        if self.pending >= MAX_PENDING or len(self.clients) >= MAX_CLIENTS:
-            self.refused += 1  # closed at once: its descriptor is not kept
-            busy = "too many clients" if self.pending < MAX_PENDING else \
-                "too many connections waiting for their hello"
-            writer.write(wire.encode({"type": "error", "reason": busy}))
-            writer.close()
-            return
+        """One admitted connection (counted in :attr:`pending` until its hello)."""
         peer = writer.get_extra_info("peername")
         name = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "unix"
         client: AgentClient | None = None
         messages = MessageReader(reader)
-        self.pending += 1
         try:
             try:
                 writer.write(wire.encode(self._hello()))

@@ -49,6 +49,8 @@ async def _greeting_message(messages: MessageReader) -> dict[str, Any]:
     an ``error`` message refuses the connection."""
     message = await asyncio.wait_for(messages.read(), CONNECT_TIMEOUT) or {"type": "closed"}
     if message.get("type") == "error":
+        if message.get("retry") is True:  # busy now (too many clients): try again later
+            raise ConnectionRefusedError(str(message.get("reason")))
         raise Refused(str(message.get("reason")))
     return message
 
