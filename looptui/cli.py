@@ -85,7 +85,15 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def _positive(kind: str, allow_zero: bool):
+def _number(value: float) -> str:
+    """``1,048,576`` or ``0.01``: a limit as people read it."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:g}"
+
+
+def _positive(kind: str, allow_zero: bool, maximum: float = 10 * 365 * 86400.0,
+              minimum: float = 0.0) -> Callable[[str], float]:
+    """An option's number: finite, more than zero (or zero, *allow_zero*), at most
+    *maximum* and at least *minimum* (a usage error otherwise, exit 2)."""
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -97,6 +105,10 @@ def _positive(kind: str, allow_zero: bool):
             raise argparse.ArgumentTypeError(
                 f"{kind} must be {'zero or more' if allow_zero else 'more than zero'}, not {text!r}"
             )
+        if value > maximum or (value and value < minimum):
+            lowest = f"from {_number(minimum)} " if minimum else ""
+            raise argparse.ArgumentTypeError(
+                f"{kind} must be {lowest}up to {_number(maximum)}, not {text!r}")
         return value
 
     return parse
@@ -136,16 +148,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", metavar="FILE",
                    help="append every event as a JSON line to FILE (written within 50 ms; "
                         "exit 4 if writing fails)")
-    p.add_argument("--block-threshold", metavar="SECONDS", type=_positive("--block-threshold", True),
+    p.add_argument("--block-threshold", metavar="SECONDS", type=_positive("--block-threshold", True, 3600.0),
                    default=DEFAULT_THRESHOLD,
                    help="report a loop that blocks the event loop for at least SECONDS "
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
-    p.add_argument("--buffer-budget", metavar="MB", type=_positive("--buffer-budget", False),
+    p.add_argument("--buffer-budget", metavar="MB", type=_positive("--buffer-budget", False, 1024.0 * 1024),
                    default=DEFAULT_BUDGET_MB,
                    help="memory for all loops' output lines and histories together; the "
                         f"oldest lines go first, each loop keeps its newest {KEEP_NEWEST} "
                         f"(default: {DEFAULT_BUDGET_MB:g})")
-    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False, 100.0, 0.01),
+                   default=4.0,
                    help="table refresh rate (default: 4 per second)")
     p.add_argument("--metrics", metavar="[HOST:]PORT",
                    help="serve Prometheus metrics of the loops on PORT (loopback unless HOST "
@@ -186,7 +199,8 @@ def build_attach_parser() -> argparse.ArgumentParser:
                    help="detach after SECONDS (the programs go on)")
     p.add_argument("--record", metavar="FILE",
                    help="append every event as a JSON line to FILE (flushed per event)")
-    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False, 100.0, 0.01),
+                   default=4.0,
                    help="table refresh rate (default: 4 per second)")
     return p
 def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:

@@ -75,3 +75,27 @@ def test_headless_attach_of_the_big_program_streams_every_loop(big: Program) -> 
     added = {e["loop"] for e in events if e["event"] == "loop_added"}
     assert len(added) >= 102
     assert not [e for e in events if e["event"] == "disconnected" and e.get("reason")]
+
+
+def test_headless_attach_that_lost_its_program_does_not_end_as_if_all_went_well(
+        tmp_path: Path) -> None:
+    sock = tmp_path / "gone.sock"
+    program = Program(sock)
+    attach = subprocess.Popen(
+        [sys.executable, "-m", "looptui", "attach", str(sock), "--headless", "--json",
+         "--for", "4"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert attach.stdout is not None
+        for line in attach.stdout:  # attached: the loops are listed
+            if json.loads(line)["event"] == "loop_added":
+                break
+        program.kill()  # the program is gone and does not come back
+        out, err = attach.communicate(timeout=GUARD)
+    finally:
+        program.kill()
+        if attach.poll() is None:
+            attach.kill()
+    assert attach.returncode == 3, err
+    assert "was not connected at the end" in err
+    events = [json.loads(line) for line in out.splitlines()]
+    assert any(e["event"] == "disconnected" for e in events)

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +187,26 @@ async def test_a_5_mb_exception_message_is_recorded_whole_without_blaming_the_lo
     assert len(failed) == 1
     message = "é" + "x" * (5 * 1024 * 1024)
     assert failed[0]["message"] == message
+
+
+def test_record_refuses_the_programs_own_source_through_links(tmp_path):
+    """A symbolic link (also from a subfolder, ``sub/rec.jsonl -> ../bot.py``) or a hard
+    link to the program's source is refused before the program runs: exit 2, a message,
+    the source unchanged."""
+    bot = tmp_path / "bot.py"
+    marker = tmp_path / "ran"
+    source = (f"open({str(marker)!r}, 'w').close()\n"
+              "from looptui import loop\n@loop(seconds=0.05)\nasync def beat(): pass\n")
+    bot.write_text(source)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.jsonl").symlink_to(bot)
+    (tmp_path / "sub" / "rec.jsonl").symlink_to(Path("..") / "bot.py")
+    os.link(bot, tmp_path / "hard.jsonl")
+    for record, why in (("link.jsonl", "through a link"), ("sub/rec.jsonl", "through a link"),
+                        ("hard.jsonl", "a hard link")):
+        done = subprocess.run([sys.executable, "-m", "looptui", "bot.py", "--headless",
+                               "--for", "0.5", "--record", record],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, (record, done.stderr)
+        assert why in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert bot.read_text() == source and not marker.exists()

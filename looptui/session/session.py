@@ -154,7 +154,8 @@ class Session:
         self.live_objects = LiveObjects()
         self.waiting = WaitingWatch(self._waiting_facts)
         self._scan_handle: asyncio.TimerHandle | None = None
-        self.recorder = Recorder(record, on_error=self._record_failed) if record else None
+        self.recorder = Recorder(record, on_error=self._record_failed,
+                                 program_root=self.root) if record else None
         self.capture = OutputCapture(self._deliver, self.note)
         self._probe = LagProbe()
         self.watchdog = Watchdog(self._blocked, block_threshold)
