@@ -234,3 +234,44 @@ async def test_fifty_clients_come_and_go(tmp_path: Path) -> None:
         await asyncio.gather(*(s.shutdown() for s in sessions))
         assert await tick_count(sock) > 0
         assert program.proc.poll() is None
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc for RSS")
+async def test_sixty_four_clients_that_never_read_are_dropped_and_their_memory_given_back(
+        tmp_path: Path) -> None:
+    """Every-event clients that never read fill their queues, are cut off, and the
+    program's resident memory goes back near where it was (not where it peaked)."""
+    sock = tmp_path / "a.sock"
+    with Program(sock, "--chatty") as program:
+        await tick_count(sock)  # settled: one client came and went
+        before = _rss_mb(program.pid)
+        raws = []
+        for _ in range(64):
+            raw = socket.socket(socket.AF_UNIX)
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            raw.connect(str(sock))
+            raw.sendall(json.dumps({"type": "hello", "protocol": PROTOCOL}).encode() + b"\n")
+            raws.append(raw)
+        peak = before
+
+        def all_dropped() -> bool:
+            nonlocal peak
+            peak = max(peak, _rss_mb(program.pid))
+            return all(_peer_gone(raw) for raw in raws)
+
+        await until(all_dropped, "every slow client dropped")
+        for raw in raws:
+            raw.close()
+        grown = peak - before
+        assert grown > 10, f"the queues never filled ({before:.1f} -> {peak:.1f} MB)"
+        await until(lambda: _rss_mb(program.pid) - before < grown / 2,
+                    "the memory given back")
+        assert await tick_count(sock) > 0

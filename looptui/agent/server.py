@@ -46,6 +46,7 @@ from looptui.session.remote.framing import MessageReader, MessageTooBig
 
 from .accept import Acceptor
 from .client import AgentClient, LoopMark
+from .memory import release_soon
 from .endpoint import same_token
 
 __all__ = ["AgentServer", "HELLO_TIMEOUT", "UPDATE_INTERVAL", "MAX_CLIENTS", "MAX_PENDING",
@@ -391,9 +392,9 @@ class AgentServer:
         self._routine = routine
 
     def _detach(self, client: AgentClient) -> None:
-        import sys as _s; print("DETACH", client.dropped, client.queued_bytes, file=_s.stderr, flush=True)
         if client.dropped is not None and client.dropped != "the agent stopped":
             self.drops = [*self.drops[-19:], client.dropped]
+            release_soon()  # what was queued for it goes back to the system
         if client in self.clients:
             self.clients.remove(client)
         if not self.clients:
