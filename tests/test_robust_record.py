@@ -210,3 +210,28 @@ def test_record_refuses_the_programs_own_source_through_links(tmp_path):
         assert done.returncode == 2, (record, done.stderr)
         assert why in done.stderr and "Traceback" not in done.stderr, done.stderr
         assert bot.read_text() == source and not marker.exists()
+
+
+@pytest.mark.asyncio
+async def test_the_event_of_a_5_mb_exception_is_built_outside_the_failing_loops_task(isolated):
+    """Its traceback is formatted in a callback of the event loop, not in the task of the
+    loop that failed (the watchdog would blame that loop for the time it takes), and the
+    events keep their order: the failure before the state change it causes."""
+    import asyncio
+
+    from looptui.core.registry import REGISTRY
+    from looptui.session import Session
+    from robust_support import wait_for
+
+    seen: list[tuple[str, object, object]] = []
+    session = Session(target("huge_message.py"), watch=False)
+    session.add_sink(lambda e: seen.append((e["event"], e.get("state"), asyncio.current_task())))
+    try:
+        await session.start()
+        await wait_for(lambda: ("state", "failed") in [(k, s) for k, s, _ in seen])
+    finally:
+        await session.shutdown()
+    kinds = [(kind, state) for kind, state, _ in seen]
+    at = kinds.index(("iteration_failed", None))
+    assert seen[at][2] is None  # no task: a callback of the event loop
+    assert kinds.index(("state", "failed")) > at  # the events kept their order

@@ -38,6 +38,7 @@ from looptui.core.registry import Registry, is_routine
 from looptui.core.tracker import Tracker
 from looptui.session.commands import run_command
 from looptui.session.events import build as events
+from looptui.session.events.deferred import InOrder, is_heavy
 from looptui.session.health.lag import LagProbe
 from looptui.session.health.stuck import await_stack
 from looptui.session.output.flood import LogLimiter
@@ -148,6 +149,8 @@ class AgentServer:
         """Whether the registry listener takes routine events (None: not listening)."""
         self.while_attached: list[Any] = []
         """Parts with ``start()``/``stop()`` that run only while a client is attached."""
+        self._in_order = InOrder("the agent")
+        """Events in order; a failure's built off the failing loop's task."""
         self.handlers: dict[str, Handler] = {
             "command": self._on_command, "events": self._on_events, "ping": _ignore,
         }
@@ -470,6 +473,10 @@ class AgentServer:
     def _on_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         if kind == "log" and not self._limiter.allow(tracker):
             return
+        self._in_order(self._build_and_send, kind, tracker, fields,
+                       heavy=is_heavy(kind, fields))
+
+    def _build_and_send(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         event = events.loop_event(kind, tracker, fields)
         self._broadcast(event, only_every=is_routine(kind, fields))
 
