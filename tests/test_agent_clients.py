@@ -156,9 +156,9 @@ async def test_after_the_hello_bad_messages_are_answered_and_the_client_stays(
                                      "command": "interval", "value": value}).encode() + b"\n")
             reply = await _answer(reader, n)
             assert reply["type"] == "reply" and reply["ok"] is False, (value, reply)
-        for n, message in enumerate([{"type": "command", "id": [1], "command": 5},
-                                     {"type": "events", "events": ["all"]},
-                                     {"type": "nope", "id": "x" * 1000}]):
+        for message in ({"type": "command", "id": [1], "command": 5},
+                        {"type": "events", "events": ["all"]},
+                        {"type": "nope", "id": "x" * 1000}):
             writer.write(json.dumps(message).encode() + b"\n")
             assert (await _answer(reader))["type"] in ("reply", "error")
         writer.write(json.dumps({"type": "command", "id": 99, "loop": "tick",

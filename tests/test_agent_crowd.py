@@ -16,12 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from agent_helpers import GUARD, Program, until
 from looptui.agent.metrics import MAX_CONNECTIONS
 from looptui.agent.server import MAX_PENDING
 from looptui.session.remote.address import parse_address
 from looptui.session.remote.remote_session import RemoteSession
-
-from agent_helpers import GUARD, Program, until
 
 pytestmark = pytest.mark.asyncio
 

@@ -22,11 +22,10 @@ from pathlib import Path
 
 import pytest
 
+from agent_helpers import GUARD, Program, until
 from looptui.session.remote.address import AddressError, resolve_addresses
 from looptui.session.remote.discovery import agent_sockets
 from looptui.session.remote.remote_session import RemoteSession
-
-from agent_helpers import GUARD, Program, until
 
 pytestmark = pytest.mark.asyncio
 
@@ -124,8 +123,9 @@ async def test_a_neighbour_can_neither_stand_in_nor_stop_the_agent(
                 session = RemoteSession(addresses)
                 await session.start()
                 try:
-                    await until(lambda: session.registry.get("tick"), "the real loops")
-                    assert session.registry.get("impostor") is None
+                    registry = session.registry
+                    await until(lambda: registry.get("tick"), "the real loops")  # noqa: B023
+                    assert registry.get("impostor") is None
                 finally:
                     await session.shutdown()
             with pytest.raises(AddressError):  # the impostor's pid has no socket of ours

@@ -13,13 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from agent_helpers import GUARD, Program, until
 from looptui.core.tracker import HISTORY_SIZE
 from looptui.session.remote.address import parse_address
 from looptui.session.remote.remote_session import RemoteSession
-
-from agent_helpers import GUARD, Program, until
-
-pytestmark = pytest.mark.asyncio
 
 BIG = Path(__file__).parent / "fixtures" / "agent" / "big.py"
 HUGE = "é" + "x" * (5 * 1024 * 1024)
@@ -32,6 +29,7 @@ def big(tmp_path_factory: pytest.TempPathFactory):
         yield running
 
 
+@pytest.mark.asyncio
 async def test_a_hundred_busy_loops_and_a_5_mb_exception_attach(big: Program) -> None:
     events: list[dict] = []
     session = RemoteSession([parse_address(str(big.socket))])

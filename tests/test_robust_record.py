@@ -219,7 +219,6 @@ async def test_the_event_of_a_5_mb_exception_is_built_outside_the_failing_loops_
     events keep their order: the failure before the state change it causes."""
     import asyncio
 
-    from looptui.core.registry import REGISTRY
     from looptui.session import Session
     from robust_support import wait_for
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from typing import Any, Awaitable, Callable
+from typing import Any, Callable, Coroutine
 
 __all__ = ["Acceptor", "PAUSE"]
 
@@ -34,7 +34,7 @@ class Acceptor:
         goodbye: Bytes sent to a connection that is not admitted (best effort).
     """
 
-    def __init__(self, sock: socket.socket, handle: Callable[[socket.socket], Awaitable[Any]],
+    def __init__(self, sock: socket.socket, handle: Callable[[socket.socket], Coroutine[Any, Any, None]],
                  admit: Callable[[], bool], goodbye: bytes = b"") -> None:
         self.sock = sock
         self.handle = handle
@@ -66,7 +66,7 @@ class Acceptor:
             if not self.admit():
                 self._refuse(conn)
                 continue
-            task = loop.create_task(self.handle(conn))
+            task: asyncio.Task[None] = loop.create_task(self.handle(conn))
             self.tasks.add(task)
             task.add_done_callback(self.tasks.discard)
 

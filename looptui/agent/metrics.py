@@ -33,10 +33,12 @@ from typing import TYPE_CHECKING, Any, Iterator, NamedTuple
 
 try:
     from prometheus_client import CollectorRegistry, generate_latest
-    from prometheus_client.exposition import CONTENT_TYPE_LATEST
     from prometheus_client.core import (
-        CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily,
+        CounterMetricFamily,
+        GaugeMetricFamily,
+        HistogramMetricFamily,
     )
+    from prometheus_client.exposition import CONTENT_TYPE_LATEST
 except ImportError:  # pragma: no cover - exercised by the message test in a subprocess
     raise ImportError(
         "Prometheus metrics need the prometheus_client package: "
@@ -44,7 +46,10 @@ except ImportError:  # pragma: no cover - exercised by the message test in a sub
     ) from None
 
 from looptui.core.histogram import (
-    DURATION_BUCKETS, LATENESS_BUCKETS, LoopHistograms, cumulative,
+    DURATION_BUCKETS,
+    LATENESS_BUCKETS,
+    LoopHistograms,
+    cumulative,
 )
 from looptui.core.states import LoopState
 
@@ -83,7 +88,7 @@ class LoopRow(NamedTuple):
     duration_sum: float
     lateness_counts: list[int]
     lateness_sum: float
-    count: int
+    observed: int
     state: str
     next_run: float | None
     blocked: float
@@ -138,9 +143,9 @@ def families(rows: list[LoopRow]) -> Iterator[Any]:
         failures.add_metric(labels, row.failures)
         retries.add_metric(labels, row.retries)
         duration.add_metric(labels, cumulative(DURATION_BUCKETS, row.duration_counts,
-                                               row.count), row.duration_sum)
+                                               row.observed), row.duration_sum)
         lateness.add_metric(labels, cumulative(LATENESS_BUCKETS, row.lateness_counts,
-                                               row.count), row.lateness_sum)
+                                               row.observed), row.lateness_sum)
         for each in _STATES:
             state.add_metric([*labels, each], 1.0 if each == row.state else 0.0)
         if row.next_run is not None:
@@ -170,7 +175,7 @@ def render(rows: list[LoopRow]) -> bytes:
     as long as it takes to scan the program's whole heap.
     """
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(_Rows(rows))  # type: ignore[arg-type]
+    registry.register(_Rows(rows))
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -229,7 +234,7 @@ class MetricsServer:
                  sock: socket.socket | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.collector = LoopCollector(registry)
-        self.registry.register(self.collector)  # type: ignore[arg-type]
+        self.registry.register(self.collector)
         self.host = host
         self.port = sock.getsockname()[1] if sock is not None else port
         self.scrapes = 0

@@ -47,8 +47,8 @@ from looptui.session.remote.framing import MessageReader, MessageTooBig
 
 from .accept import Acceptor
 from .client import AgentClient, LoopMark
-from .memory import release_soon
 from .endpoint import same_token
+from .memory import release_soon
 
 __all__ = ["AgentServer", "HELLO_TIMEOUT", "UPDATE_INTERVAL", "MAX_CLIENTS", "MAX_PENDING",
            "EVENT_MODES", "Handler"]

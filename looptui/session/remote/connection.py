@@ -21,8 +21,8 @@ from looptui.session.events.build import iso
 from looptui.session.interface import Reply
 
 from . import wire
-from .framing import MessageReader, MessageTooBig
 from .address import Address, find_pid_socket, program_sockets
+from .framing import MessageReader, MessageTooBig
 from .mirror import MirrorTracker
 
 if TYPE_CHECKING:

@@ -79,7 +79,7 @@ def is_int(value: object) -> bool:
 def is_number(value: object) -> bool:
     """A finite int or float, not a bool."""
     return (value.__class__ is int or value.__class__ is float) and \
-        value == value and value not in (math.inf, -math.inf)  # type: ignore[comparison-overlap]
+        value == value and value not in (math.inf, -math.inf)
 
 
 def _dumps(message: Any) -> str:
