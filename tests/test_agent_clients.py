@@ -275,3 +275,42 @@ async def test_sixty_four_clients_that_never_read_are_dropped_and_their_memory_g
         await until(lambda: _rss_mb(program.pid) - before < grown / 2,
                     "the memory given back")
         assert await tick_count(sock) > 0
+
+
+async def test_the_token_comes_from_the_environment_or_a_file_and_is_never_written(
+        tmp_path: Path) -> None:
+    """The program takes its token from ``$LOOPTUI_TOKEN``; ``looptui attach`` from the
+    address, ``--token-file`` or ``$LOOPTUI_TOKEN``. It appears in no output of either
+    side: not on the program's stderr, not in ``--json`` events, not in the record."""
+    import os
+    import subprocess
+    import sys
+
+    token = "s3cret-token-that-must-not-leak"
+    port = free_port()
+    env = dict(os.environ, LOOPTUI_TOKEN=token)
+    with Program(tmp_path / "a.sock", "--tcp", f"127.0.0.1:{port}", env=env) as program:
+        assert program.address == f"127.0.0.1:{port}?token={token}"  # start()'s return
+        token_file = tmp_path / "token"
+        token_file.write_text(token + "\n")
+        plain = {k: v for k, v in os.environ.items() if k != "LOOPTUI_TOKEN"}
+        runs = [([f"127.0.0.1:{port}?token={token}"], plain),
+                ([f"127.0.0.1:{port}", "--token-file", str(token_file)], plain),
+                ([f"127.0.0.1:{port}"], env)]
+        for n, (given, run_env) in enumerate(runs):
+            record = tmp_path / f"events{n}.jsonl"
+            done = subprocess.run(
+                [sys.executable, "-m", "looptui", "attach", *given, "--headless", "--json",
+                 "--for", "1", "--record", str(record)],
+                capture_output=True, text=True, timeout=GUARD * 2, env=run_env)
+            events = [json.loads(line) for line in done.stdout.splitlines()]
+            attached = [e for e in events if e["event"] == "attached"]
+            assert attached and attached[0]["address"] == f"127.0.0.1:{port}", done.stderr
+            for text in (done.stdout, done.stderr, record.read_text()):
+                assert token not in text
+        missing = subprocess.run(
+            [sys.executable, "-m", "looptui", "attach", f"127.0.0.1:{port}", "--headless",
+             "--for", "1"], capture_output=True, text=True, timeout=GUARD, env=plain)
+        assert missing.returncode == 2 and "LOOPTUI_TOKEN" in missing.stderr
+        program.kill()
+        assert token not in program.stderr()  # announced without it (it was given)
