@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import socket
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -38,6 +41,25 @@ REPLY_TIMEOUT = 10.0
 """Seconds a command waits for the program's reply."""
 CONNECT_TIMEOUT = 5.0
 """Seconds to connect and receive the agent's hello."""
+
+
+def _check_peer(writer: asyncio.StreamWriter) -> None:
+    """Refuse a socket served by a process of another user (Linux: ``SO_PEERCRED``).
+
+    Raises:
+        PermissionError: the process at the other end runs as another user.
+    """
+    sock = writer.get_extra_info("socket")
+    option = getattr(socket, "SO_PEERCRED", None)
+    if sock is None or option is None:
+        return
+    try:
+        _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, option,
+                                                        struct.calcsize("3i")))
+    except (OSError, struct.error):
+        return
+    if uid != os.getuid():
+        raise PermissionError(f"the socket is served by another user (uid {uid})")
 
 
 class Refused(Exception):
@@ -169,7 +191,14 @@ class Connection:
         if path is None:
             raise FileNotFoundError(self._why_no_socket())
         self.path = path
-        return await asyncio.open_unix_connection(str(path), limit=wire.MAX_LINE)
+        reader, writer = await asyncio.open_unix_connection(str(path), limit=wire.MAX_LINE)
+        if address.follows:  # found by looking around: served by this user, or not used
+            try:
+                _check_peer(writer)
+            except OSError:
+                writer.close()
+                raise
+        return reader, writer
 
     def _choose_socket(self) -> Path | None:
         """The process's own live socket, else a live one of the same program not held."""
