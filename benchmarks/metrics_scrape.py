@@ -1,6 +1,6 @@
 """What a Prometheus scrape costs the loops: a 0.1 s loop's lateness, idle vs scraped.
 
-Run: python benchmarks/metrics_scrape.py [--loops 1000 10000] [--seconds 10]
+Run: python benchmarks/metrics_scrape.py [--loops 1000 10000] [--seconds 20]
 
 For each loop count N, a program (a child process, plain ``python``) runs N-1 hourly
 looptui loops and one 0.1 s loop, ``probe``, and serves metrics with
@@ -121,7 +121,7 @@ def run(loops: int, seconds: float) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--loops", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
     for loops in args.loops:
         run(loops, args.seconds)
