@@ -3,8 +3,9 @@
 Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the
 target failed to import · 2 usage error (bad option, missing file, not importable as
 given, unusable ``--record`` file, no terminal for the TUI) · 3 (headless) at least one
-loop ended ``failed``, or the main coroutine failed · 4 writing the ``--record`` file
-failed during the run · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake
+loop ended ``failed``, or the main coroutine failed (attached: or a program was gone at
+the end) · 4 events were lost: writing the ``--record`` file failed during the run, or
+the headless output could not be written · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake
 a user can make ends in a short message on stderr saying what was wrong and what to
 do, never in a traceback of looptui's own. Everything after ``--`` is the program's own
 arguments (its ``sys.argv[1:]``).
@@ -58,7 +59,7 @@ examples:
   looptui attach 12345              watch a running program that calls looptui.agent.start()
 
 exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
-  4 writing the --record file failed, 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
+  4 events lost (writing the --record file or the headless output failed), 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 
 
@@ -179,7 +180,7 @@ def build_attach_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  looptui attach 12345             the program with pid 12345 (followed "
                "across restarts)\n"
                "  looptui attach bot               every running process of the program bot\n"
-               "  looptui attach /run/bot.sock 10.0.0.5:7890 --token T\n"
+               "  LOOPTUI_TOKEN=T looptui attach /run/bot.sock 10.0.0.5:7890\n"
                "  looptui attach 12345 --headless --json --for 60 > events.jsonl\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -1,4 +1,4 @@
-"""Prometheus metrics of the loops (DESIGN §9), served over HTTP without stalling them.
+"""Prometheus metrics of the loops, served over HTTP without stalling them.
 
 A scrape reads the trackers on the program's event loop — a few plain numbers per loop,
 copied :data:`GATHER_SLICE` loops at a time with the event loop free in between — and

@@ -2,8 +2,8 @@
 
 A socket path, ``unix:PATH``, ``HOST:PORT`` (its token from ``$LOOPTUI_TOKEN``,
 ``--token-file``, ``?token=…`` or ``--token``), the pid of a
-program whose agent socket is found in ``$XDG_RUNTIME_DIR`` or the temp dir, or a
-program's name (every live socket of that program). A pid or a name *follows* the
+program whose agent socket is found in ``$XDG_RUNTIME_DIR`` or the user's private
+folder in the temp dir (sockets of other users are never used), or a program's name (every live socket of that program). A pid or a name *follows* the
 program: when it restarts (a new pid, a new socket), its new socket is found by name.
 """
 
