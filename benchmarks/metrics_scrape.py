@@ -56,20 +56,32 @@ async def main():
     loop_ = asyncio.get_running_loop()
     await loop_.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     tracker = REGISTRY.get("probe")
+    seen = {}  # iteration -> lateness, read from the history ring before it wraps
+
+    async def keep():
+        while True:
+            for r in list(tracker.history):
+                if r.scheduled is not None and r.duration is not None:
+                    seen[r.iteration] = r.started - r.scheduled
+            await asyncio.sleep(2.0)
+
+    keeper = asyncio.ensure_future(keep())
     marks = {}
     while line := (await reader.readline()).decode().split():
         if line[0] == "phase":
             marks[line[1]] = tracker.total_iterations
         elif line[0] == "report":
-            records = list(tracker.history)
+            for r in list(tracker.history):
+                if r.scheduled is not None and r.duration is not None:
+                    seen[r.iteration] = r.started - r.scheduled
             out = {}
             names = list(marks)
             for k, name in enumerate(names):
                 first = marks[name]
                 last = marks[names[k + 1]] if k + 1 < len(names) else tracker.total_iterations
-                out[name] = [r.started - r.scheduled for r in records
-                             if r.scheduled is not None and first <= r.iteration < last]
+                out[name] = [late for n, late in seen.items() if first <= n < last]
             print(json.dumps(out), flush=True)
+    keeper.cancel()
 
 asyncio.run(main())
 """
