@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .discovery import AgentSocket, agent_sockets, pid_alive, socket_dirs
@@ -44,7 +44,7 @@ class Address:
     program: str | None = None
     host: str | None = None
     port: int | None = None
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # never shown, not even in a repr
 
     @property
     def follows(self) -> bool:
