@@ -155,7 +155,7 @@ class LoopTuiApp(App[list[str]]):
                 tooltip="Reload the module now"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
         Binding("ctrl+c", "copy_or_quit", "Copy selection / quit", show=False, priority=True,
-                system=True),
+                system=True, tooltip="Copy the text selected with the mouse; with none: quit"),
         Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True, system=True),
         Binding("ctrl+z", "suspend_process", "Suspend", show=False, id="suspend",
                 tooltip="Suspend looptui and its loops (fg in the shell brings them back)"),
@@ -756,8 +756,6 @@ class LoopTuiApp(App[list[str]]):
             *self.BINDINGS,  # type: ignore[list-item]
             Binding("escape", "", "Back / close / clear the filter (q too, in other screens)",
                     key_display="esc"),
-            Binding("ctrl+c", "", "Copy the text selected with the mouse; with none: quit",
-                    key_display="ctrl+c"),
             Binding("ctrl+p", "", "Command palette: every action, with its key",
                     key_display="ctrl+p"),
             Binding("click", "", "Select a row; on the selected row (or double click): "
@@ -777,8 +775,9 @@ class LoopTuiApp(App[list[str]]):
 
     def action_reload(self) -> None:
         reload = getattr(self.session, "reload", None)
-        if not callable(reload):
-            self._say("reload unavailable", "warning")
+        refusal = getattr(self.session, "reload_unavailable", None)
+        if not callable(reload) or refusal:
+            self._say(one_line(str(refusal or "reload is not available here"), 200), "warning")
             return
         self._run_reload(reload)
 

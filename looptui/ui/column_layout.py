@@ -24,7 +24,7 @@ PRIORITY: tuple[str, ...] = ("loop", "status", "exception", "process", "next", "
 
 _ALWAYS = frozenset({"loop", "status"})
 
-_FLOOR = {"loop": 16, "process": 8, "every": 5, "exception": 14}
+_FLOOR = {"loop": 20, "process": 8, "every": 5, "exception": 14}
 """Narrowest a column may be cut to before it is dropped instead (``…`` marks the cut)."""
 
 _CAP = {"loop": 28, "process": 18, "status": 12, "iter": 13, "every": 18, "next": 7,
@@ -33,6 +33,9 @@ _CAP = {"loop": 28, "process": 18, "status": 12, "iter": 13, "every": 18, "next"
 whole); :func:`soft_cap` raises the caps of Loop, Every and Process on wider terminals."""
 
 _GROWS = frozenset({"loop", "every", "process"})
+
+_MIN_LAST = 6
+"""Cells Last exception (and, on a tiny terminal, Loop) keep at the very least."""
 
 EXCEPTION_SHARE = 0.4
 """Last exception is given up to this share of the width before lower columns get any."""
@@ -118,7 +121,12 @@ def fit(order: Sequence[str], wants: Mapping[str, int], available: int, padding:
             spare -= grow
     if "exception" in widths:
         used = sum(w + padding for k, w in widths.items() if k != "exception")
-        widths["exception"] = max(4, available - used - padding)
+        short = _MIN_LAST - (available - used - padding)
+        if short > 0:  # a tiny terminal: the name gives way too, down to a few cells
+            cut = min(short, widths["loop"] - _MIN_LAST)
+            widths["loop"] -= max(0, cut)
+            used -= max(0, cut)
+        widths["exception"] = max(_MIN_LAST, available - used - padding)
     else:
         last = next(reversed(widths))
         used = sum(w + padding for w in widths.values())

@@ -213,8 +213,11 @@ class LoopTable(DataTable):
         text = Text(self._labels[key], end="")
         if key == next(reversed(self._fit.widths), None):
             hint = hidden_hint(len(self._fit.hidden), self._page, width - text.cell_len - 2)
+            if not hint and self._page and width >= 6:  # the way back must stay visible
+                text = Text(self._labels[key][:width - 3] + "…", end="")
+                hint = "←"
             if hint:
-                text.append(" " * (width - text.cell_len - len(hint)))
+                text.append(" " * max(1, width - text.cell_len - len(hint)))
                 text.append(hint, style="dim")
         return text
 

@@ -92,17 +92,19 @@ def header_text(
                                    style=colours.state(state)), NEVER, count=True))
     if blocked:
         parts.append(Part(Text(f"blocked {blocked}×", style=colours.style("trouble")), NEVER))
+    main = Text(f"main {one_line(main_state or '', 20)}",
+                style=colours.style("failed" if main_state == "failed" else ""))
+    named = main.copy()
+    if main_name:
+        named.append(f" ({one_line(main_name, 80)})", style="dim")
     if main_state == "failed":
-        parts.append(Part(Text(f"main {one_line(main_state, 20)}",
-                               style=colours.style("failed")), NEVER))
+        parts.append(Part(named, 7.0, short=main, short_rank=NEVER))
     calm = [state for state in _ORDER if counts.get(state)]
     for k, state in enumerate(calm):
         parts.append(Part(Text(f"{counts[state]} {state.value}", style=colours.state(state)),
                           2.0 + (k + 1) / 100, count=True))
     if main_state and main_state != "failed":
-        parts.append(Part(Text(f"main {one_line(main_state, 20)}"), 2.5))
-    if main_state and main_name:
-        parts.append(Part(Text(f"({one_line(main_name, 80)})", style="dim"), 7.0))
+        parts.append(Part(named, 7.0, short=main, short_rank=2.5))
     if status:
         alarm = "failed" in status
         style = colours.style("failed" if alarm else "trouble") + Style(reverse=True)
@@ -187,8 +189,7 @@ def fit_header(parts: Sequence[Part], width: int) -> Text:
             right.append_text(form)
             continue
         if line.cell_len:
-            line.append(" · " if not part.count or i == 0 or not parts[i - 1].text.plain
-                        .endswith(":") else " ", style="dim")
+            line.append(" " if part.count and line.plain.endswith(":") else " · ", style="dim")
         line.append_text(form)
         if more and i == last_count:
             line.append(" …", style="dim")
