@@ -1,4 +1,4 @@
-"""The ``looptui`` command (DESIGN §4): parse options, run the TUI or headless mode.
+"""The ``looptui`` command: parse options, run the TUI or headless mode.
 
 Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the
 target failed to import · 2 usage error (bad option, missing file, not importable as
@@ -112,7 +112,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (DESIGN §4)."""
+    """The argument parser."""
     p = _Parser(
         prog="looptui", description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_attach_parser() -> argparse.ArgumentParser:
-    """The parser of ``looptui attach ADDRESS...`` (DESIGN §8)."""
+    """The parser of ``looptui attach ADDRESS...``."""
     p = _Parser(
         prog="looptui attach",
         description="Watch and control the loops of programs already running "

@@ -1,7 +1,8 @@
 """``looptui TARGET --headless``: run the loops with no TUI and print what happens.
 
-Each event (DESIGN §5) becomes readable lines, or with ``--json`` one JSON object per
-line; the ``summary`` comes last. Readable output is for people: by default it leaves
+Each event (the README lists them) becomes readable lines, or with ``--json`` one JSON
+object per line; the ``summary`` comes last, then (readable) the short summary of
+:mod:`looptui.headless_report`. Readable output is for people: by default it leaves
 out the routine events of every iteration (see :data:`SHOWN_BY_DEFAULT`); ``-v`` keeps
 them. Useful as a CI smoke run of a user's loops: the exit
 status is 3 when any loop ended ``failed``. Everything printed passes through

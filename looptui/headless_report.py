@@ -20,7 +20,7 @@ from typing import Any
 
 from looptui.session.output.sanitize import safe_text
 
-__all__ = ["EchoFilter", "closing_lines", "EXIT_REASONS"]
+__all__ = ["EXIT_REASONS", "EchoFilter", "closing_lines"]
 
 _HEADERS = re.compile(
     r"^(Unhandled exception in internal background task .*"

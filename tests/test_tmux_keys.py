@@ -8,8 +8,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 
@@ -34,7 +34,7 @@ class Tmux:
 
     def run(self, *args: str) -> str:
         result = subprocess.run(["tmux", "-S", self.socket, *args], capture_output=True,
-                                text=True, timeout=GUARD)
+                                text=True, timeout=GUARD, check=False)
         return result.stdout
 
     def screen(self) -> str:
@@ -51,7 +51,7 @@ class Tmux:
 
     def close(self) -> None:
         subprocess.run(["tmux", "-S", self.socket, "kill-server"], capture_output=True,
-                       timeout=GUARD)
+                       timeout=GUARD, check=False)
 
 
 def _quote(text: str) -> str:

@@ -8,7 +8,11 @@ from textual.color import Color
 from textual.theme import BUILTIN_THEMES
 
 from looptui.ui.colours import (
-    BACKGROUNDS, MIN_CONTRAST, STATE_VARIABLES, contrast, theme_defaults,
+    BACKGROUNDS,
+    MIN_CONTRAST,
+    STATE_VARIABLES,
+    contrast,
+    theme_defaults,
 )
 
 

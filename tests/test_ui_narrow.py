@@ -4,12 +4,15 @@ open in the editor, first/last, screens closed with ``q``."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
+from test_ui_app import RecordingApp, until
 from textual.selection import Selection
 from textual.widgets import Static
 from textual.widgets.data_table import ColumnKey
+from ui_fakes import FakeSession, FrozenClock, demo_session, frozen_time
 
 from looptui.core.states import LoopState
 from looptui.ui import column_layout
@@ -24,9 +27,6 @@ from looptui.ui.screens.interval_dialog import IntervalDialog
 from looptui.ui.widgets.key_bar import KeyBar, fit_keys
 from looptui.ui.widgets.loop_table import LoopTable
 from looptui.ui.widgets.status_header import fit_header, header_text
-
-from test_ui_app import RecordingApp, until
-from ui_fakes import FakeSession, FrozenClock, demo_session, frozen_time
 
 NARROW = (80, 24)
 ORDER = ["loop", "status", "iter", "every", "next", "last", "took", "errors", "exception"]
@@ -119,7 +119,7 @@ async def test_the_layout_is_computed_only_when_the_width_changes(
         calls.append(args[2])
         return real_fit(*args, **kwargs)
 
-    import looptui.ui.widgets.loop_table as loop_table
+    from looptui.ui.widgets import loop_table
 
     monkeypatch.setattr(loop_table, "fit", counting_fit)
     app = RecordingApp(session)

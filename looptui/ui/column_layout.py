@@ -13,10 +13,10 @@ or the width a column wants changed, never on every refresh tick.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Mapping, Sequence
 
-__all__ = ["ColumnFit", "PRIORITY", "fit", "hidden_hint", "soft_cap"]
+__all__ = ["PRIORITY", "ColumnFit", "fit", "hidden_hint", "soft_cap"]
 
 PRIORITY: tuple[str, ...] = ("loop", "status", "exception", "process", "next", "errors",
                              "iter", "every", "last", "took")
@@ -112,10 +112,10 @@ def fit(order: Sequence[str], wants: Mapping[str, int], available: int, padding:
     # Room left: the capped columns grow to what they want, in priority order, keeping
     # Last exception's share; what remains goes to the last column shown.
     spare = available - used - reserve
-    for key in widths:
+    for key, width in widths.items():
         if key == "exception" or spare <= 0:
             continue
-        grow = min(spare, want(key) - widths[key])
+        grow = min(spare, want(key) - width)
         if grow > 0:
             widths[key] += grow
             spare -= grow

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import os
 import shlex
-from typing import Mapping
+from collections.abc import Mapping
 
-__all__ = ["editor_command", "NO_EDITOR"]
+__all__ = ["NO_EDITOR", "editor_command"]
 
 NO_EDITOR = "no editor set: export VISUAL or EDITOR (e.g. EDITOR=vim) and press E again"
 

@@ -9,8 +9,9 @@ the table takes over with the loops; when it fails again, the new traceback is s
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from types import SimpleNamespace
-from typing import Awaitable, Callable, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
 from textual import work

@@ -17,7 +17,7 @@ from .text import one_line, safe_text
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
-__all__ = ["traceback_text", "loop_report"]
+__all__ = ["loop_report", "traceback_text"]
 
 REPORT_RECORDS = 10
 """Iteration records in a report (newest first)."""
@@ -42,13 +42,13 @@ def loop_report(tracker: Tracker, now: float, tz: datetime.tzinfo | None = None)
     lines = [
         f"loop {one_line(t.name, 200)} ({one_line(t.source, 30)})",
         f"state: {t.state.value} since {fmt.clock_time(t.state_since, now, tz)}",
-        f"schedule: {one_line(t.schedule, 200) or '-'}"
-        + (f" (count {t.count})" if t.count is not None else ""),
+        (f"schedule: {one_line(t.schedule, 200) or '-'}"
+         + (f" (count {t.count})" if t.count is not None else "")),
         f"next run: {fmt.clock_time(t.next_run, now, tz) if t.next_run is not None else '-'}",
-        f"iterations: {fmt.iter_text(t.iterations, t.count)} this run, {stats.iterations} "
-        f"total; {stats.failures} failed, {stats.retries} retried",
-        f"durations: last {fmt.took(stats.last_duration)}, mean {fmt.took(stats.mean_duration)},"
-        f" p95 {fmt.took(stats.p95_duration)}",
+        (f"iterations: {fmt.iter_text(t.iterations, t.count)} this run, {stats.iterations} "
+         f"total; {stats.failures} failed, {stats.retries} retried"),
+        (f"durations: last {fmt.took(stats.last_duration)}, mean "
+         f"{fmt.took(stats.mean_duration)}, p95 {fmt.took(stats.p95_duration)}"),
         f"defined in: {one_line(where, 300)}",
     ]
     for key, value in sorted(t.notes.items()):

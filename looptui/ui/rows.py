@@ -36,7 +36,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("errors", "Errors"),
     ("exception", "Last exception"),
 )
-"""``(key, label)`` of the table's columns, in order (a contract: DESIGN §6)."""
+"""``(key, label)`` of the table's columns, in order (users and scripts rely on them)."""
 
 
 def columns_for(with_process: bool) -> tuple[tuple[str, str], ...]:

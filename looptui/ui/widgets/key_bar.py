@@ -8,7 +8,7 @@ every key, and the command palette every action). A click on a key presses it.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from rich.text import Text
 from textual import events

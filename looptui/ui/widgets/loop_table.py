@@ -91,7 +91,8 @@ _EMPTY = Text("", end="")
 
 
 class LoopTable(DataTable):
-    """One row per monitored loop, with the columns of DESIGN §6.
+    """One row per monitored loop: Loop, Status, Iter, Every, Next, Last, Took, Errors,
+    Last exception (those that fit; see :mod:`looptui.ui.column_layout`).
 
     | Key(s) | Description |
     | :- | :- |
