@@ -213,10 +213,13 @@ class LoopTable(DataTable):
         """A column's header label; the last one says how many columns are hidden."""
         text = Text(self._labels[key], end="")
         if key == next(reversed(self._fit.widths), None):
-            hint = hidden_hint(len(self._fit.hidden), self._page, width - text.cell_len - 2)
-            if not hint and self._page and width >= 6:  # the way back must stay visible
-                text = Text(self._labels[key][:width - 3] + "…", end="")
-                hint = "←"
+            hidden = len(self._fit.hidden)
+            hint = hidden_hint(hidden, self._page, width - text.cell_len - 2)
+            if not hint and (hidden or self._page):  # what is hidden (or the way back)
+                hint = hidden_hint(hidden, self._page, 5)  # must stay visible (short):
+                room = width - len(hint) - 2  # the label gives way instead
+                text = Text(self._labels[key][:max(0, room - 1)] + "…" if room > 1 else "",
+                            end="")
             if hint:
                 text.append(" " * max(1, width - text.cell_len - len(hint)))
                 text.append(hint, style="dim")
