@@ -426,10 +426,7 @@ async def _wait_for_fix(args: argparse.Namespace, failed: SessionView,
 
     async def retry() -> str | None:
         nonlocal session
-        try:
-            await session.shutdown()  # what the failed import left behind
-        except Exception:  # the next attempt is a fresh session anyway
-            pass
+        await session.shutdown()  # what the failed import left behind
         registry = session.registry  # loops the failed import made (none ran): forget them
         for tracker in list(registry.trackers()):
             if not tracker.is_active:
@@ -448,10 +445,7 @@ async def _wait_for_fix(args: argparse.Namespace, failed: SessionView,
     guard.left()
     if started:
         return started[-1]
-    try:
-        await session.shutdown()
-    except Exception:
-        pass
+    await session.shutdown()
     return None
 
 

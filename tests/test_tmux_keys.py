@@ -62,8 +62,9 @@ def _quote(text: str) -> str:
 def tmux_of(tmp_path: Path) -> Iterator[Callable[[list[str]], Tmux]]:
     made: list[Tmux] = []
 
-    def start(args: list[str]) -> Tmux:
-        made.append(Tmux(tmp_path, [sys.executable, "-m", "looptui", *args]))
+    def start(args: list[str], env: str = "") -> Tmux:
+        prefix = ["env", env] if env else []
+        made.append(Tmux(tmp_path, [*prefix, sys.executable, "-m", "looptui", *args]))
         return made[-1]
 
     yield start
@@ -96,4 +97,18 @@ def test_an_import_error_waits_for_the_fix_and_loads_it(tmux_of, tmp_path: Path)
     bot.write_text(bot.read_text().replace("raise RuntimeError('config missing')", "pass"))
     tmux.until(lambda: "1 loop" in tmux.screen() and "tick" in tmux.screen(), "the table")
     assert "tick#2" not in tmux.screen(), "the failed import's loop is not listed again"
+    tmux.keys("q")
+
+
+def test_e_hands_the_terminal_to_the_editor_at_the_loops_line(tmux_of, tmp_path: Path) -> None:
+    opened = tmp_path / "opened"
+    editor = tmp_path / "editor.sh"
+    editor.write_text(f'#!/bin/sh\necho "$@" > {opened}\n')
+    editor.chmod(0o755)
+    tmux = tmux_of([str(TARGETS / "failing.py"), "--no-reload"], f"EDITOR={editor}")
+    tmux.until(lambda: "ValueError: doomed" in tmux.screen(), "the table")
+    tmux.keys("E")  # the cursor is on doomed, defined at line 6 (its decorator)
+    tmux.until(opened.exists, "the editor's run")
+    assert opened.read_text().split() == ["+6", str(TARGETS / "failing.py")]
+    tmux.until(lambda: "ValueError: doomed" in tmux.screen(), "the table back")
     tmux.keys("q")

@@ -277,6 +277,11 @@ async def test_e_opens_the_editor_or_says_none_is_set(session: FakeSession,
         app.table.select("update_status")  # defined in a file that is not here
         await pilot.press("E")
         assert "its source file is unknown" in app.last_note
+        monkeypatch.setenv("EDITOR", "true")
+        app.table.select("fetch_prices")
+        await pilot.press("E")  # a test's terminal cannot be handed over: said, not raised
+        await until(pilot, lambda: "cannot open an editor here" in app.last_note, "refusal")
+        assert app.is_running
 
 
 def test_editor_commands_put_the_line_where_each_editor_wants_it() -> None:

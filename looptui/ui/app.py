@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 from rich.console import Console
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.markup import escape
@@ -643,8 +643,8 @@ class LoopTuiApp(App[list[str]]):
                     failure: str | None = f"cannot run {command[0]}: {err}"
                 else:
                     failure = None
-        except Exception as err:  # SuspendNotSupported (a web driver, a test's headless one)
-            failure = f"cannot open an editor here: {type(err).__name__}: {err}"
+        except SuspendNotSupported:  # a web driver, or a test's headless one
+            failure = "cannot open an editor here: this terminal cannot be handed over"
         self._install_capture()
         self._repaint_all()
         if failure:
