@@ -468,16 +468,18 @@ async def follow(
         _quiet(out)
         return EXIT_OUTPUT_FAILED
     status = EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0
+    reason = None
     lost = _lost_programs(session)
     if lost:
         err.write("looptui attach: " + "; ".join(lost) + "\n")
-        status = EXIT_FAILED
+        if status == 0:
+            status, reason = EXIT_FAILED, "an attached program went away"
     if session.record_error:
         err.write(f"looptui: {safe_text(session.record_error)} (the record is incomplete)\n")
         status = EXIT_RECORD_FAILED
     if not json_mode and not printer.closed:
         try:
-            out.write("\n".join(closing_lines(printer.last_summary, status)) + "\n")
+            out.write("\n".join(closing_lines(printer.last_summary, status, reason)) + "\n")
             out.flush()
         except (BrokenPipeError, ValueError, OSError):  # the reader went away meanwhile
             pass
