@@ -178,6 +178,11 @@ def format_event(event: dict[str, Any]) -> list[str]:
         error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
         text = f"main failed: {safe_text(event.get('name'), 200, multiline=False)}: {error}"
         extra = _indented(event.get("traceback") or "")
+    elif kind == "hook_failed":
+        error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
+        text = (f"{safe_text(event.get('client'), 80, multiline=False)}."
+                f"{safe_text(event.get('hook'), 40, multiline=False)} failed: {error}")
+        extra = _indented(event.get("traceback") or "")
     elif kind == "record_failed":
         text = safe_text(event.get("error"), 300, multiline=False)
     elif kind == "reload_failed":

@@ -19,8 +19,11 @@ def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
     monkeypatch.setattr(sys, "path", list(sys.path))
     before = set(sys.modules)
+    main = sys.modules.get("__main__")
     REGISTRY.clear()
     yield
     REGISTRY.clear()
+    if main is not None:
+        sys.modules["__main__"] = main
     for name in set(sys.modules) - before:
         del sys.modules[name]
