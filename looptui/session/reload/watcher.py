@@ -21,12 +21,13 @@ of a virtualenv inside the project. No Textual here; ``watchfiles`` is imported 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from typing import Any, Awaitable, Callable, Iterable
 
 from looptui.session.program.sources import is_ignored_dir
 
-__all__ = ["FileWatcher", "python_source_filter", "STEP_MS", "DEBOUNCE_MS", "MISSING_GRACE"]
+__all__ = ["FileWatcher", "keep_own_logs", "python_source_filter", "STEP_MS", "DEBOUNCE_MS", "MISSING_GRACE"]
 
 STEP_MS = 50
 """A batch is reported once no further change came for this many milliseconds."""
@@ -46,6 +47,18 @@ def python_source_filter(_change: Any, path: str) -> bool:
     if not name.endswith(".py") or name.startswith("."):
         return False
     return not any(is_ignored_dir(part) for part in os.path.dirname(path).split(os.sep) if part)
+
+
+WATCHFILES_LOGGER = "watchfiles"
+
+
+def keep_own_logs() -> None:
+    """Keep ``watchfiles``' own log records ("1 change detected") out of the program's
+    logging: they are looptui's, not the program's, and would show as its output."""
+    logger = logging.getLogger(WATCHFILES_LOGGER)
+    logger.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 class FileWatcher:
@@ -136,6 +149,8 @@ class FileWatcher:
     # ------------------------------------------------------------------ tasks
     async def _pump(self, dirs: list[str], stop_event: asyncio.Event) -> None:
         from watchfiles import awatch  # imported here: it costs ~70 ms
+
+        keep_own_logs()
 
         try:
             async for changes in awatch(
