@@ -404,9 +404,15 @@ async def follow(
             except asyncio.TimeoutError:
                 pass
         if not session.registry.trackers():
-            hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
-                    + (".\n" if session.main_name is not None else
-                       ", or pass --main NAME to run code that creates them.\n"))
+            explain = getattr(session, "why_no_loops", None)
+            reason = explain() if callable(explain) else None
+            if reason is not None:
+                hint = (f"{safe_text(reason.what, 400, multiline=False)}\n"
+                        f"{safe_text(reason.then, 400, multiline=False)}\n")
+            else:
+                hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
+                        + (".\n" if session.main_name is not None else
+                           ", or pass --main NAME to run code that creates them.\n"))
             message = f"no loops found in {safe_text(session.module_name, multiline=False)}\n" + hint
             printer.flush()
             (err if json_mode else out).write(message)

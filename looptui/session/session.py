@@ -41,6 +41,7 @@ from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, 
 from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 from looptui.session.program.clients import ClientWatch
 from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
+from looptui.session.program.empty_reason import EmptyReason, program_line, why_no_loops
 from looptui.session.program.as_main import Program, resolve_program, restore_main, run_program
 from looptui.session.program.main_plan import MainPlan, build_plan
 from looptui.session.program.runcalls import RunCalls
@@ -237,6 +238,19 @@ class Session:
         self.launch_main(build_plan([], self.main_option or getattr(func, "__name__", "main"),
                                     func, []))  # type: ignore[arg-type]
 
+    def why_no_loops(self) -> EmptyReason | None:
+        """Why there are no loops (the main failed, is logging in …) and the next step;
+        ``None`` when the program simply defines none (see :mod:`.empty_reason`)."""
+        info = self.main_exception
+        target = f"-m {self.target}" if self.as_module else self.target
+        return why_no_loops(
+            main_state=self.main_state, main_name=self.main_name, main_where=self.main_where,
+            main_error=info.exc if info is not None else None,
+            main_summary=info.summary if info is not None else None,
+            clients=[(k.client, k.where, k.started) for k in self.clients.live()],
+            offline=self.offline, module=self.module, root=self.root, target=target,
+            hook_failures=self.hook_failures)
+
     def failed_loops(self) -> list[str]:
         """Display names of loops whose state is ``failed``."""
         return [t.name for t in self.registry.trackers() if t.state == "failed"]
@@ -350,7 +364,8 @@ class Session:
         info._text = user_traceback(exc)
         name = type(client).__name__
         failure = {"client": name, "hook": hook, "error": info.type_name,
-                   "message": info.message, "summary": info.summary, "time": info.time}
+                   "message": info.message, "summary": info.summary, "time": info.time,
+                   "where": program_line(exc, self.root)}
         self.hook_failures.append(failure)
         self.note("stderr", f"looptui --offline: {name}.{hook} raised {info.summary} "
                             "(a call that needs Discord?); going on to ready")

@@ -441,7 +441,9 @@ class LoopTuiApp(App[list[str]]):
             table.display = True
             return
         if not any_loops:
-            hint.update(no_loops_text(self.session.module_name))
+            explain = getattr(self.session, "why_no_loops", None)
+            hint.update(no_loops_text(self.session.module_name,
+                                      explain() if callable(explain) else None))
         elif table.trouble_only:
             hint.update(no_trouble_text(table.filter_text))
         else:

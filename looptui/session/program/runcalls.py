@@ -29,7 +29,7 @@ from typing import Any, Awaitable, Callable
 
 from looptui.adapters import importhook
 
-__all__ = ["MainCall", "RunCalls", "capturing", "call_site", "program_frame"]
+__all__ = ["MainCall", "RunCalls", "capturing", "call_site", "program_frame", "is_library_file"]
 
 
 @dataclass
@@ -86,7 +86,7 @@ _LOOPTUI = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__
 _LIBRARY_DIRS = (f"{os.sep}site-packages{os.sep}", f"{os.sep}dist-packages{os.sep}")
 
 
-def _is_library(filename: str) -> bool:
+def is_library_file(filename: str) -> bool:
     """Frames that are never the program's: installed libraries, the stdlib, looptui."""
     if filename.startswith(("<frozen", _LOOPTUI)) or any(d in filename for d in _LIBRARY_DIRS):
         return True
@@ -100,7 +100,7 @@ def program_frame(frame: FrameType | None, of: object = None) -> FrameType | Non
     line, its ``run`` override): the line the header should name. *frame* when none is."""
     current = frame
     while current is not None:
-        if not _is_library(current.f_code.co_filename) and (
+        if not is_library_file(current.f_code.co_filename) and (
                 of is None or current.f_locals.get("self") is not of):
             return current
         current = current.f_back
