@@ -371,7 +371,7 @@ class Session:
                             "(a call that needs Discord?); going on to ready")
         for line in info.traceback.rstrip("\n").splitlines():
             self.note("stderr", line)
-        self.emit("hook_failed", client=name, hook=hook, error=info.type_name,
+        self.emit("hook_failed", loop=None, client=name, hook=hook, error=info.type_name,
                   message=info.message, traceback=info)
 
     def _log_dropped(self, tracker: Tracker | None, count: int) -> None:

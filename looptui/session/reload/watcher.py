@@ -21,6 +21,7 @@ of a virtualenv inside the project. No Textual here; ``watchfiles`` is imported 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import os
 from typing import Any, Awaitable, Callable, Iterable
@@ -50,6 +51,31 @@ def python_source_filter(_change: Any, path: str) -> bool:
 
 
 WATCHFILES_LOGGER = "watchfiles"
+
+
+def awatch_arguments(awatch: Callable[..., Any], dirs: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """The folders and options to give this version of ``watchfiles.awatch``.
+
+    ``recursive`` came in watchfiles 0.17 and ``ignore_permission_denied`` in 0.20; older
+    versions (0.15 and 0.16, which some bots' other tools pin) watch every folder
+    recursively: they are given only the outermost folders, so no change is reported
+    twice (the filter still drops files in ignored folders).
+    """
+    try:
+        accepted = inspect.signature(awatch).parameters
+    except (TypeError, ValueError):
+        accepted = {}  # type: ignore[assignment]
+    options: dict[str, Any] = {}
+    if "ignore_permission_denied" in accepted:
+        options["ignore_permission_denied"] = True
+    if "recursive" in accepted:
+        options["recursive"] = False
+        return list(dirs), options
+    ordered = sorted(dirs)
+    outermost = [d for d in ordered
+                 if not any(d != other and d.startswith(other.rstrip(os.sep) + os.sep)
+                            for other in ordered)]
+    return outermost, options
 
 
 def keep_own_logs() -> None:
@@ -152,11 +178,12 @@ class FileWatcher:
 
         keep_own_logs()
 
+        paths, options = awatch_arguments(awatch, dirs)
         try:
             async for changes in awatch(
-                *dirs, watch_filter=python_source_filter, debounce=self.debounce_ms,
+                *paths, watch_filter=python_source_filter, debounce=self.debounce_ms,
                 step=self.step_ms, stop_event=stop_event, rust_timeout=RUST_TIMEOUT_MS,
-                recursive=False, ignore_permission_denied=True,
+                **options,
             ):
                 self._queue.put_nowait({path for _change, path in changes})
         except asyncio.CancelledError:
