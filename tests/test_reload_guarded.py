@@ -179,3 +179,20 @@ def test_watchfiles_logs_never_reach_the_programs_logging(tmp_path: Path) -> Non
         root.setLevel(level)
     assert changed
     assert not [r for r in records if r.name.startswith("watchfiles")]
+
+
+def test_old_watchfiles_without_recursive_get_the_outermost_folders_only() -> None:
+    from looptui.session.reload.watcher import awatch_arguments
+
+    def old_awatch(*paths: str, watch_filter: Any = None, debounce: int = 0, step: int = 0,
+                   stop_event: Any = None, rust_timeout: int = 0) -> None:
+        """watchfiles 0.15/0.16: every path is watched recursively."""
+
+    def new_awatch(*paths: str, recursive: bool = True,
+                   ignore_permission_denied: bool = False) -> None:
+        """watchfiles 0.21+."""
+
+    dirs = ["/p", "/p/cogs", "/p/cogs/help", "/other"]
+    assert awatch_arguments(old_awatch, dirs) == (["/other", "/p"], {})
+    assert awatch_arguments(new_awatch, dirs) == (
+        dirs, {"recursive": False, "ignore_permission_denied": True})
