@@ -178,13 +178,6 @@ class RunCalls:
         orig_forever = base.run_forever
         me = self
 
-        def run(main: Any, *args: Any, **kwargs: Any) -> Any:
-            if capturing() is not me or asyncio._get_running_loop() is not loop:
-                return orig_run(main, *args, **kwargs)
-            where, _line, _source = call_site(program_frame(sys._getframe(1)), me.root)
-            me.add(MainCall(f"asyncio.run({_coro_label(main)})", where, lambda: main))
-            return None
-
         def run_until_complete(self: Any, future: Any) -> Any:
             if capturing() is not me or asyncio._get_running_loop() is not loop:
                 return orig_ruc(self, future)
@@ -206,7 +199,7 @@ class RunCalls:
             me.add(MainCall(f"{who}.run_forever()", where, forever))
             return None
 
-        asyncio.run = run  # type: ignore[assignment]
+        asyncio.run = self._runner(orig_run, "asyncio.run")  # type: ignore[assignment]
         base.run_until_complete = run_until_complete  # type: ignore[method-assign]
         base.run_forever = run_forever  # type: ignore[method-assign]
         _ACTIVE.append(self)
@@ -224,6 +217,11 @@ class RunCalls:
         if not callable(orig) or "uvloop" in self._saved:
             return
         self._saved["uvloop"] = (uvloop, orig)
+        uvloop.run = self._runner(orig, "uvloop.run")  # type: ignore[attr-defined]
+
+    def _runner(self, orig: Callable[..., Any], what: str) -> Callable[..., Any]:
+        """*orig* (``asyncio.run``, ``uvloop.run``), taken over while this collector
+        captures on its event loop: the coroutine becomes a :class:`MainCall`."""
         me = self
         loop = self._loop
 
@@ -231,10 +229,10 @@ class RunCalls:
             if capturing() is not me or asyncio._get_running_loop() is not loop:
                 return orig(main, *args, **kwargs)
             where, _line, _source = call_site(program_frame(sys._getframe(1)), me.root)
-            me.add(MainCall(f"uvloop.run({_coro_label(main)})", where, lambda: main))
+            me.add(MainCall(f"{what}({_coro_label(main)})", where, lambda: main))
             return None
 
-        uvloop.run = run  # type: ignore[attr-defined]
+        return run
 
     def __exit__(self, *exc_info: Any) -> None:
         if self in _ACTIVE:
