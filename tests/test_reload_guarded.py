@@ -196,3 +196,37 @@ def test_old_watchfiles_without_recursive_get_the_outermost_folders_only() -> No
     assert awatch_arguments(old_awatch, dirs) == (["/other", "/p"], {})
     assert awatch_arguments(new_awatch, dirs) == (
         dirs, {"recursive": False, "ignore_permission_denied": True})
+
+
+def test_a_package_run_with_dash_m_reloads_from_its_folder(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = copy_bot(tmp_path, "dpy")
+    monkeypatch.chdir(folder)
+    events: list[dict[str, Any]] = []
+
+    def pulses() -> int:
+        tracker = REGISTRY.get("Pulse.pulse")
+        return tracker.total_iterations if tracker is not None else 0
+
+    async def main() -> tuple[Any, ...]:
+        session = Session("pkgbot", watch=False, offline=True, as_module=True)
+        session.add_sink(events.append)
+        await session.start()
+        await wait_for(lambda: pulses() >= 2, what="the package's loop runs")
+        hot = session._hot
+        assert hot is not None
+        root = hot.root
+        relevant = hot.is_relevant(str(folder / "pkgbot" / "bot.py"))
+        before = pulses()
+        bot_file = folder / "pkgbot" / "bot.py"
+        bot_file.write_text(bot_file.read_text() + "\n# saved\n")
+        result = await session.reload([str(bot_file)])
+        await wait_for(lambda: pulses() > before + 1, what="the new main's loop runs")
+        await session.shutdown()
+        return root, relevant, result
+
+    root, relevant, result = run(main)
+    assert root == folder / "pkgbot" and relevant
+    assert result.ok, result.error
+    assert result.removed == []
+    assert [e["event"] for e in events].count("main_started") == 2

@@ -274,3 +274,32 @@ def test_sys_exit_after_a_taken_over_run_call_ends_the_program_once_its_main_end
     events = events_of(result)
     assert ran(events) == {"job": 3}
     assert first(events, "main_finished")["exit_code"] == 5
+
+
+def test_mains_and_clients_are_named_at_the_programs_own_line(tmp_path: Path) -> None:
+    library = tmp_path / "venv" / "lib" / "site-packages"
+    library.mkdir(parents=True)
+    (library / "launcher.py").write_text(
+        "def launch(bot, token):\n    bot.run(token)  # a library's frame, never named\n")
+    bot_class = (
+        "import sys\n"
+        f"sys.path.insert(0, {str(library)!r})\n"
+        "import discord, launcher\n"
+        "from discord.ext import commands\n\n"
+        "class MyBot(commands.Bot):\n"
+        "    def __init__(self):\n"
+        "        super().__init__(command_prefix='!', intents=discord.Intents.default())\n\n"
+        "    def run(self, token):\n"
+        "        super().run(token)\n\n"
+        "bot = MyBot()\n")
+    started = tmp_path / "started.py"
+    started.write_text(bot_class + "if __name__ == '__main__':\n    launcher.launch(bot, None)\n")
+    result = looptui(str(started), "--offline", seconds="0.5")
+    assert result.returncode == 0, result.stderr
+    assert first(events_of(result), "main_started")["name"] == "MyBot.run() at started.py:15"
+    unstarted = tmp_path / "unstarted.py"
+    unstarted.write_text(bot_class)
+    done = subprocess.run(
+        [sys.executable, "-m", "looptui", "--headless", "--no-reload", "--for", "0.3",
+         str(unstarted)], capture_output=True, text=True, timeout=TIMEOUT)
+    assert "MyBot created at unstarted.py:13, but nothing starts it" in done.stdout
