@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from looptui.session.program.loader import (
-    TargetUsageError, _find_spec, _import_error, _not_importable, load_target, resolve_target,
+    TargetUsageError, find_module_spec, import_error, not_importable, load_target, resolve_target,
 )
 
 __all__ = ["Program", "check_program", "resolve_program", "run_program", "restore_main", "MAIN"]
@@ -100,7 +100,7 @@ def check_program(target: str, as_module: bool = False) -> None:
         return
     _put_first_on_path(program.path0)
     if importlib.util.find_spec(name) is None:
-        raise _not_importable(target)
+        raise not_importable(target)
 
 
 def _folder_program(target: str, folder: Path) -> Program:
@@ -174,10 +174,10 @@ def run_program(program: Program,
         if exit_is_late():
             return module, exc
         _put_back(previous)
-        raise _import_error(program.target, exc) from None
+        raise import_error(program.target, exc) from None
     except Exception as exc:
         _put_back(previous)
-        raise _import_error(program.target, exc) from None
+        raise import_error(program.target, exc) from None
     return module, None
 
 
@@ -193,7 +193,7 @@ def _script(path: str) -> tuple[types.CodeType, types.ModuleType]:
         source = importlib.util.decode_source(Path(path).read_bytes())
         code = compile(source, path, "exec", dont_inherit=True)
     except SyntaxError as exc:
-        raise _import_error(path, exc) from None
+        raise import_error(path, exc) from None
     except OSError as exc:
         raise TargetUsageError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     module = types.ModuleType(MAIN)
@@ -208,20 +208,20 @@ def _script(path: str) -> tuple[types.CodeType, types.ModuleType]:
 def _module_code(program: Program) -> tuple[types.CodeType, types.ModuleType] | None:
     """The code of the module *program* names (a package: its ``__main__``), as ``-m``."""
     name = program.name or program.target
-    spec = _find_spec(name)
+    spec = find_module_spec(name)
     if spec is None or spec.loader is None:
-        raise _not_importable(program.target)
+        raise not_importable(program.target)
     if spec.submodule_search_locations is not None:  # a package: run its __main__
-        main_spec = _find_spec(f"{name}.{MAIN}")
+        main_spec = find_module_spec(f"{name}.{MAIN}")
         if main_spec is None or main_spec.loader is None:
             return None
         spec = main_spec
     try:
         code = spec.loader.get_code(spec.name)
     except (Exception, SystemExit) as exc:  # a syntax error in the module
-        raise _import_error(program.target, exc) from None
+        raise import_error(program.target, exc) from None
     if code is None:
-        raise _not_importable(program.target)
+        raise not_importable(program.target)
     module = types.ModuleType(MAIN)
     module.__file__ = spec.origin
     module.__cached__ = spec.cached  # type: ignore[attr-defined]
