@@ -25,5 +25,9 @@ def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     REGISTRY.clear()
     if main is not None:
         sys.modules["__main__"] = main
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    gone = {name: sys.modules.pop(name) for name in set(sys.modules) - before}
+    for name, module in gone.items():  # no package kept may still point at a forgotten child
+        parent, _, child = name.rpartition(".")
+        kept = sys.modules.get(parent) if parent else None
+        if kept is not None and getattr(kept, child, None) is module:
+            delattr(kept, child)
