@@ -19,11 +19,18 @@ def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
     monkeypatch.setattr(sys, "path", list(sys.path))
     before = set(sys.modules)
+    main = sys.modules.get("__main__")
     REGISTRY.clear()
     yield
     REGISTRY.clear()
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    if main is not None:
+        sys.modules["__main__"] = main
+    gone = {name: sys.modules.pop(name) for name in set(sys.modules) - before}
+    for name, module in gone.items():  # no package kept may still point at a forgotten child
+        parent, _, child = name.rpartition(".")
+        kept = sys.modules.get(parent) if parent else None
+        if kept is not None and getattr(kept, child, None) is module:
+            delattr(kept, child)
 
 
 SLOW_MODULES = frozenset({
@@ -33,7 +40,9 @@ SLOW_MODULES = frozenset({
     "test_import_hygiene", "test_real_bots", "test_real_bots_pycord",
     "test_record_writer_process", "test_reload_parts", "test_robust_faults", "test_robust_flood",
     "test_robust_hangup", "test_robust_record", "test_robust_signals", "test_terminal_guard",
-    "test_ui_format",
+    "test_ui_format", "test_agent_crowd", "test_attach_neighbour", "test_attach_sizes",
+    "test_empty_states", "test_headless_output", "test_run_as_main", "test_run_as_main_pycord",
+    "test_tmux_keys",
 })
 """Modules whose tests start processes (looptui itself, an agent's program, a fresh
 interpreter) or drive a real terminal (a pty): they carry the ``slow`` marker, so

@@ -192,8 +192,16 @@ class FakeSession:
     def failed_loops(self) -> list[str]:
         return [t.name for t in self.registry.trackers() if t.state is LoopState.FAILED]
 
+    def lost_programs(self) -> list[str]:
+        return []
+
     def await_stack(self, loop: str) -> str:
         return "(unknown)"  # nothing runs: no await chain to show
+
+    @property
+    def reload_unavailable(self) -> str | None:
+        """A fake reloads only when a test gives it a ``reload`` of its own."""
+        return None if "reload" in vars(self) else "reload is not available here"
 
     async def reload(self, files: Any = None) -> Any:
         """Refused, as an attached session refuses it (tests replace it to see a reload)."""

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from looptui.core.records import ExceptionInfo
     from looptui.core.tracker import Tracker
 
-__all__ = ["COMMANDS", "Reply", "Sink", "LoopDirectory", "SessionView", "LocalSession"]
+__all__ = [
+    "COMMANDS", "Reply", "Sink", "LoopDirectory", "SessionView", "LocalSession", "NoLoopsReason",
+]
 
 COMMANDS: tuple[str, ...] = (
     "start", "stop", "cancel", "restart", "interval", "trigger", "pause", "resume",
@@ -145,6 +147,9 @@ class SessionView(Protocol):
     @property
     def reload_version(self) -> int: ...
     @property
+    def reload_unavailable(self) -> str | None:
+        """Why ``R`` cannot reload this session (attached), or ``None``."""
+    @property
     def last_reload_attempt(self) -> Any: ...
 
     @property
@@ -167,6 +172,9 @@ class SessionView(Protocol):
     def failed_loops(self) -> list[str]:
         """Display names of the loops that ended ``failed``."""
 
+    def lost_programs(self) -> list[str]:
+        """One line per attached program that is gone (and why); empty for a local run."""
+
     def await_stack(self, loop: str) -> str:
         """What the loop's body is awaiting now (its await chain), as text; for details."""
 
@@ -181,6 +189,16 @@ class SessionView(Protocol):
 
     def install_capture(self) -> None:
         """Put output capture back after the front end took the streams (may do nothing)."""
+
+
+class NoLoopsReason(Protocol):
+    """Why a program has no loops (``what``) and the next step (``then``), one line each
+    (:class:`~looptui.session.program.empty_reason.EmptyReason`)."""
+
+    @property
+    def what(self) -> str: ...
+    @property
+    def then(self) -> str: ...
 
 
 class LocalSession(SessionView, Protocol):
@@ -201,3 +219,12 @@ class LocalSession(SessionView, Protocol):
 
     def close_record(self) -> None:
         """Close the ``--record`` file (the run ends before it began: no terminal)."""
+
+    @property
+    def hook_failures(self) -> list[dict[str, Any]]:
+        """Hooks ``--offline`` ran on the way to ready that raised (``client``, ``hook``,
+        ``summary`` …), oldest first."""
+
+    def why_no_loops(self) -> NoLoopsReason | None:
+        """Why the program has no loop yet, when its start-up says (for the empty table
+        and headless's closing lines)."""

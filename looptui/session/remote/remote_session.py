@@ -20,6 +20,7 @@ from looptui.session.events import build as events
 from looptui.session.events.recorder import Recorder
 from looptui.session.events.sinks import deliver
 from looptui.session.interface import Reply, Sink
+from looptui.session.output.sanitize import safe_text
 from looptui.session.program.loader import TargetUsageError
 
 from .address import Address
@@ -83,6 +84,9 @@ class RemoteSession:
     reload_error = None
     reload_version = 0
     last_reload_attempt = None
+    reload_unavailable = ("reload is not available when attached: the program runs on its "
+                          "own (only `looptui TARGET` watches and reloads files)")
+    """Why ``R`` does nothing here (the TUI says this instead of trying)."""
 
     def __init__(self, addresses: list[Address], *, record: str | None = None,
                  notes: Iterable[str] = ()) -> None:
@@ -138,6 +142,17 @@ class RemoteSession:
     @property
     def record_error(self) -> str | None:
         return self.recorder.error if self.recorder is not None else None
+
+    def lost_programs(self) -> list[str]:
+        """The attached programs that were gone at the end (and why), so a run that lost
+        its program does not end as if all went well."""
+        lost = []
+        for connection in self.connections:
+            if not connection.connected:
+                why = connection.refused or connection.last_error or "unreachable"
+                lost.append(f"{connection.label} was not connected at the end "
+                            f"({safe_text(why, 200, multiline=False)})")
+        return lost
 
     def failed_loops(self) -> list[str]:
         return [t.name for t in self.registry.trackers() if t.state == "failed"]
@@ -232,8 +247,7 @@ class RemoteSession:
         return await self.command(loop, "details")
 
     async def reload(self, files: Iterable[str] | None = None) -> Any:
-        raise RuntimeError("an attached program is not reloaded by looptui "
-                           "(only `looptui TARGET` watches files)")
+        raise RuntimeError(self.reload_unavailable)
 
     async def shutdown(self, timeout: float = 5.0) -> list[str]:
         """Disconnect (the programs go on) and send the ``summary`` event."""

@@ -22,7 +22,7 @@ __all__ = [
 DATA_TABLE_PRIVATE_NAMES: tuple[str, ...] = (
     # the table's data and row bookkeeping, written directly by the fast paths
     "_data", "_row_locations", "_column_locations", "_header_row_key", "_update_count",
-    "_require_update_dimensions",
+    "_require_update_dimensions", "_clear_caches",
     # drawing a line, overridden or called by the row cache
     "_render_line", "_get_row_style", "_get_styles_to_render_cell", "_refresh_region",
     "_pseudo_class_state",
