@@ -15,6 +15,7 @@ import datetime
 import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
+from looptui.session.events.batched import BatchedLines
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.output.cells import cell_width
 from looptui.session.output.clip import clip_line
@@ -213,10 +214,16 @@ def shown_by_default(event: dict[str, Any]) -> bool:
 class EventPrinter:
     """A session sink printing events as readable lines or JSON lines.
 
-    Inside an event loop the text is written by a thread of its own, in batches (see
-    :class:`~looptui.session.output.line_writer.LineWriter`); outside one each event is
-    written at once. :meth:`flush` writes everything now (call it before printing
-    anything else to the same stream, and at the end).
+    Readable lines: inside an event loop the text is written by a thread of its own, in
+    batches (see :class:`~looptui.session.output.line_writer.LineWriter`); outside one
+    each event is written at once. JSON lines (*json_mode*) take the path of
+    ``--record`` (:class:`~looptui.session.events.batched.BatchedLines`): the routine
+    events of every iteration are taken raw (:meth:`take_raw`), and while an event loop
+    runs a writer process encodes and writes every batch, so thousands of loops
+    iterating cost the event loop little more than handing their events over. The
+    bytes are those of ``json.dumps(event)`` (every non-ASCII character escaped).
+    :meth:`flush` writes everything now (call it before printing anything else to the
+    same stream, and at the end).
 
     Readable output leaves out the routine events (:data:`SHOWN_BY_DEFAULT`) unless
     *verbose*. A closed output (``looptui ... | head``) calls *on_closed* once, on the
@@ -233,11 +240,18 @@ class EventPrinter:
         self.on_closed = on_closed
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writer = LineWriter(out, self._closed)
+        self._lines: BatchedLines | None = None
+        if json_mode:
+            self._lines = BatchedLines(out, ascii_only=True, owns_file=False,
+                                       on_error=lambda reason: self._closed())
+            self.take_raw = self._lines.take_raw
+            """Keep a routine loop event without its dict (``--json`` only)."""
 
     @property
     def closed(self) -> bool:
         """Whether the output went away (nothing more is written)."""
-        return self._writer.closed
+        lines = self._lines
+        return self._writer.closed if lines is None else not lines.open
 
     def _closed(self) -> None:
         callback, loop = self.on_closed, self._loop
@@ -257,11 +271,18 @@ class EventPrinter:
         return rule if rule.__class__ is bool else bool(rule(fields))
 
     def __call__(self, event: dict[str, Any]) -> None:
+        lines = self._lines
+        if lines is not None:
+            if self._loop is None:
+                try:
+                    self._loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    pass
+            lines(event)
+            return
         if self._writer.closed:
             return
-        if self.json_mode:
-            text = json.dumps(event) + "\n"
-        elif self.verbose or shown_by_default(event):
+        if self.verbose or shown_by_default(event):
             text = "\n".join(format_event(event)) + "\n"
         else:
             return
@@ -276,10 +297,14 @@ class EventPrinter:
 
     def flush(self) -> None:
         """Write everything printed so far, now."""
+        if self._lines is not None:
+            self._lines.flush()
         self._writer.flush()
 
     def close(self) -> None:
-        """Write everything and stop the writer thread."""
+        """Write everything and stop the writer thread (and the writer process)."""
+        if self._lines is not None:
+            self._lines.close()
         self._writer.close()
 
 

@@ -60,6 +60,9 @@ _WAITING_GRACE = 1.0
 _SCAN_EVERY = 1.0
 """Seconds between looks for new live objects' loops and reasons of waiting loops."""
 
+RawTaker = Callable[[str, Tracker, "dict[str, Any]"], None]
+"""A sink's ``take_raw(kind, tracker, fields)``: a routine loop event without its dict."""
+
 _ROUTINE_SAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
     *((kind, {}) for kind in sorted(ROUTINE_KINDS)),
     *(("state", {"state": state}) for state in sorted(ROUTINE_STATES)),
@@ -166,7 +169,11 @@ class Session:
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
-        self._other_wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
+        self._raw: list[tuple[Callable[[str, dict[str, Any]], bool], RawTaker]] = []
+        """Sinks that take the routine events raw (``take_raw``): their ``wants``, taker."""
+        self._dict_sinks: list[Sink] = []
+        """The other sinks, which get the routine events as dicts."""
+        self._dict_wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
         self._listening = False
         self._routine = True
         self.main_task: asyncio.Task[None] | None = None
@@ -240,14 +247,21 @@ class Session:
         event; when no sink wants one, it is not even built (readable headless output
         skips the events of every iteration, which with thousands of loops is most of
         the work). When no sink wants the routine events of every iteration at all, the
-        session listens with ``routine=False``, so the loops do not even make them.
+        session listens with ``routine=False``, so the loops do not even make them. A
+        sink with ``wants`` and ``take_raw(kind, tracker, fields)`` (``--record``,
+        ``--json``) gets the events of :data:`RAW_KINDS` through ``take_raw``, without
+        an event dict: the dict is built only when another sink wants it.
         """
         self._sinks.append(sink)
         wants = getattr(sink, "wants", None)
+        take = getattr(sink, "take_raw", None)
         self._wants = None if self._wants is None or wants is None else [*self._wants, wants]
-        if sink is not self.recorder:
-            others = self._other_wants
-            self._other_wants = None if others is None or wants is None else [*others, wants]
+        if wants is not None and take is not None:
+            self._raw = [*self._raw, (wants, take)]
+        else:
+            self._dict_sinks = [*self._dict_sinks, sink]
+            others = self._dict_wants
+            self._dict_wants = None if others is None or wants is None else [*others, wants]
         routine = self._wants is None or any(
             want(kind, fields) for want in self._wants for kind, fields in _ROUTINE_SAMPLES)
         if self._listening and routine != self._routine:
@@ -266,30 +280,37 @@ class Session:
     def _on_registry_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         # Called for every event of every loop: one pass over the sinks' wants, no
         # generator (with thousands of loops this is a hot path).
-        recorder = self.recorder
-        if recorder is not None and kind in RAW_KINDS and recorder.wants(kind, fields):
-            others = self._other_wants
-            if others is not None:
-                for want in others:
-                    if want(kind, fields):
-                        break
-                else:
-                    recorder.take_raw(kind, tracker, fields)  # only the record wants it
-                    return
-        else:
-            wants = self._wants
+        if kind in RAW_KINDS and self._raw:
+            for want, take in self._raw:
+                if want(kind, fields):
+                    take(kind, tracker, fields)
+            wants = self._dict_wants
             if wants is not None:
                 for want in wants:
                     if want(kind, fields):
                         break
                 else:
                     return
+            self._dispatch(events.loop_event(kind, tracker, fields), self._dict_sinks)
+            return
+        wants = self._wants
+        if wants is not None:
+            for want in wants:
+                if want(kind, fields):
+                    break
+            else:
+                return
         if kind == "log" and not self.log_limiter.allow(tracker):
             return
         self._dispatch(events.loop_event(kind, tracker, fields))
 
-    def _dispatch(self, event: dict[str, Any]) -> None:
-        deliver(self._sinks, event, lambda text: self.note("stderr", text))
+    def _dispatch(self, event: dict[str, Any], sinks: list[Sink] | None = None) -> None:
+        """Hand *event* to *sinks* (every sink by default); one that raises is removed."""
+        targets = self._sinks if sinks is None else sinks
+        for sink in deliver(targets, event, lambda text: self.note("stderr", text)):
+            for group in (self._sinks, self._dict_sinks):
+                if sink in group:
+                    group.remove(sink)
 
     # ------------------------------------------------------------------- output
     def install_capture(self) -> None:

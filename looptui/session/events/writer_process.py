@@ -48,8 +48,9 @@ class WriterProcess:
     """
 
     def __init__(self, proc: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop,
-                 on_error: Callable[[str], None]) -> None:
+                 on_error: Callable[[str], None], ascii_only: bool = False) -> None:
         self._proc = proc
+        self._ascii_only = ascii_only
         self._loop = loop
         self._on_error = on_error
         self.reason: str | None = None
@@ -76,27 +77,36 @@ class WriterProcess:
         return self._proc.pid
 
     @classmethod
-    def start(cls, file: IO[str], on_error: Callable[[str], None]) -> WriterProcess | None:
-        """A child appending to *file* (its descriptor is inherited), or ``None`` when no
-        process can be started here; must be called on a running event loop."""
+    def start(cls, file: IO[str], on_error: Callable[[str], None], *,
+              ascii_only: bool = False) -> WriterProcess | None:
+        """A child appending to *file* (a duplicate of its descriptor is inherited:
+        standard output works too), or ``None`` when no process can be started here;
+        must be called on a running event loop. *ascii_only*: see
+        :func:`~looptui.session.events.encode.encode_batch`."""
         if os.name != "posix" or not sys.executable:
             return None
         loop = asyncio.get_running_loop()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [_PACKAGE_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        fd = file.fileno()
+        try:
+            file.flush()  # what was written before comes first
+            fd = os.dup(file.fileno())  # (the child's own 0-2 are its pipes)
+        except (OSError, ValueError, AttributeError):  # no descriptor (a StringIO)
+            return None
         try:
             proc = subprocess.Popen(
                 [sys.executable, "-c",
                  "from looptui.session.events.writer_process import child_main; child_main()",
-                 str(fd)],
+                 str(fd), "ascii" if ascii_only else "text"],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 pass_fds=(fd,), start_new_session=True, env=env,
             )
         except (OSError, ValueError):
             return None
-        return cls(proc, loop, on_error)
+        finally:
+            os.close(fd)
+        return cls(proc, loop, on_error, ascii_only)
 
     def send(self, items: list[Any]) -> None:
         """Hand *items* to the child (what the pipe does not take now goes later)."""
@@ -105,7 +115,7 @@ class WriterProcess:
         try:
             body = marshal.dumps(items)
         except ValueError:  # something marshal cannot carry: encode the batch here
-            body = marshal.dumps([(encode_batch(items),)])
+            body = marshal.dumps([(encode_batch(items, ascii_only=self._ascii_only),)])
         self._pending += len(body).to_bytes(8, "little")
         self._pending += body
         self._pump()
@@ -223,8 +233,10 @@ def _last_line(data: bytes) -> str:
 
 def child_main() -> None:
     """The child: read frames from stdin, append their lines to the descriptor named by
-    the first argument, until stdin ends; a failed write is said on stdout (exit 1)."""
+    the first argument (``ascii`` as the second: every non-ASCII character escaped),
+    until stdin ends; a failed write is said on stdout (exit 1)."""
     source = sys.stdin.buffer
+    ascii_only = sys.argv[2:3] == ["ascii"]
     file = open(int(sys.argv[1]), "a", encoding="utf-8", errors="backslashreplace")
     while True:
         head = source.read(8)
@@ -232,7 +244,7 @@ def child_main() -> None:
         body = source.read(size) if len(head) == 8 else b""
         if len(body) < size or len(head) < 8:  # the end (looptui may have died mid-frame)
             break
-        text = encode_batch(marshal.loads(body))
+        text = encode_batch(marshal.loads(body), ascii_only=ascii_only)
         try:
             file.write(text)
             file.flush()
