@@ -54,6 +54,8 @@ class ForeignControls:
     called anyway, except ``ui_stop``/``ui_cancel``/``ui_resume`` which do nothing then.
     """
 
+    __slots__ = ()
+
     tracker: Tracker
     traits: LibraryTraits
     _start_args: tuple[tuple[Any, ...], dict[str, Any]]
