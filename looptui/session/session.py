@@ -205,6 +205,12 @@ class Session:
         return self._probe.lag_max
 
     @property
+    def startup_lag(self) -> float | None:
+        """How long start-up (importing the program, starting its loops) held the event
+        loop, during the first seconds after it; ``None`` later or when it did not."""
+        return self._probe.recent_startup
+
+    @property
     def record_error(self) -> str | None:
         """Why ``--record`` stopped writing (disk full …), or ``None``."""
         return self.recorder.error if self.recorder is not None else None
@@ -385,7 +391,7 @@ class Session:
         self._started = True
         resolve_target(self.target)  # usage errors before anything is installed
         self.capture.install()
-        self._probe.start()
+        self._probe.start(startup=True)  # the import holds the loop: start-up, shown apart
         self._install_adapters()
         self.clients.install()
         self.owners.install()
@@ -408,6 +414,7 @@ class Session:
         if plan is not None:
             self.launch_main(plan)
         self._hot = HotReload(self, baseline)
+        self._probe.end_startup()
         if background:
             self.start_background()
 

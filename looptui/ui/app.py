@@ -321,6 +321,7 @@ class LoopTuiApp(App[list[str]]):
                     main_name=getattr(session, "main_name", None),
                     offline=bool(getattr(session, "offline", False)),
                     view=view, colours=self.colours,
+                    startup=getattr(session, "startup_lag", None),
                 ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
