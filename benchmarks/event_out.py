@@ -27,8 +27,10 @@ it over all of them):
 Lateness is how late each iteration started after the time it was due (looptui: from
 the loops' history; discord.py: measured in the body against ``Loop._last_iteration``,
 the time discord.py scheduled it for); the first ``--skip`` seconds (start-up) are left
-out. Reports per round lateness p50 / p99 / max and each configuration's p99 as a ratio
-to the discord.py run of the same round, then per configuration the best and the median
+out. Reports per round lateness p50 / p99 / max, each configuration's p99 as a ratio
+to the discord.py run of the same round and the CPU seconds of the whole run (all its
+processes, start-up included: on a loaded machine the figure that depends least on
+what else runs), then per configuration the best and the median
 over rounds. Target: ``json`` and ``record`` p99 ≤ max(100 ms, 2 × discord.py's).
 """
 
@@ -37,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -108,10 +111,16 @@ def _ms(value: float) -> str:
     return f"{value * 1000:8.1f} ms"
 
 
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def measure(config: str, loops: int, seconds: float, skip: float,
-            spread: float) -> tuple[list[float], int]:
-    """Lateness (s) of every iteration after *skip* in one run of *config*, and the
-    events written (``json``, ``record``; 0 otherwise)."""
+            spread: float) -> tuple[list[float], int, float]:
+    """Lateness (s) of every iteration after *skip* in one run of *config*, the events
+    written (``json``, ``record``; 0 otherwise), and the CPU seconds of the whole run
+    (every process of it: looptui, its writer process; start-up included)."""
     with tempfile.TemporaryDirectory() as tmp:
         late_out = Path(tmp) / "late.json"
         events_out = Path(tmp) / "events.jsonl"
@@ -135,16 +144,18 @@ def measure(config: str, loops: int, seconds: float, skip: float,
             args = [*looptui, "--record", str(events_out)]
         else:
             args = looptui
+        cpu = _children_cpu()
         with open(events_out if config == "json" else os.devnull, "ab") as out:
             subprocess.run(args, env=env, stdout=out, stderr=subprocess.DEVNULL,
                            timeout=seconds * 20 + 120, check=False)
+        cpu = _children_cpu() - cpu
         pairs = json.loads(late_out.read_text())
         events = 0
         if config in ("json", "record"):
             with events_out.open("rb") as fh:
                 events = sum(1 for _ in fh)
     first = min((start for start, _ in pairs), default=0.0)
-    return [late for start, late in pairs if start - first >= skip], events
+    return [late for start, late in pairs if start - first >= skip], events, cpu
 
 
 def main() -> None:
@@ -168,7 +179,7 @@ def main() -> None:
         print(f" round {round_}:")
         peer = float("nan")
         for config in configs:
-            late, events = measure(config, args.loops, args.seconds, args.skip,
+            late, events, cpu = measure(config, args.loops, args.seconds, args.skip,
                                    0.0 if args.burst else 0.5)
             p99 = _pct(late, .99)
             if config == "discord.py":
@@ -178,7 +189,7 @@ def main() -> None:
             extra = f"  {events:,} events written" if events else ""
             print(f"  {config:11s} iterations {len(late):7,}  lateness p50 {_ms(_pct(late, .5))}"
                   f"  p99 {_ms(p99)}  max {_ms(max(late, default=float('nan')))}"
-                  f"  p99 ratio {ratios[config][-1]:5.2f}x{extra}", flush=True)
+                  f"  p99 ratio {ratios[config][-1]:5.2f}x  CPU {cpu:5.1f} s{extra}", flush=True)
     print("best / median over rounds (p99, and the ratio to discord.py's p99 of the same round):")
     for config in configs:
         values, rs = p99s[config], ratios[config]

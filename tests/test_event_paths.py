@@ -18,9 +18,10 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
+from test_record_encoding import HOSTILE_NAMES, ITERATION_FIELDS, NOW, UNUSUAL_FIELDS
 
 from looptui.core import clock
 from looptui.core.registry import Registry
@@ -28,9 +29,13 @@ from looptui.core.states import LoopState
 from looptui.core.tracker import Tracker
 from looptui.headless import EventPrinter
 from looptui.session.events.build import loop_event
-from looptui.session.events.encode import ascii_line, encode_line, event_message, iteration_line
+from looptui.session.events.encode import (
+    ascii_line,
+    encode_line,
+    event_message,
+    iteration_line,
+)
 from looptui.session.remote import wire
-from test_record_encoding import HOSTILE_NAMES, ITERATION_FIELDS, NOW, UNUSUAL_FIELDS
 
 TARGETS = Path(__file__).parent / "fixtures" / "targets"
 
@@ -90,19 +95,19 @@ def test_json_printer_on_a_real_file_writes_through_the_writer_process(tmp_path,
     path = tmp_path / "out.jsonl"
     expected: list[str] = []
 
-    async def run() -> int | None:
-        with open(path, "w", encoding="utf-8") as out:
-            printer = EventPrinter(out, json_mode=True)
-            for name in HOSTILE_NAMES:
-                for kind, fields in ITERATION_FIELDS:
-                    printer.take_raw(kind, _Named(name), dict(fields))
-                    expected.append(_general_json(kind, name, fields))
-            printer.flush()
-            pid = printer._lines.writer_pid if printer._lines is not None else None
-            printer.close()
-            return pid
+    async def run(out: IO[str]) -> int | None:
+        printer = EventPrinter(out, json_mode=True)
+        for name in HOSTILE_NAMES:
+            for kind, fields in ITERATION_FIELDS:
+                printer.take_raw(kind, _Named(name), dict(fields))
+                expected.append(_general_json(kind, name, fields))
+        printer.flush()
+        pid = printer._lines.writer_pid if printer._lines is not None else None
+        printer.close()
+        return pid
 
-    pid = asyncio.run(run())
+    with open(path, "w", encoding="utf-8") as out:
+        pid = asyncio.run(run(out))
     assert pid is not None and pid != os.getpid()  # a child encoded and wrote it
     assert path.read_text(encoding="ascii") == "".join(expected)
 

@@ -221,8 +221,16 @@ class Registry:
 
     def emit(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         """Call every listener with one event. A failing listener is removed, not raised."""
-        fields.setdefault("time", clock.now())
-        listeners = self.routine_listeners if is_routine(kind, fields) else self.listeners
+        if "time" not in fields:  # (the trackers' own events of an iteration bring theirs)
+            fields["time"] = clock.now()
+        if kind in ROUTINE_KINDS:  # is_routine, inline: every event of every loop comes here
+            routine = True
+        elif kind == "state":
+            state = fields.get("state")
+            routine = getattr(state, "value", state) in ROUTINE_STATES
+        else:
+            routine = False
+        listeners = self.routine_listeners if routine else self.listeners
         for listener in list(listeners):
             try:
                 listener(kind, tracker, fields)

@@ -27,7 +27,7 @@ from looptui.core import clock
 from looptui.session.events.encode import encode_batch
 from looptui.session.events.writer_process import WriterProcess
 
-__all__ = ["BatchedLines", "FLUSH_EVERY"]
+__all__ = ["FLUSH_EVERY", "BatchedLines"]
 
 FLUSH_EVERY = 0.05
 """Seconds an event may wait before it is written."""
