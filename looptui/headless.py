@@ -15,7 +15,7 @@ import datetime
 import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
-from looptui.session.events.batched import BatchedLines
+from looptui.session.events.batched import BatchedLines, ThreadedLines
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.output.cells import cell_width
 from looptui.session.output.clip import clip_line
@@ -217,10 +217,12 @@ class EventPrinter:
     Readable lines: inside an event loop the text is written by a thread of its own, in
     batches (see :class:`~looptui.session.output.line_writer.LineWriter`); outside one
     each event is written at once. JSON lines (*json_mode*) take the path of
-    ``--record`` (:class:`~looptui.session.events.batched.BatchedLines`): the routine
+    ``--record`` (:class:`~looptui.session.events.batched.ThreadedLines`): the routine
     events of every iteration are taken raw (:meth:`take_raw`), and while an event loop
     runs a writer process encodes and writes every batch, so thousands of loops
-    iterating cost the event loop little more than handing their events over. The
+    iterating cost the event loop little more than handing their events over; the
+    batches leave from a thread, so what came before a body that never gives the event
+    loop back still comes out. The
     bytes are those of ``json.dumps(event)`` (every non-ASCII character escaped).
     :meth:`flush` writes everything now (call it before printing anything else to the
     same stream, and at the end).
@@ -242,8 +244,8 @@ class EventPrinter:
         self._writer = LineWriter(out, self._closed)
         self._lines: BatchedLines | None = None
         if json_mode:
-            self._lines = BatchedLines(out, ascii_only=True, owns_file=False,
-                                       on_error=lambda reason: self._closed())
+            self._lines = ThreadedLines(out, ascii_only=True, owns_file=False,
+                                        on_error=lambda reason: self._closed())
             self.take_raw = self._lines.take_raw
             """Keep a routine loop event without its dict (``--json`` only)."""
 

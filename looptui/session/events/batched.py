@@ -21,13 +21,14 @@ reason is kept in :attr:`BatchedLines.error` and handed to ``on_error`` at once.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import IO, Any, Callable
 
 from looptui.core import clock
 from looptui.session.events.encode import encode_batch
 from looptui.session.events.writer_process import WriterProcess
 
-__all__ = ["FLUSH_EVERY", "BatchedLines"]
+__all__ = ["FLUSH_EVERY", "BatchedLines", "ThreadedLines"]
 
 FLUSH_EVERY = 0.05
 """Seconds an event may wait before it is written."""
@@ -190,3 +191,96 @@ class BatchedLines:
                 file.close()
             except OSError:
                 pass
+
+
+class ThreadedLines(BatchedLines):
+    """:class:`BatchedLines` whose batches leave from a thread of their own, every
+    :data:`FLUSH_EVERY` seconds, not from a timer on the event loop (``--json``).
+
+    A loop body that never gives the event loop back (``while True: pass``) must not
+    hold back what was printed before it: the last lines of a stream are how its reader
+    sees where the program hung. So the thread takes the waiting events (under a lock:
+    the loops keep adding to them), hands them to the writer process itself (a blocking
+    write to its pipe: the thread waits, not the event loop) or encodes and writes them
+    where no process can start. Outside an event loop each event is written at once.
+    """
+
+    def __init__(self, file: IO[str], **kwargs: Any) -> None:
+        super().__init__(file, **kwargs)
+        self._lock = threading.Lock()  # guards _waiting
+        self._writing = threading.Lock()  # one batch at a time, in order
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            pass
+        else:  # made on an event loop: the writer is ready before the first event
+            self._arm()
+
+    def take_raw(self, kind: str, tracker: Any, fields: dict[str, Any]) -> None:
+        """Keep a routine loop event without its dict (see :meth:`BatchedLines.take_raw`)."""
+        if self._file is None:
+            return
+        with self._lock:
+            self._waiting += (kind, tracker.name, fields,
+                              fields["time"] if "time" in fields else clock.now())
+            self._waiting_events += 1
+            full = len(self._waiting) >= _MAX_BATCH
+        if self._thread is None or full:
+            self._arm()
+
+    def __call__(self, event: dict[str, Any]) -> None:
+        """Keep *event*; it is written within :data:`FLUSH_EVERY` seconds."""
+        if self._file is None:
+            return
+        with self._lock:
+            self._waiting.append(event)
+            self._waiting_events += 1
+            full = len(self._waiting) >= _MAX_BATCH
+        if self._thread is None or full:
+            self._arm()
+
+    def _arm(self) -> None:
+        if self._thread is not None:  # far behind: write here, and so wait for the stream
+            self.flush()
+            return
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (tests, shutdown): write at once
+            self.flush()
+            return
+        process = self._writer_process()  # started here, on the event loop
+        if process is not None:
+            process.blocking = True
+        self._thread = threading.Thread(target=self._run, name="looptui-json", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(FLUSH_EVERY):
+            if self._waiting:
+                self.flush()
+
+    def flush(self) -> None:
+        """Write every waiting event now (from whichever thread calls it)."""
+        with self._writing:
+            with self._lock:
+                waiting, self._waiting = self._waiting, []
+                count, self._waiting_events = self._waiting_events, 0
+            if not waiting or self._file is None:
+                return
+            process = self._process
+            if process is not None:
+                process.send(waiting)
+                if process.reason is None:
+                    self.written += count
+            elif self._write(encode_batch(waiting, ascii_only=self.ascii_only)):
+                self.written += count
+
+    def close(self) -> None:
+        """Stop the thread, write what is waiting, and wait for the writer process."""
+        self._stop.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5.0)
+        super().close()

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import marshal
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import IO, Any, Callable
 
 from looptui.session.events.encode import encode_batch
 
-__all__ = ["WriterProcess", "child_main"]
+__all__ = ["WriterProcess", "CHILD_CODE"]
 
 _MAX_PENDING = 64 * 1024 * 1024
 """Bytes waiting for the pipe beyond which sending waits for the child (bounds memory)."""
@@ -37,6 +38,21 @@ _PIPE_SIZE = 1024 * 1024
 _CLOSE_TIMEOUT = 60.0
 """Seconds :meth:`WriterProcess.close` waits for the child to write what it was sent."""
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+CHILD_CODE = (
+    "import sys, types\n"
+    "from pathlib import Path\n"
+    "root = Path(sys.argv[3])\n"
+    "for name in ('looptui', 'looptui.core', 'looptui.session', 'looptui.session.events',\n"
+    "             'looptui.session.output'):\n"
+    "    package = types.ModuleType(name)\n"
+    "    package.__path__ = [str(root.joinpath(*name.split('.')))]\n"
+    "    sys.modules[name] = package\n"
+    "from looptui.session.events.writer_child import child_main\n"
+    "child_main()\n"
+)
+"""What the child runs: the few modules the encoder needs, without the packages'
+``__init__`` (importing all of looptui took the child a second to start on a busy
+machine, and ``--json`` waited that long for its first line)."""
 
 
 class WriterProcess:
@@ -51,6 +67,9 @@ class WriterProcess:
                  on_error: Callable[[str], None], ascii_only: bool = False) -> None:
         self._proc = proc
         self._ascii_only = ascii_only
+        self.blocking = False
+        """Whether :meth:`send` waits for the pipe (a sender on a thread of its own)
+        instead of leaving what it does not take to the event loop."""
         self._loop = loop
         self._on_error = on_error
         self.reason: str | None = None
@@ -96,9 +115,8 @@ class WriterProcess:
             return None
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-c",
-                 "from looptui.session.events.writer_process import child_main; child_main()",
-                 str(fd), "ascii" if ascii_only else "text"],
+                [sys.executable, "-c", CHILD_CODE,
+                 str(fd), "ascii" if ascii_only else "text", _PACKAGE_ROOT],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 pass_fds=(fd,), start_new_session=True, env=env,
             )
@@ -116,11 +134,29 @@ class WriterProcess:
             body = marshal.dumps(items)
         except ValueError:  # something marshal cannot carry: encode the batch here
             body = marshal.dumps([(encode_batch(items, ascii_only=self._ascii_only),)])
+        if self.blocking:
+            self._send_blocking(len(body).to_bytes(8, "little") + body)
+            return
         self._pending += len(body).to_bytes(8, "little")
         self._pending += body
         self._pump()
         if len(self._pending) - self._sent > _MAX_PENDING:  # the child is far behind: wait for it
             self._drain()
+
+    def _send_blocking(self, frame: bytes) -> None:
+        """Write *frame* whole, waiting for the pipe (from a thread of the sender's own:
+        the event loop is not touched here; a failure is looked into on it)."""
+        try:
+            with memoryview(frame) as view:
+                sent = 0
+                while sent < len(frame):
+                    try:
+                        sent += os.write(self._out, view[sent:])
+                    except BlockingIOError:
+                        select.select([], [self._out], [], 1.0)
+        except OSError as exc:  # the child is gone: what did it say before it went?
+            if self.reason is None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._collect, exc)
 
     def _pump(self) -> None:
         pending = self._pending
@@ -229,27 +265,3 @@ def _last_line(data: bytes) -> str:
     """The last line the child said (a reason, or the end of a traceback)."""
     lines = data.decode("utf-8", "replace").strip().splitlines()
     return lines[-1].strip() if lines else ""
-
-
-def child_main() -> None:
-    """The child: read frames from stdin, append their lines to the descriptor named by
-    the first argument (``ascii`` as the second: every non-ASCII character escaped),
-    until stdin ends; a failed write is said on stdout (exit 1)."""
-    source = sys.stdin.buffer
-    ascii_only = sys.argv[2:3] == ["ascii"]
-    file = open(int(sys.argv[1]), "a", encoding="utf-8", errors="backslashreplace")
-    while True:
-        head = source.read(8)
-        size = int.from_bytes(head, "little")
-        body = source.read(size) if len(head) == 8 else b""
-        if len(body) < size or len(head) < 8:  # the end (looptui may have died mid-frame)
-            break
-        text = encode_batch(marshal.loads(body), ascii_only=ascii_only)
-        try:
-            file.write(text)
-            file.flush()
-        except OSError as exc:
-            sys.stdout.write(f"{exc.strerror or exc}\n")
-            sys.stdout.flush()
-            os._exit(1)  # not another flush of what the file refused
-    file.close()

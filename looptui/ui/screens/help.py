@@ -16,7 +16,7 @@ from looptui.core.states import LoopState
 
 from ..colours import colours_of
 
-__all__ = ["HelpScreen", "key_rows"]
+__all__ = ["HelpScreen", "key_rows", "two_columns"]
 
 _STATE_HELP = {
     "idle": "created, not started",
@@ -48,7 +48,7 @@ _BOX_WIDTH = 84
 """Columns of the help box on a wide terminal (its CSS width)."""
 
 
-def _grid(rows: list[tuple[Text, str]], width: int) -> Text:
+def two_columns(rows: list[tuple[Text, str]], width: int) -> Text:
     """Two columns two spaces apart, as ``Table.grid(padding=(0, 2))`` lays them out:
     the first as wide as its widest cell, the second wrapped within *width*."""
     first = max((cell.cell_len for cell, _ in rows), default=0)
@@ -97,11 +97,12 @@ class HelpScreen(ModalScreen[None]):
         # Plain text laid out as the two-column grid it shows (keys, then what they do,
         # long lines wrapped under their column): a Rich table is measured and rendered
         # again at every layout pass, tens of milliseconds the loops would wait for.
-        inner = min(_BOX_WIDTH, self.app.size.width) - 4  # border and padding
+        inner = min(_BOX_WIDTH, self.app.size.width) - 6  # border, padding, scroll bar
         colours = colours_of(self.app)
-        keys = _grid([(Text(key, style="bold cyan"), what) for key, what in self.rows], inner)
-        states = _grid([(Text(state.value, style=colours.state(state)), _STATE_HELP[state.value])
-                        for state in LoopState], inner)
+        keys = two_columns([(Text(key, style="bold cyan"), what) for key, what in self.rows],
+                           inner)
+        states = two_columns([(Text(state.value, style=colours.state(state)),
+                               _STATE_HELP[state.value]) for state in LoopState], inner)
         with VerticalScroll():
             yield Static(Text("Keys", style="bold"))
             yield Static(keys)
