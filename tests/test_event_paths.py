@@ -21,7 +21,9 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from test_record_encoding import HOSTILE_NAMES, ITERATION_FIELDS, NOW, UNUSUAL_FIELDS
+from test_record_encoding import (
+    HOSTILE_NAMES, ITERATION_FIELDS, NOW, UNUSUAL_FIELDS, _Frozen, _Named,
+)
 
 from looptui.core import clock
 from looptui.core.registry import Registry
@@ -38,16 +40,6 @@ from looptui.session.events.encode import (
 from looptui.session.remote import wire
 
 TARGETS = Path(__file__).parent / "fixtures" / "targets"
-
-
-class _Named:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-
-class _Frozen:
-    def time(self) -> float:
-        return NOW
 
 
 @pytest.fixture

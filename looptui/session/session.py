@@ -286,26 +286,21 @@ class Session:
     def _on_registry_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         # Called for every event of every loop: one pass over the sinks' wants, no
         # generator (with thousands of loops this is a hot path).
-        if kind in RAW_KINDS and self._raw:
+        raw = kind in RAW_KINDS and self._raw
+        if raw:
             for want, take in self._raw:
                 if want(kind, fields):
                     take(kind, tracker, fields)
-            wants = self._dict_wants
-            if wants is not None:
-                for want in wants:
-                    if want(kind, fields):
-                        break
-                else:
-                    return
-            self._dispatch(events.loop_event(kind, tracker, fields), self._dict_sinks)
-            return
-        wants = self._wants
+        wants = self._dict_wants if raw else self._wants
         if wants is not None:
             for want in wants:
                 if want(kind, fields):
                     break
             else:
                 return
+        if raw:
+            self._dispatch(events.loop_event(kind, tracker, fields), self._dict_sinks)
+            return
         if kind == "log" and not self.log_limiter.allow(tracker):
             return
         self._dispatch(events.loop_event(kind, tracker, fields))

@@ -128,7 +128,10 @@ class BatchedLines:
         count, self._waiting_events = self._waiting_events, 0
         if not waiting or self._file is None:
             return
-        process = self._writer_process()
+        self._hand_over(waiting, count, self._writer_process())
+
+    def _hand_over(self, waiting: list[Any], count: int, process: WriterProcess | None) -> None:
+        """Send a batch of *count* events to *process*, or encode and write it here."""
         if process is not None:
             process.send(waiting)
             if process.reason is None:
@@ -269,13 +272,7 @@ class ThreadedLines(BatchedLines):
                 count, self._waiting_events = self._waiting_events, 0
             if not waiting or self._file is None:
                 return
-            process = self._process
-            if process is not None:
-                process.send(waiting)
-                if process.reason is None:
-                    self.written += count
-            elif self._write(encode_batch(waiting, ascii_only=self.ascii_only)):
-                self.written += count
+            self._hand_over(waiting, count, self._process)
 
     def close(self) -> None:
         """Stop the thread, write what is waiting, and wait for the writer process."""
