@@ -1,10 +1,11 @@
-"""The ``looptui`` command (DESIGN §4): parse options, run the TUI or headless mode.
+"""The ``looptui`` command: parse options, run the TUI or headless mode.
 
 Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the
 target failed to import · 2 usage error (bad option, missing file, not importable as
 given, unusable ``--record`` file, no terminal for the TUI) · 3 (headless) at least one
-loop ended ``failed``, or the main coroutine failed · 4 writing the ``--record`` file
-failed during the run · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake
+loop ended ``failed``, or the main coroutine failed (attached: or a program was gone at
+the end) · 4 events were lost: writing the ``--record`` file failed during the run, or
+the headless output could not be written · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake
 a user can make ends in a short message on stderr saying what was wrong and what to
 do, never in a traceback of looptui's own. Everything after ``--`` is the program's own
 arguments (its ``sys.argv[1:]``).
@@ -22,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.program.loader import TargetError, check_target
+from looptui.session.program.as_main import check_program
+from looptui.session.program.loader import TargetError, TargetImportError
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals, forced_exit_started
@@ -49,7 +51,8 @@ _DESCRIPTION = (
 _EPILOG = """\
 examples:
   looptui mybot.py                  open the monitor on mybot.py's loops
-  looptui mybot.py --main main      also run `async def main()` (e.g. to start a bot)
+  looptui mybot.py --main main      also run main(): `async def main()`, or `def main(): bot.run(...)`
+  looptui -m mybot                  a package with __main__.py, as python -m mybot
   looptui bot.py --offline          run a Discord bot's loops without logging in
   looptui bot.py -- --verbose       the program's own arguments go after --
   looptui mybot.py --headless --for 30 --json > events.jsonl
@@ -58,7 +61,7 @@ examples:
   looptui attach 12345              watch a running program that calls looptui.agent.start()
 
 exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
-  4 writing the --record file failed, 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
+  4 events lost (writing the --record file or the headless output failed), 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 
 
@@ -85,7 +88,15 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def _positive(kind: str, allow_zero: bool):
+def _number(value: float) -> str:
+    """``1,048,576`` or ``0.01``: a limit as people read it."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:g}"
+
+
+def _positive(kind: str, allow_zero: bool, maximum: float = 10 * 365 * 86400.0,
+              minimum: float = 0.0) -> Callable[[str], float]:
+    """An option's number: finite, more than zero (or zero, *allow_zero*), at most
+    *maximum* and at least *minimum* (a usage error otherwise, exit 2)."""
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -97,6 +108,10 @@ def _positive(kind: str, allow_zero: bool):
             raise argparse.ArgumentTypeError(
                 f"{kind} must be {'zero or more' if allow_zero else 'more than zero'}, not {text!r}"
             )
+        if value > maximum or (value and value < minimum):
+            lowest = f"from {_number(minimum)} " if minimum else ""
+            raise argparse.ArgumentTypeError(
+                f"{kind} must be {lowest}up to {_number(maximum)}, not {text!r}")
         return value
 
     return parse
@@ -112,16 +127,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (DESIGN §4)."""
+    """The argument parser."""
     p = _Parser(
         prog="looptui", description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("target", metavar="TARGET",
-                   help="path to a .py file, or an importable module name")
+    p.add_argument("target", metavar="TARGET", nargs="?",
+                   help="path to a .py file (run as `python FILE` runs it), a package with "
+                        "a __main__.py, or an importable module name")
+    p.add_argument("-m", dest="module", metavar="MODULE",
+                   help="run a module or package as `python -m MODULE` does")
     p.add_argument("--main", metavar="NAME",
-                   help="after import, run the module's coroutine function NAME() on the same "
-                        "loop (e.g. one that starts the bot); its failure is shown, not fatal")
+                   help="after the program ran, call its function NAME() on the same loop: a "
+                        "coroutine function, or a plain one that calls bot.run() / "
+                        "asyncio.run() (taken over); its failure is shown, not fatal")
     p.add_argument("--no-start", action="store_true",
                    help="don't start discovered loops that the module's code did not start")
     p.add_argument("--no-reload", action="store_true", help="don't watch files")
@@ -136,16 +155,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", metavar="FILE",
                    help="append every event as a JSON line to FILE (written within 50 ms; "
                         "exit 4 if writing fails)")
-    p.add_argument("--block-threshold", metavar="SECONDS", type=_positive("--block-threshold", True),
+    p.add_argument("--block-threshold", metavar="SECONDS", type=_positive("--block-threshold", True, 3600.0),
                    default=DEFAULT_THRESHOLD,
                    help="report a loop that blocks the event loop for at least SECONDS "
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
-    p.add_argument("--buffer-budget", metavar="MB", type=_positive("--buffer-budget", False),
+    p.add_argument("--buffer-budget", metavar="MB", type=_positive("--buffer-budget", False, 1024.0 * 1024),
                    default=DEFAULT_BUDGET_MB,
                    help="memory for all loops' output lines and histories together; the "
                         f"oldest lines go first, each loop keeps its newest {KEEP_NEWEST} "
                         f"(default: {DEFAULT_BUDGET_MB:g})")
-    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False, 100.0, 0.01),
+                   default=4.0,
                    help="table refresh rate (default: 4 per second)")
     p.add_argument("--metrics", metavar="[HOST:]PORT",
                    help="serve Prometheus metrics of the loops on PORT (loopback unless HOST "
@@ -158,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_attach_parser() -> argparse.ArgumentParser:
-    """The parser of ``looptui attach ADDRESS...`` (DESIGN §8)."""
+    """The parser of ``looptui attach ADDRESS...``."""
     p = _Parser(
         prog="looptui attach",
         description="Watch and control the loops of programs already running "
@@ -166,14 +186,19 @@ def build_attach_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  looptui attach 12345             the program with pid 12345 (followed "
                "across restarts)\n"
                "  looptui attach bot               every running process of the program bot\n"
-               "  looptui attach /run/bot.sock 10.0.0.5:7890 --token T\n"
+               "  LOOPTUI_TOKEN=T looptui attach /run/bot.sock 10.0.0.5:7890\n"
                "  looptui attach 12345 --headless --json --for 60 > events.jsonl\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("addresses", metavar="ADDRESS", nargs="+",
                    help="a pid, a program name, a socket path, unix:PATH, "
                         "or HOST:PORT[?token=TOKEN]")
-    p.add_argument("--token", help="the token of TCP addresses (printed by the agent)")
+    p.add_argument("--token", help="the token of TCP addresses (printed by the agent); "
+                                   "visible to other users in `ps`: prefer $LOOPTUI_TOKEN "
+                                   "or --token-file")
+    p.add_argument("--token-file", metavar="FILE",
+                   help="read the token of TCP addresses from FILE (default: "
+                        "$LOOPTUI_TOKEN when set)")
     p.add_argument("--headless", action="store_true",
                    help="no TUI: print events as lines; with --json, one JSON object per line")
     p.add_argument("--json", action="store_true", help="(with --headless) JSON lines on stdout")
@@ -181,7 +206,8 @@ def build_attach_parser() -> argparse.ArgumentParser:
                    help="detach after SECONDS (the programs go on)")
     p.add_argument("--record", metavar="FILE",
                    help="append every event as a JSON line to FILE (flushed per event)")
-    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False, 100.0, 0.01),
+                   default=4.0,
                    help="table refresh rate (default: 4 per second)")
     return p
 def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -224,7 +250,7 @@ def _session(args: argparse.Namespace) -> SessionView:
     return Session(args.target, main=args.main, start_loops=not args.no_start,
                    watch=not args.no_reload, record=args.record,
                    block_threshold=args.block_threshold, offline=args.offline,
-                   args=args.program_args)
+                   args=args.program_args, as_module=getattr(args, "as_module", False))
 
 
 def _attach_session(args: argparse.Namespace) -> SessionView:
@@ -234,12 +260,35 @@ def _attach_session(args: argparse.Namespace) -> SessionView:
     from looptui.session.program.loader import TargetUsageError
 
     try:
-        addresses, notes = resolve_addresses(args.addresses, args.token)
+        addresses, notes = resolve_addresses(args.addresses, _attach_token(args))
     except AddressError as err:
         raise TargetUsageError(str(err)) from None
     for note in notes:
         sys.stderr.write(f"looptui attach: {note}\n")
     return RemoteSession(addresses, record=args.record, notes=notes)
+
+
+def _attach_token(args: argparse.Namespace) -> str | None:
+    """The token of TCP addresses: ``--token``, else ``--token-file``, else
+    ``$LOOPTUI_TOKEN`` (an address's own ``?token=`` comes first)."""
+    import os
+
+    from looptui.session.program.loader import TargetUsageError
+
+    if args.token:
+        return str(args.token)
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as file:
+                token = file.read(4096).strip()
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or str(err)
+            raise TargetUsageError(f"--token-file {args.token_file}: cannot read it "
+                                   f"({reason})") from None
+        if not token:
+            raise TargetUsageError(f"--token-file {args.token_file}: the file is empty")
+        return token
+    return os.environ.get("LOOPTUI_TOKEN", "").strip() or None
 
 
 def _count_for_metrics(args: argparse.Namespace, session: SessionView) -> None:
@@ -254,7 +303,10 @@ async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> obje
     from looptui.agent.endpoint import parse_hostport
     from looptui.agent.metrics import MetricsServer
 
-    server = MetricsServer(session.registry, *parse_hostport(args.metrics))  # type: ignore[arg-type]
+    host, port = parse_hostport(args.metrics)
+    server = MetricsServer(session.registry, host, port,  # type: ignore[arg-type]
+                           sock=getattr(args, "metrics_socket", None))
+    args.metrics_socket = None  # the server owns it now
     await server.serve()
     terminal = sys.__stderr__  # not the session's capture of sys.stderr
     if terminal is not None:
@@ -270,7 +322,7 @@ def _check_metrics(args: argparse.Namespace) -> str | None:
     from looptui.agent.endpoint import parse_hostport
 
     try:
-        parse_hostport(args.metrics)
+        host, port = parse_hostport(args.metrics)
     except ValueError as err:
         return f"--metrics: {err}"
     try:
@@ -278,6 +330,14 @@ def _check_metrics(args: argparse.Namespace) -> str | None:
     except ImportError:
         return ("--metrics needs the prometheus_client package: "
                 "pip install 'looptui[metrics]'")
+    from looptui.agent.metrics import bind_port
+
+    try:  # bound now, before the program runs: a taken port is a usage error
+        args.metrics_socket = bind_port(host, port)
+    except OSError as err:
+        return (f"--metrics {args.metrics}: cannot listen on {host}:{port} "
+                f"({err.strerror or err}). Choose another port, e.g. --metrics :0 "
+                "for any free one.")
     return None
 
 
@@ -287,7 +347,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         # Everything that can be checked is checked before any of the program's code
         # runs (its import may start loops, and a body may send a message): the target,
         # the record file, then the terminal.
-        check_target(args.target)
+        check_program(args.target, args.as_module)
         session = _session(args)
     if not _has_terminal():
         close_record = getattr(session, "close_record", None)
@@ -325,10 +385,15 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         # Import errors surface here, before the screen is taken over. A local session
         # starts its watchdog, file watcher and periodic discovery after the first frame
         # (the app calls start_background); an attached one has none of them.
-        if callable(getattr(session, "start_background", None)):
-            await session.start(background=False)  # type: ignore[call-arg]
-        else:
-            await session.start()
+        try:
+            await _start(session)
+        except TargetImportError as err:
+            if not _waits_for_fix(args, session):
+                raise
+            signals.importing = False
+            session = await _wait_for_fix(args, session, err, guard)
+            if session is None:  # the user gave up (q): as without the wait
+                raise
     except BaseException:
         signals.uninstall()
         raise
@@ -374,6 +439,74 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         _err().write(f"looptui: {safe_text(record_error)} (the record is incomplete)\n")
         return crashed or EXIT_RECORD_FAILED
     return crashed or EXIT_OK
+
+
+async def _start(session: SessionView) -> None:
+    """Start *session*; a local one without its background work (the app starts it)."""
+    if callable(getattr(session, "start_background", None)):
+        await session.start(background=False)  # type: ignore[call-arg]
+    else:
+        await session.start()
+
+
+def _waits_for_fix(args: argparse.Namespace, session: SessionView) -> bool:
+    """Whether a failed import at start waits for a save (the TUI of ``looptui TARGET``
+    with reload on; headless exits 1 at once, as a CI run should)."""
+    return (not getattr(args, "no_reload", True) and not getattr(args, "headless", False)
+            and callable(getattr(session, "start_background", None)))
+
+
+def _watched_folder(target: str) -> str:
+    """The folder saves are watched in while the target does not import: the script's
+    own, else the package's or module's, else the working folder."""
+    import importlib.util
+    import os
+
+    if target.endswith(".py") or os.sep in target:
+        return os.path.dirname(os.path.abspath(target)) or os.getcwd()
+    try:
+        spec = importlib.util.find_spec(target.split(".")[0])
+    except (ImportError, ValueError):
+        spec = None
+    origin = getattr(spec, "origin", None)
+    if isinstance(origin, str) and os.path.isfile(origin):
+        folder = os.path.dirname(origin)
+        return os.path.dirname(folder) if origin.endswith("__init__.py") else folder
+    return os.getcwd()
+
+
+async def _wait_for_fix(args: argparse.Namespace, failed: SessionView,
+                        error: TargetError, guard: TerminalGuard) -> SessionView | None:
+    """Show *error* and import again on each save until it works (a new session) or the
+    user quits (``None``)."""
+    from looptui.ui.import_error_app import ImportErrorApp
+
+    session = failed
+    started: list[SessionView] = []
+
+    async def retry() -> str | None:
+        nonlocal session
+        await session.shutdown()  # what the failed import left behind
+        registry = session.registry  # loops the failed import made (none ran): forget them
+        for tracker in list(registry.trackers()):
+            if not tracker.is_active:
+                registry.unregister(tracker)  # type: ignore[attr-defined]
+        session = _session(args)
+        try:
+            await _start(session)
+        except TargetError as err:
+            return str(err)
+        started.append(session)
+        return None
+
+    app = ImportErrorApp(args.target, str(error), _watched_folder(args.target), retry)
+    guard.entered()
+    await app.run_async()
+    guard.left()
+    if started:
+        return started[-1]
+    await session.shutdown()
+    return None
 
 
 async def _run_headless(args: argparse.Namespace, session: SessionView | None = None) -> int:
@@ -451,6 +584,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(own)
         args.program_args = program_args
+        _pick_target(parser, args)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.json and not args.headless:
@@ -465,8 +599,25 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"looptui: error: {problem}\n")
         return EXIT_USAGE
     BUDGET.set_limit_mb(args.buffer_budget)
-    return _run_guarded(lambda guard: _run_headless(args) if args.headless
-                        else _run_tui(args, guard))
+    try:
+        return _run_guarded(lambda guard: _run_headless(args) if args.headless
+                            else _run_tui(args, guard))
+    finally:
+        unused = getattr(args, "metrics_socket", None)
+        if unused is not None:  # the run ended before serving metrics
+            unused.close()
+
+
+def _pick_target(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``TARGET`` or ``-m MODULE``, exactly one of them (a usage error otherwise)."""
+    if args.module is not None and args.target is not None:
+        parser.error(f"give either TARGET or -m MODULE, not both ({args.target!r} and "
+                     f"-m {args.module!r}); the program's own arguments go after --")
+    if args.module is None and args.target is None:
+        parser.error("the following arguments are required: TARGET (or -m MODULE)")
+    args.as_module = args.module is not None
+    if args.as_module:
+        args.target = args.module
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -1,7 +1,8 @@
 """``looptui TARGET --headless``: run the loops with no TUI and print what happens.
 
-Each event (DESIGN §5) becomes readable lines, or with ``--json`` one JSON object per
-line; the ``summary`` comes last. Readable output is for people: by default it leaves
+Each event (the README lists them) becomes readable lines, or with ``--json`` one JSON
+object per line; the ``summary`` comes last, then (readable) the short summary of
+:mod:`looptui.headless_report`. Readable output is for people: by default it leaves
 out the routine events of every iteration (see :data:`SHOWN_BY_DEFAULT`); ``-v`` keeps
 them. Useful as a CI smoke run of a user's loops: the exit
 status is 3 when any loop ended ``failed``. Everything printed passes through
@@ -15,6 +16,7 @@ import datetime
 import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
+from looptui.headless_report import EchoFilter, closing_lines
 from looptui.session.events.batched import BatchedLines, ThreadedLines
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.output.cells import cell_width
@@ -29,10 +31,14 @@ if TYPE_CHECKING:
     from looptui.session.interface import SessionView
 
 __all__ = ["run_headless", "follow", "EventPrinter", "format_event", "shown_by_default",
-           "SHOWN_BY_DEFAULT", "EXIT_FAILED", "EXIT_RECORD_FAILED"]
+           "SHOWN_BY_DEFAULT", "EXIT_FAILED", "EXIT_RECORD_FAILED", "EXIT_OUTPUT_FAILED"]
 
 EXIT_FAILED = 3
-"""Exit status when at least one loop ended ``failed``, or the main failed."""
+"""Exit status when at least one loop ended ``failed``, or the main failed (attached:
+also when a program was not connected at the end)."""
+EXIT_OUTPUT_FAILED = EXIT_RECORD_FAILED
+"""Exit status when the events could not be written to the output (a closed pipe, a
+full disk): the same as a failed ``--record`` — events were lost."""
 _POLL = 0.05
 _NAME_WIDTH = 24
 """Loop names are padded to this width; a longer name is printed whole (never cut)."""
@@ -90,17 +96,34 @@ def _name(name: Any, limit: int | None) -> str:
     return text if text.strip() else f"{text!r}"
 
 
+def _count(n: int, what: str) -> str:
+    """``1 error``, ``3 errors``."""
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _errors(entry: dict[str, Any]) -> str:
+    """Every error of a loop, as the TUI's Errors column counts them: failures plus
+    retried errors (``3 errors (2 retried)``)."""
+    failures, retries = _int(entry.get("failures")), _int(entry.get("retries"))
+    text = _count(failures + retries, "error")
+    return text + (f" ({retries} retried)" if retries else "")
+
+
 def _summary_lines(event: dict[str, Any]) -> list[str]:
     loops = event.get("loops") or []
     failed = sum(1 for entry in loops if entry.get("state") == "failed")
-    head = f"summary: {len(loops)} loop{'s' if len(loops) != 1 else ''}"
+    head = f"summary: {_count(len(loops), 'loop')}"
     lines = [head + (f", {failed} failed" if failed else "")]
     names = [_name(entry.get("loop"), None) for entry in loops]  # whole, never cut
     width = max([cell_width(name) for name in names] + [4])
     for entry, name in zip(loops, names):
         line = (
             f"  {_pad(name, width)}  {entry.get('state', '?'):<9}  "
-            f"{entry.get('iterations', 0)} iterations, {entry.get('failures', 0)} failures"
+            f"{_count(_int(entry.get('iterations')), 'iteration')}, {_errors(entry)}"
         )
         if entry.get("last_error"):
             line += "  last: " + safe_text(entry["last_error"], 160, multiline=False)
@@ -179,6 +202,11 @@ def format_event(event: dict[str, Any]) -> list[str]:
         error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
         text = f"main failed: {safe_text(event.get('name'), 200, multiline=False)}: {error}"
         extra = _indented(event.get("traceback") or "")
+    elif kind == "hook_failed":
+        error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
+        text = (f"{safe_text(event.get('client'), 80, multiline=False)}."
+                f"{safe_text(event.get('hook'), 40, multiline=False)} failed: {error}")
+        extra = _indented(event.get("traceback") or "")
     elif kind == "record_failed":
         text = safe_text(event.get("error"), 300, multiline=False)
     elif kind == "reload_failed":
@@ -242,6 +270,9 @@ class EventPrinter:
         self.on_closed = on_closed
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writer = LineWriter(out, self._closed)
+        self._echo = EchoFilter()
+        self.last_summary: dict[str, Any] | None = None
+        """The last ``summary`` event printed (for the closing lines)."""
         self._lines: BatchedLines | None = None
         if json_mode:
             self._lines = ThreadedLines(out, ascii_only=True, owns_file=False,
@@ -254,6 +285,12 @@ class EventPrinter:
         """Whether the output went away (nothing more is written)."""
         lines = self._lines
         return self._writer.closed if lines is None else not lines.open
+
+    @property
+    def error(self) -> str | None:
+        """Why the output stopped taking events (a closed pipe, a full disk), if it did."""
+        lines = self._lines
+        return self._writer.error if lines is None else lines.error
 
     def _closed(self) -> None:
         callback, loop = self.on_closed, self._loop
@@ -273,6 +310,9 @@ class EventPrinter:
         return rule if rule.__class__ is bool else bool(rule(fields))
 
     def __call__(self, event: dict[str, Any]) -> None:
+        kind = event.get("event")
+        if kind == "summary":
+            self.last_summary = event
         lines = self._lines
         if lines is not None:
             if self._loop is None:
@@ -285,6 +325,13 @@ class EventPrinter:
         if self._writer.closed:
             return
         if self.verbose or shown_by_default(event):
+            if kind == "log":
+                shown = self._echo.log(event)
+                if shown is None:
+                    return
+                event = shown
+            elif kind in ("iteration_failed", "hook_failed") and event.get("traceback"):
+                self._echo.failed(str(event.get("loop")), str(event["traceback"]))
             text = "\n".join(format_event(event)) + "\n"
         else:
             return
@@ -397,10 +444,19 @@ async def follow(
 
     Returns:
         0; :data:`EXIT_FAILED` when at least one loop ended ``failed`` or the main
-        failed; :data:`EXIT_RECORD_FAILED` when writing the ``--record`` file failed.
+        failed (or an attached program was gone at the end);
+        :data:`EXIT_OUTPUT_FAILED` when the events could not be written to *out*;
+        :data:`EXIT_RECORD_FAILED` when writing the ``--record`` file failed.
     """
     stop = asyncio.Event()
-    printer = EventPrinter(out, json_mode, on_closed=stop.set, verbose=verbose)
+
+    def output_failed() -> None:  # said at once; the run ends gracefully, exit 4
+        stop.set()
+        err.write(f"looptui: cannot write the events to the output: {printer.error}; "
+                  "stopping (exit 4)\n")
+        err.flush()
+
+    printer = EventPrinter(out, json_mode, on_closed=output_failed, verbose=verbose)
     session.add_sink(printer)
     loop = asyncio.get_running_loop()
     signals = _install_signals(stop, session)  # before the import: it may hang
@@ -426,9 +482,15 @@ async def follow(
             except asyncio.TimeoutError:
                 pass
         if not session.registry.trackers():
-            hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
-                    + (".\n" if session.main_name is not None else
-                       ", or pass --main NAME to run code that creates them.\n"))
+            explain = getattr(session, "why_no_loops", None)
+            reason = explain() if callable(explain) else None
+            if reason is not None:
+                hint = (f"{safe_text(reason.what, 400, multiline=False)}\n"
+                        f"{safe_text(reason.then, 400, multiline=False)}\n")
+            else:
+                hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
+                        + (".\n" if session.main_name is not None else
+                           ", or pass --main NAME to run code that creates them.\n"))
             message = f"no loops found in {safe_text(session.module_name, multiline=False)}\n" + hint
             printer.flush()
             (err if json_mode else out).write(message)
@@ -441,7 +503,48 @@ async def follow(
     if stragglers:
         err.write("looptui: these loops did not stop: "
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
+    if printer.error is not None:
+        _quiet(out)
+        return EXIT_OUTPUT_FAILED
+    status = EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0
+    reason = None
+    lost = _lost_programs(session)
+    if lost:
+        err.write("looptui attach: " + "; ".join(lost) + "\n")
+        if status == 0:
+            status, reason = EXIT_FAILED, "an attached program went away"
     if session.record_error:
         err.write(f"looptui: {safe_text(session.record_error)} (the record is incomplete)\n")
-        return EXIT_RECORD_FAILED
-    return EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0
+        status = EXIT_RECORD_FAILED
+    if not json_mode and not printer.closed:
+        try:
+            out.write("\n".join(closing_lines(printer.last_summary, status, reason)) + "\n")
+            out.flush()
+        except (BrokenPipeError, ValueError, OSError):  # the reader went away meanwhile
+            pass
+    return status
+
+
+def _lost_programs(session: SessionView) -> list[str]:
+    """The attached programs that were gone at the end (and why), so a run that lost
+    its program does not end as if all went well."""
+    lost = []
+    for connection in getattr(session, "connections", None) or []:
+        if not connection.connected:
+            why = connection.refused or connection.last_error or "unreachable"
+            lost.append(f"{connection.label} was not connected at the end "
+                        f"({safe_text(why, 200, multiline=False)})")
+    return lost
+
+
+def _quiet(out: TextIO) -> None:
+    """Point the output that failed at ``/dev/null``, so the interpreter's last flush
+    of it at exit does not print a traceback of its own."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO)
+        pass

@@ -82,6 +82,7 @@ SHOTS: dict[str, tuple[tuple[int, int], Steps]] = {
     "help": ((124, 40), _help),
     "filter": ((124, 14), _filter),
     "trouble": ((124, 12), _trouble),
+    "narrow": ((80, 24), _table),
 }
 
 

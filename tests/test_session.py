@@ -351,12 +351,12 @@ def test_lag_probe_keeps_start_up_apart_from_the_window_max():
 
 
 def test_the_header_shows_start_up_apart_from_the_max():
-    from looptui.ui.widgets.status_header import header_text
+    from looptui.ui.widgets.status_header import fit_header, header_text
 
-    _, right = header_text("mybot", [], 0.0004, 0.0021, startup=1.138)
-    assert right.plain == "lag 0.4 ms (max 2.1 ms · start-up 1,138 ms)"
-    _, right = header_text("mybot", [], 0.0004, 0.0, startup=None)
-    assert right.plain == "lag 0.4 ms"
+    line = fit_header(header_text("mybot", [], 0.0004, 0.0021, startup=1.138), 120).plain
+    assert line.rstrip().endswith("lag 0.4 ms (max 2.1 ms · start-up 1,138 ms)")
+    line = fit_header(header_text("mybot", [], 0.0004, 0.0, startup=None), 120).plain
+    assert line.rstrip().endswith("lag 0.4 ms")
 
 
 @pytest.mark.asyncio

@@ -30,6 +30,7 @@ import datetime
 import importlib.util
 import inspect
 import logging
+import math
 import sys
 import types
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ from .records import ExceptionInfo
 from .registry import REGISTRY
 from .schedule import describe_times, format_interval, next_slot, normalize_times
 from .states import LoopState
-from .tb import format_user_exception
+from .tb import format_user_exception, user_exc_info
 from .tracker import Tracker
 
 __all__ = ["Loop", "loop", "MISSING", "LF", "FT", "ET"]
@@ -494,13 +495,16 @@ class Loop(Generic[LF]):
                     if backoff is None:
                         backoff = ExponentialBackoff()
                     retry_after = backoff.delay()
+                    retried = tracker.last_exception.exc if tracker.last_exception else None
                     _log.warning(
                         "Handling exception in internal background task %s. Retrying in %.2fs",
                         self.coro.__qualname__, retry_after,
-                        exc_info=tracker.last_exception.exc if tracker.last_exception else None,
+                        exc_info=user_exc_info(retried) if retried is not None else None,
                     )
+                    retry_at = clock.now() + retry_after
+                    tracker.set_next_run(retry_at)  # Next counts down to the retry
                     tracker.set_state(_S.RETRYING)
-                    if not await self._wait_until(clock.now() + retry_after, args, kwargs, False):
+                    if not await self._wait_until(retry_at, args, kwargs, False):
                         return
         except asyncio.CancelledError as exc:
             ending = exc
@@ -900,7 +904,8 @@ class Loop(Generic[LF]):
         while sleeping toward the first ``time=`` slot.
 
         Raises:
-            ValueError: A negative total interval, or an empty ``time`` sequence.
+            ValueError: A negative or non-finite (NaN, infinite) total interval, or an
+                empty ``time`` sequence.
             TypeError: A bad ``time`` value, or ``time`` mixed with relative values.
         """
         if time is MISSING:
@@ -910,6 +915,8 @@ class Loop(Generic[LF]):
             sleep = seconds + (minutes * 60.0) + (hours * 3600.0)
             if sleep < 0:
                 raise ValueError("Total number of seconds cannot be less than zero.")
+            if not math.isfinite(sleep):  # NaN never compares; infinity never wakes
+                raise ValueError(f"Total number of seconds must be finite, not {sleep!r}.")
             self._sleep: float = sleep
             self._seconds: float = float(seconds)
             self._hours: float = float(hours)

@@ -27,6 +27,7 @@ from typing import IO, Any, Callable
 from looptui.core import clock
 from looptui.session.events.encode import encode_batch
 from looptui.session.events.writer_process import WriterProcess
+from looptui.session.output.line_writer import why_write_failed
 
 __all__ = ["FLUSH_EVERY", "BatchedLines", "ThreadedLines"]
 
@@ -169,7 +170,7 @@ class BatchedLines:
             file.write(text)
             file.flush()
         except (OSError, ValueError) as exc:
-            self._failed(getattr(exc, "strerror", None) or str(exc))
+            self._failed(why_write_failed(exc))
             return False
         return True
 

@@ -34,7 +34,9 @@ def child_main() -> None:
             file.write(text)
             file.flush()
         except OSError as exc:
-            sys.stdout.write(f"{exc.strerror or exc}\n")
+            reason = ("the reader went away (broken pipe)" if isinstance(exc, BrokenPipeError)
+                      else exc.strerror or str(exc))
+            sys.stdout.write(f"{reason}\n")
             sys.stdout.flush()
             os._exit(1)  # not another flush of what the file refused
     file.close()
