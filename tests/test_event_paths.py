@@ -22,7 +22,12 @@ from typing import IO, Any
 
 import pytest
 from test_record_encoding import (
-    HOSTILE_NAMES, ITERATION_FIELDS, NOW, UNUSUAL_FIELDS, _Frozen, _Named,
+    HOSTILE_NAMES,
+    ITERATION_FIELDS,
+    NOW,
+    UNUSUAL_FIELDS,
+    _Frozen,
+    _Named,
 )
 
 from looptui.core import clock

@@ -29,7 +29,7 @@ from typing import IO, Any, Callable
 
 from looptui.session.events.encode import encode_batch
 
-__all__ = ["WriterProcess", "CHILD_CODE"]
+__all__ = ["CHILD_CODE", "WriterProcess"]
 
 _MAX_PENDING = 64 * 1024 * 1024
 """Bytes waiting for the pipe beyond which sending waits for the child (bounds memory)."""
