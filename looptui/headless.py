@@ -21,8 +21,10 @@ from looptui.session.front import (
     DEFAULT_THRESHOLD,
     EXIT_RECORD_FAILED,
     LOG_RATE,
+    BatchedLines,
     LineWriter,
     QuitSignals,
+    ThreadedLines,
     cell_width,
     clip_line,
     safe_text,
@@ -243,10 +245,18 @@ def shown_by_default(event: dict[str, Any]) -> bool:
 class EventPrinter:
     """A session sink printing events as readable lines or JSON lines.
 
-    Inside an event loop the text is written by a thread of its own, in batches (see
-    :class:`~looptui.session.output.line_writer.LineWriter`); outside one each event is
-    written at once. :meth:`flush` writes everything now (call it before printing
-    anything else to the same stream, and at the end).
+    Readable lines: inside an event loop the text is written by a thread of its own, in
+    batches (see :class:`~looptui.session.output.line_writer.LineWriter`); outside one
+    each event is written at once. JSON lines (*json_mode*) take the path of
+    ``--record`` (:class:`~looptui.session.events.batched.ThreadedLines`): the routine
+    events of every iteration are taken raw (:meth:`take_raw`), and while an event loop
+    runs a writer process encodes and writes every batch, so thousands of loops
+    iterating cost the event loop little more than handing their events over; the
+    batches leave from a thread, so what came before a body that never gives the event
+    loop back still comes out. The
+    bytes are those of ``json.dumps(event)`` (every non-ASCII character escaped).
+    :meth:`flush` writes everything now (call it before printing anything else to the
+    same stream, and at the end).
 
     Readable output leaves out the routine events (:data:`SHOWN_BY_DEFAULT`) unless
     *verbose*. A closed output (``looptui ... | head``) calls *on_closed* once, on the
@@ -266,16 +276,24 @@ class EventPrinter:
         self._echo = EchoFilter()
         self.last_summary: dict[str, Any] | None = None
         """The last ``summary`` event printed (for the closing lines)."""
+        self._lines: BatchedLines | None = None
+        if json_mode:
+            self._lines = ThreadedLines(out, ascii_only=True, owns_file=False,
+                                        on_error=lambda reason: self._closed())
+            self.take_raw = self._lines.take_raw
+            """Keep a routine loop event without its dict (``--json`` only)."""
 
     @property
     def closed(self) -> bool:
         """Whether the output went away (nothing more is written)."""
-        return self._writer.closed
+        lines = self._lines
+        return self._writer.closed if lines is None else not lines.open
 
     @property
     def error(self) -> str | None:
         """Why the output stopped taking events (a closed pipe, a full disk), if it did."""
-        return self._writer.error
+        lines = self._lines
+        return self._writer.error if lines is None else lines.error
 
     def _closed(self) -> None:
         callback, loop = self.on_closed, self._loop
@@ -295,14 +313,21 @@ class EventPrinter:
         return rule if isinstance(rule, bool) else bool(rule(fields))
 
     def __call__(self, event: dict[str, Any]) -> None:
-        if self._writer.closed:
-            return
         kind = event.get("event")
         if kind == "summary":
             self.last_summary = event
-        if self.json_mode:
-            text = json.dumps(event) + "\n"
-        elif self.verbose or shown_by_default(event):
+        lines = self._lines
+        if lines is not None:
+            if self._loop is None:
+                try:
+                    self._loop = asyncio.get_running_loop()
+                except RuntimeError:
+                    pass
+            lines(event)
+            return
+        if self._writer.closed:
+            return
+        if self.verbose or shown_by_default(event):
             if kind == "log":
                 shown = self._echo.log(event)
                 if shown is None:
@@ -324,10 +349,14 @@ class EventPrinter:
 
     def flush(self) -> None:
         """Write everything printed so far, now."""
+        if self._lines is not None:
+            self._lines.flush()
         self._writer.flush()
 
     def close(self) -> None:
-        """Write everything and stop the writer thread."""
+        """Write everything and stop the writer thread (and the writer process)."""
+        if self._lines is not None:
+            self._lines.close()
         self._writer.close()
 
 

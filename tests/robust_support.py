@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -49,6 +50,28 @@ def looptui_process(*args: str, **kwargs: Any) -> subprocess.Popen[str]:
         [sys.executable, "-m", "looptui", *args],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
     )
+
+
+def rest_of(proc: subprocess.Popen[str], timeout: float = TIMEOUT) -> tuple[str, str]:
+    """What *proc* writes from now on to stdout and stderr, once it ended.
+
+    For a test that read lines from ``proc.stdout`` first: ``communicate`` reads the
+    pipe itself and loses what the file object had already buffered (``--json`` writes
+    a batch of lines at once, so that may end in the middle of one).
+    """
+    assert proc.stdout is not None and proc.stderr is not None
+    out: list[str] = []
+    err: list[str] = []
+    readers = [threading.Thread(target=lambda: out.append(proc.stdout.read()), daemon=True),  # type: ignore[union-attr]
+               threading.Thread(target=lambda: err.append(proc.stderr.read()), daemon=True)]  # type: ignore[union-attr]
+    for reader in readers:
+        reader.start()
+    proc.wait(timeout)
+    for reader in readers:
+        reader.join(timeout)
+    if not out or not err:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return out[0], err[0]
 
 
 def json_lines(text: str) -> list[dict[str, Any]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from looptui.headless import EventPrinter, format_event, shown_by_default
+from robust_support import rest_of
 from test_events import check_event
 
 TARGETS = Path(__file__).parent / "fixtures" / "targets"
@@ -208,7 +209,7 @@ def test_a_signal_stops_gracefully_with_a_summary(sig):
             if json.loads(line)["event"] == "iteration_finished":
                 break
         proc.send_signal(sig)
-        rest, err = proc.communicate(timeout=TIMEOUT)
+        rest, err = rest_of(proc)
     finally:
         proc.kill()
     assert proc.returncode == 0, err

@@ -23,7 +23,8 @@ from looptui.session import Session
 from looptui.session.output.clip import TRACEBACK_LINES
 from looptui.testing import run_virtual
 from robust_support import (  # noqa: F401  (fixture)
-    TIMEOUT, PtyRun, isolated, json_lines, looptui_process, target, wait_for, wait_until,
+    TIMEOUT, PtyRun, isolated, json_lines, looptui_process, rest_of, target, wait_for,
+    wait_until,
 )
 
 pytestmark = pytest.mark.usefixtures("isolated")
@@ -171,7 +172,7 @@ def test_a_recursion_error_keeps_events_bounded_and_the_loop_keeps_all_of_it():
 # ------------------------------------------------------------ exits and signals
 def test_sys_exit_and_keyboard_interrupt_in_a_body_end_that_loop_only():
     proc = looptui_process(target("exits.py"), "--headless", "--json", "--for", "5")
-    out, err = proc.communicate(timeout=TIMEOUT)
+    out, err = rest_of(proc)
     events = json_lines(out)
     assert proc.returncode == 3, err  # loops ended failed; looptui itself did not exit 4
     summary = {e["loop"]: e for e in events[-1]["loops"]}
@@ -188,7 +189,7 @@ def test_sys_exit_and_keyboard_interrupt_in_a_body_end_that_loop_only():
 
 def test_sys_exit_from_a_task_that_is_not_a_loop_quits_gracefully_with_its_code():
     proc = looptui_process(target("user_exit.py"), "--headless", "--json")
-    out, err = proc.communicate(timeout=TIMEOUT)
+    out, err = rest_of(proc)
     assert proc.returncode == 5, err
     events = json_lines(out)
     assert events[-1]["event"] == "summary"
@@ -198,7 +199,7 @@ def test_sys_exit_from_a_task_that_is_not_a_loop_quits_gracefully_with_its_code(
 
 def test_quit_is_bounded_with_a_loop_that_ignores_cancellation():
     proc = looptui_process(target("stubborn.py"), "--headless", "--for", "0.2")
-    out, err = proc.communicate(timeout=TIMEOUT)
+    out, err = rest_of(proc)
     assert proc.returncode == 0, err
     assert "these loops did not stop: stubborn" in err
     assert "summary: 1 loop" in out
@@ -214,7 +215,7 @@ def test_a_signal_runs_after_loop_hooks_before_exiting(sig):
             if '"iteration_finished"' in line and '"survivor"' in line:
                 break
         proc.send_signal(sig)
-        out, err = proc.communicate(timeout=TIMEOUT)
+        out, err = rest_of(proc)
     finally:
         proc.kill()
     events = json_lines(out)
@@ -239,7 +240,7 @@ def test_three_signals_end_a_loop_that_never_gives_the_event_loop_back():
                 proc.wait(timeout=0.3)  # apart, so that the kernel does not merge them
             except subprocess.TimeoutExpired:
                 pass
-        out, err = proc.communicate(timeout=TIMEOUT)
+        out, err = rest_of(proc)
     finally:
         proc.kill()
     assert proc.returncode == 130, err
@@ -269,7 +270,7 @@ def test_a_signal_after_the_forced_interrupt_ends_the_process_with_130():
                 proc.wait(timeout=0.3)
             except subprocess.TimeoutExpired:
                 pass
-        out, err = proc.communicate(timeout=TIMEOUT)
+        out, err = rest_of(proc)
     finally:
         proc.kill()
     assert proc.returncode == 130, err
@@ -496,7 +497,7 @@ def test_a_program_lowering_the_recursion_limit_does_not_break_looptui(tmp_path)
         "    print('limit', sys.getrecursionlimit())\n"
     )
     proc = looptui_process(str(program), "--headless", "--json", "--for", "5")
-    out, err = proc.communicate(timeout=TIMEOUT)
+    out, err = rest_of(proc)
     assert proc.returncode == 0, err
     said = [e["text"] for e in json_lines(out) if e["event"] == "log"]
     assert any("set the recursion limit to 50" in text and "set it back to" in text

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from looptui.cli import run
-from robust_support import TIMEOUT, isolated, target, wait_until  # noqa: F401  (fixture)
+from robust_support import TIMEOUT, isolated, rest_of, target, wait_until  # noqa: F401  (fixture)
 
 
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
@@ -109,7 +109,7 @@ def test_a_write_failure_is_said_at_once_and_ends_with_status_4(tmp_path):
             if '"iteration_finished"' in line:
                 break
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=TIMEOUT)
+        out, err = rest_of(proc)
     finally:
         proc.kill()
     assert proc.returncode == 4, err

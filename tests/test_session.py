@@ -318,6 +318,43 @@ def test_lag_probe_measures_lateness_and_window_max():
     assert after == 0.0
 
 
+def test_lag_probe_keeps_start_up_apart_from_the_window_max():
+    """Importing the program holds the loop before any loop runs: that lag is start-up
+    (shown apart for a window's length), not the max the loops suffer."""
+    async def main():
+        probe = LagProbe(interval=0.25, window=1.0)
+        probe.start(startup=True)
+        loop_ = asyncio.get_running_loop()
+        loop_.advance(1.2)  # the import held the loop for 1.2 s
+        probe.end_startup()
+        await asyncio.sleep(0.6)  # the late tick runs, then two on time
+        during = (probe.startup, probe.lag_max, probe.recent_startup)
+        await asyncio.sleep(0.25)
+        loop_.advance(0.3)  # a loop blocks after start-up: that is the max
+        await asyncio.sleep(0.5)
+        blocked = (probe.startup, probe.lag_max)
+        await asyncio.sleep(2.0)
+        later = probe.recent_startup
+        probe.stop()
+        return during, blocked, later
+
+    (startup, lag_max, recent), (startup_after, blocked_max), later = run_virtual(main)
+    assert startup == pytest.approx(0.95, abs=0.01)  # due at 0.25, ran at 1.2
+    assert lag_max == 0.0 and recent == startup
+    assert startup_after == startup  # the block after start-up went to the max
+    assert blocked_max == pytest.approx(0.15, abs=0.01)  # (the tick was due half-way in)
+    assert later is None  # a window after start-up it is no longer shown
+
+
+def test_the_header_shows_start_up_apart_from_the_max():
+    from looptui.ui.widgets.status_header import fit_header, header_text
+
+    line = fit_header(header_text("mybot", [], 0.0004, 0.0021, startup=1.138), 120).plain
+    assert line.rstrip().endswith("lag 0.4 ms (max 2.1 ms · start-up 1,138 ms)")
+    line = fit_header(header_text("mybot", [], 0.0004, 0.0, startup=None), 120).plain
+    assert line.rstrip().endswith("lag 0.4 ms")
+
+
 @pytest.mark.asyncio
 async def test_a_blocking_loop_is_reported_with_its_stack():
     """Real time: the watchdog thread sees the event loop stall in time.sleep."""

@@ -1,5 +1,8 @@
 """Benchmark target: N loops (default 1,000) every 0.5 s plus a stagger (default 0.01 s × i % 50).
 
+With ``LOOPTUI_BENCH_SPREAD=S`` loop i waits S × i / N seconds before its first run (its
+``before_loop``), so the loops are spread evenly over S seconds instead of all due at once.
+
 Used by ``benchmarks/observer.py`` to compare the lateness of the same loops under the TUI
 and headless, and by ``benchmarks/record_scale.py`` (``LOOPTUI_BENCH_STAGGER=0``: every loop
 every 0.5 s) with and without ``--record``. Each loop's wake-up lateness is kept in its
@@ -8,6 +11,7 @@ the file named by ``LOOPTUI_BENCH_OUT``, and with ``LOOPTUI_BENCH_CPU_OUT`` the 
 process used (not its children) and the seconds it spent in garbage collection to that file.
 """
 
+import asyncio
 import atexit
 import gc
 import json
@@ -18,6 +22,9 @@ from looptui import loop
 
 N = int(os.environ.get("LOOPTUI_BENCH_LOOPS", "1000"))
 STAGGER = float(os.environ.get("LOOPTUI_BENCH_STAGGER", "0.01"))
+SPREAD = float(os.environ.get("LOOPTUI_BENCH_SPREAD", "0"))
+"""Seconds over which the loops' first runs are spread (each waits i/N of it in its
+``before_loop``); 0: every loop runs first at once."""
 LOOPS = []
 
 
@@ -25,6 +32,11 @@ def _make(i: int):
     @loop(seconds=0.5 + (i % 50) * STAGGER, name=f"worker-{i:04d}")
     async def worker():
         pass
+
+    if SPREAD:
+        @worker.before_loop
+        async def _spread():
+            await asyncio.sleep(SPREAD * i / N)
 
     return worker
 

@@ -55,6 +55,12 @@ class ForeignControls:
     called anyway, except ``ui_stop``/``ui_cancel``/``ui_resume`` which do nothing then.
     """
 
+    if not TYPE_CHECKING:
+        # Empty at run time: the slots are ForeignLoop's. Hidden from the type checker,
+        # which would otherwise refuse the assignments below to the attributes declared
+        # here for it.
+        __slots__ = ()
+
     tracker: Tracker
     traits: LibraryTraits
     _start_args: tuple[tuple[Any, ...], dict[str, Any]]

@@ -44,8 +44,25 @@ _S = LoopState
 _ADAPTERS: dict[int, ForeignLoop] = {}
 """id(loop) → its adapter; entries leave when the loop is garbage-collected."""
 
+_NO_ARGS: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+"""The start arguments of a loop started without any (shared: never changed in place)."""
+
 _REGISTRY: list[Registry] = [REGISTRY]
 """Where new trackers are registered (set by :func:`looptui.adapters.install`)."""
+
+
+class _LoopRef(weakref.ref):
+    """An adapter's weak reference to its loop, with the loop's key in the side table."""
+
+    __slots__ = ("key",)
+    key: int
+
+
+def _forget(ref: _LoopRef) -> None:
+    """A loop was garbage-collected: its adapter leaves the side table."""
+    adapter = _ADAPTERS.get(ref.key)
+    if adapter is not None and adapter._ref is ref:
+        del _ADAPTERS[ref.key]
 
 
 def set_registry(registry: Registry) -> None:
@@ -74,9 +91,7 @@ def attach(loop: Any, traits: LibraryTraits) -> ForeignLoop:
     if adapter is not None and adapter.loop is loop:
         return adapter
     adapter = ForeignLoop(loop, traits)
-    key = id(loop)
-    _ADAPTERS[key] = adapter
-    weakref.finalize(loop, _ADAPTERS.pop, key, None)
+    _ADAPTERS[id(loop)] = adapter  # it leaves when the loop goes (_forget)
     if not is_class_template(real_coro(loop)):
         adapter.register(owner=loop)
     return adapter
@@ -89,8 +104,17 @@ class ForeignLoop(ForeignControls):
     side table keyed by the loop's identity), so monitoring never keeps a loop alive.
     """
 
+    __slots__ = (
+        "_ref", "traits", "tracker", "_start_args", "_stop_now", "_paused",
+        "_wake_fut", "_body_fut", "_trigger_task", "_retrying", "_holding", "_count_reached",
+        "_failure_seen", "_drift_guard", "_accounted", "__weakref__",
+    )
+    # Slots and nothing made before it is needed: with thousands of loops every byte of
+    # an adapter counts (a loop's ``__dict__``, a ``weakref.finalize``, empty lists).
+
     def __init__(self, loop: Any, traits: LibraryTraits) -> None:
-        self._ref = weakref.ref(loop)
+        self._ref = _LoopRef(loop, _forget)
+        self._ref.key = id(loop)
         self.traits = traits
         coro = real_coro(loop)
         file, line = where_defined(coro)
@@ -104,7 +128,7 @@ class ForeignLoop(ForeignControls):
             line=line,
         )
         self._note_zones(loop)
-        self._start_args: tuple[tuple[Any, ...], dict[str, Any]] = ((), {})
+        self._start_args: tuple[tuple[Any, ...], dict[str, Any]] = _NO_ARGS
         self._stop_now = False
         self._paused = False
         self._wake_fut: asyncio.Future[None] | None = None
@@ -115,7 +139,8 @@ class ForeignLoop(ForeignControls):
         self._count_reached = False
         self._failure_seen = False
         self._drift_guard = False
-        self._accounted: list[BaseException] = []
+        self._accounted: list[BaseException] | None = None
+        """Exceptions already on record (the last 8), made at the first one."""
 
     # ------------------------------------------------------------------ basics
     @property
@@ -132,11 +157,14 @@ class ForeignLoop(ForeignControls):
             registry.register(self.tracker)
 
     def _account(self, exc: BaseException) -> None:
-        self._accounted.append(exc)
-        del self._accounted[:-8]
+        accounted = self._accounted
+        if accounted is None:
+            accounted = self._accounted = []
+        accounted.append(exc)
+        del accounted[:-8]
 
     def _is_accounted(self, exc: BaseException) -> bool:
-        return any(e is exc for e in self._accounted)
+        return any(e is exc for e in self._accounted or ())
 
     def _resting_state(self, loop: Any) -> LoopState:
         if self._paused:
@@ -192,7 +220,7 @@ class ForeignLoop(ForeignControls):
         self.register(owner=owner)
 
     def on_started(self, loop: Any, args: tuple[Any, ...], kwargs: dict[str, Any], task: Any) -> None:
-        self._start_args = (args, dict(kwargs))
+        self._start_args = (args, dict(kwargs)) if args or kwargs else _NO_ARGS
         self._reset_run()
         self.register(owner=loop)
         tracker = self.tracker
@@ -208,7 +236,7 @@ class ForeignLoop(ForeignControls):
         self.drop_drift_guard()
         self._stop_now = self._paused = self._retrying = self._holding = False
         self._count_reached = self._failure_seen = False
-        self._accounted.clear()
+        self._accounted = None
         self._wake()
 
     def on_run_began(self) -> None:
@@ -250,7 +278,7 @@ class ForeignLoop(ForeignControls):
         }.get(ending, _S.STOPPED)
         self._stop_now = self._paused = self._retrying = self._holding = False
         self._wake()
-        self._accounted.clear()
+        self._accounted = None
         trigger = self._trigger_task
         if trigger is not None and not trigger.done():
             trigger.cancel()

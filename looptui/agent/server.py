@@ -10,7 +10,9 @@ A client says in its hello which events it wants (``events``, :data:`EVENT_MODES
 except the routine ones each iteration makes (:func:`~looptui.core.registry.is_routine`),
 so while only such clients are attached the loops' hot path builds and encodes nothing.
 ``all`` (``--json``, ``--record``, and clients whose hello does not say): every event as
-well, each built and encoded once per iteration for all such clients together.
+well, each encoded once for all such clients together; the events of every iteration
+straight from their fields by the templates of the record file
+(:func:`~looptui.session.events.encode.event_message`), without an event dict.
 
 Clients that misbehave are dropped with bounded memory and without the loops noticing:
 a hello that is not one (or a wrong token, or too long), no hello within
@@ -34,12 +36,13 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from looptui.core.registry import Registry, is_routine
+from looptui.core.registry import ROUTINE_STATES, Registry, is_routine
 from looptui.core.tracker import Tracker
 from looptui.core.version import looptui_version
 from looptui.session.commands import run_command
 from looptui.session.events import build as events
 from looptui.session.events.deferred import InOrder, is_heavy
+from looptui.session.events.encode import RAW_KINDS, event_message
 from looptui.session.health.lag import LagProbe
 from looptui.session.health.stuck import await_stack
 from looptui.session.output.flood import LogLimiter
@@ -463,6 +466,12 @@ class AgentServer:
                     break
 
     def _on_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
+        if kind in RAW_KINDS:  # the events of every iteration: one template each, no dict
+            data = event_message(kind, tracker.name, fields)
+            if data is not None:  # (after any failure's event still being built)
+                self._in_order(self._send_all, data,
+                               kind != "state" or fields["state"] in ROUTINE_STATES)
+                return
         if kind == "log" and not self._limiter.allow(tracker):
             return
         self._in_order(self._build_and_send, kind, tracker, fields,
@@ -482,7 +491,11 @@ class AgentServer:
 
     def _broadcast(self, event: dict[str, Any], *, only_every: bool = False) -> None:
         """Send *event* to every client (*only_every*: to those that want every event)."""
-        data = wire.encode({"type": "event", "data": event})
+        self._send_all(wire.encode({"type": "event", "data": event}), only_every=only_every)
+
+    def _send_all(self, data: bytes, only_every: bool = False) -> None:
+        """Queue the encoded message *data* for every client (*only_every*: for those
+        that want every event)."""
         for client in list(self.clients):
             if client.every_event or not only_every:
                 client.send(data)

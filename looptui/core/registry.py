@@ -50,6 +50,14 @@ def is_routine(kind: str, fields: dict[str, Any]) -> bool:
     return getattr(state, "value", state) in ROUTINE_STATES
 
 
+class _OwnerRef(weakref.ref):
+    """A weak reference to a tracker's owner that names the tracker (weakly): one small
+    object per owned loop instead of a closure each."""
+
+    __slots__ = ("tracker_ref",)
+    tracker_ref: weakref.ref[Tracker]
+
+
 class Registry:
     """Trackers by display name plus event listeners.
 
@@ -67,7 +75,8 @@ class Registry:
         self.histograms = False
         """Whether trackers count every iteration in histograms (metrics are served)."""
         self.version = 0
-        self._watchers: dict[int, weakref.ref[Any]] = {}
+        self._watchers: dict[int, _OwnerRef] = {}
+        self._owner_gone = self._gone  # one bound method for every owner's weak reference
 
     # ----------------------------------------------------------- membership
     def register(self, tracker: Tracker, owner: object | None = None) -> Tracker:
@@ -95,17 +104,18 @@ class Registry:
         self._trackers[name] = tracker
         self.version += 1
         if owner is not None:
-            tracker_ref = weakref.ref(tracker)
-
-            def _gone(_ref: object, tracker_ref: weakref.ref[Tracker] = tracker_ref) -> None:
-                t = tracker_ref()
-                if t is not None and t.state is not LoopState.FAILED:
-                    self.unregister(t)
-
-            self._watchers[id(tracker)] = weakref.ref(owner, _gone)
+            watcher = _OwnerRef(owner, self._owner_gone)
+            watcher.tracker_ref = weakref.ref(tracker)
+            self._watchers[id(tracker)] = watcher
         if self.listeners:
             self.emit("loop_added", tracker, {"schedule": tracker.schedule, "source": tracker.source})
         return tracker
+
+    def _gone(self, watcher: _OwnerRef) -> None:
+        """A tracker's owner was garbage-collected: drop the tracker (unless it failed)."""
+        tracker = watcher.tracker_ref()
+        if tracker is not None and tracker.state is not LoopState.FAILED:
+            self.unregister(tracker)
 
     def unregister(self, tracker: Tracker) -> None:
         """Remove *tracker* (its name becomes free again)."""
@@ -211,8 +221,16 @@ class Registry:
 
     def emit(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         """Call every listener with one event. A failing listener is removed, not raised."""
-        fields.setdefault("time", clock.now())
-        listeners = self.routine_listeners if is_routine(kind, fields) else self.listeners
+        if "time" not in fields:  # (the trackers' own events of an iteration bring theirs)
+            fields["time"] = clock.now()
+        if kind in ROUTINE_KINDS:  # is_routine, inline: every event of every loop comes here
+            routine = True
+        elif kind == "state":
+            state = fields.get("state")
+            routine = getattr(state, "value", state) in ROUTINE_STATES
+        else:
+            routine = False
+        listeners = self.routine_listeners if routine else self.listeners
         for listener in list(listeners):
             try:
                 listener(kind, tracker, fields)

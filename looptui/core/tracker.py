@@ -332,7 +332,7 @@ class Tracker:
             if registry is not None and (  # _listening(), inline: the hot path
                     registry.routine_listeners if state is _RUNNING or state is _SLEEPING
                     else registry.listeners):
-                registry.emit("state", self, {"state": state.value})
+                registry.emit("state", self, {"state": state.value, "time": started})
         seq = self.history.begin(iteration, scheduled, started, triggered)
         self._current_seq = seq
         self._current_started = started
@@ -346,9 +346,10 @@ class Tracker:
         self.version += 1
         registry = self.registry
         if registry is not None and registry.routine_listeners:
-            registry.emit(
+            registry.emit(  # the events of one moment share its clock reading
                 "iteration_started", self,
-                {"iteration": iteration, "scheduled": scheduled, "triggered": triggered},
+                {"iteration": iteration, "scheduled": scheduled, "triggered": triggered,
+                 "time": started},
             )
         return seq
 
@@ -410,7 +411,8 @@ class Tracker:
             iteration, lateness = self._facts(seq)
             registry.emit(
                 "iteration_finished", self,
-                {"iteration": iteration, "duration": duration, "lateness": lateness},
+                {"iteration": iteration, "duration": duration, "lateness": lateness,
+                 "time": now},
             )
         if then is not None and then is not self.state:
             self.state = then
@@ -418,7 +420,7 @@ class Tracker:
             if registry is not None and (  # _listening(), inline: the hot path
                     registry.routine_listeners if then is _RUNNING or then is _SLEEPING
                     else registry.listeners):
-                registry.emit("state", self, {"state": then.value})
+                registry.emit("state", self, {"state": then.value, "time": now})
 
     def iteration_failed(
         self, seq: int, exc: BaseException, retrying: bool

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from looptui.session.commands import is_paused
+from looptui.session.events.batched import BatchedLines, ThreadedLines
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
 from looptui.session.output.cells import cell_width
@@ -29,8 +30,8 @@ if TYPE_CHECKING:
     from looptui.session.remote.remote_session import RemoteSession
 
 __all__ = [
-    "EXIT_RECORD_FAILED", "DEFAULT_THRESHOLD", "ELLIPSIS", "LOG_RATE", "LineWriter",
-    "QuitSignals", "TargetError", "TargetImportError", "TargetUsageError", "attached_session",
+    "BatchedLines", "EXIT_RECORD_FAILED", "DEFAULT_THRESHOLD", "ELLIPSIS", "LOG_RATE", "LineWriter",
+    "QuitSignals", "TargetError", "ThreadedLines", "TargetImportError", "TargetUsageError", "attached_session",
     "cell_width", "check_program", "clip_line", "forced_exit_started", "is_paused", "one_line",
     "python_source_filter", "run_bounded", "safe_text",
 ]

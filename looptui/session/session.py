@@ -66,6 +66,9 @@ _WAITING_GRACE = 1.0
 _SCAN_EVERY = 1.0
 """Seconds between looks for new live objects' loops and reasons of waiting loops."""
 
+RawTaker = Callable[[str, Tracker, "dict[str, Any]"], None]
+"""A sink's ``take_raw(kind, tracker, fields)``: a routine loop event without its dict."""
+
 _ROUTINE_SAMPLES: tuple[tuple[str, dict[str, Any]], ...] = (
     *((kind, {}) for kind in sorted(ROUTINE_KINDS)),
     *(("state", {"state": state}) for state in sorted(ROUTINE_STATES)),
@@ -182,7 +185,11 @@ class Session:
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
-        self._other_wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
+        self._raw: list[tuple[Callable[[str, dict[str, Any]], bool], RawTaker]] = []
+        """Sinks that take the routine events raw (``take_raw``): their ``wants``, taker."""
+        self._dict_sinks: list[Sink] = []
+        """The other sinks, which get the routine events as dicts."""
+        self._dict_wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
         self._listening = False
         self._routine = True
         self.main_task: asyncio.Task[None] | None = None
@@ -224,6 +231,12 @@ class Session:
     def lag_max(self) -> float:
         """Largest event-loop lag in the last ~10 s."""
         return self._probe.lag_max
+
+    @property
+    def startup_lag(self) -> float | None:
+        """How long start-up (importing the program, starting its loops) held the event
+        loop, during the first seconds after it; ``None`` later or when it did not."""
+        return self._probe.recent_startup
 
     @property
     def record_error(self) -> str | None:
@@ -286,14 +299,21 @@ class Session:
         event; when no sink wants one, it is not even built (readable headless output
         skips the events of every iteration, which with thousands of loops is most of
         the work). When no sink wants the routine events of every iteration at all, the
-        session listens with ``routine=False``, so the loops do not even make them.
+        session listens with ``routine=False``, so the loops do not even make them. A
+        sink with ``wants`` and ``take_raw(kind, tracker, fields)`` (``--record``,
+        ``--json``) gets the events of :data:`RAW_KINDS` through ``take_raw``, without
+        an event dict: the dict is built only when another sink wants it.
         """
         self._sinks.append(sink)
         wants = getattr(sink, "wants", None)
+        take = getattr(sink, "take_raw", None)
         self._wants = None if self._wants is None or wants is None else [*self._wants, wants]
-        if sink is not self.recorder:
-            others = self._other_wants
-            self._other_wants = None if others is None or wants is None else [*others, wants]
+        if wants is not None and take is not None:
+            self._raw = [*self._raw, (wants, take)]
+        else:
+            self._dict_sinks = [*self._dict_sinks, sink]
+            others = self._dict_wants
+            self._dict_wants = None if others is None or wants is None else [*others, wants]
         routine = self._wants is None or any(
             want(kind, fields) for want in self._wants for kind, fields in _ROUTINE_SAMPLES)
         if self._listening and routine != self._routine:
@@ -312,34 +332,37 @@ class Session:
     def _on_registry_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         # Called for every event of every loop: one pass over the sinks' wants, no
         # generator (with thousands of loops this is a hot path).
-        recorder = self.recorder
-        if recorder is not None and kind in RAW_KINDS and recorder.wants(kind, fields):
-            others = self._other_wants
-            if others is not None:
-                for want in others:
-                    if want(kind, fields):
-                        break
-                else:  # only the record wants it (after any event still waiting)
-                    self._in_order(recorder.take_raw, kind, tracker, fields)
-                    return
-        else:
-            wants = self._wants
-            if wants is not None:
-                for want in wants:
-                    if want(kind, fields):
-                        break
-                else:
-                    return
+        raw = kind in RAW_KINDS and self._raw
+        if raw:
+            for want, take in self._raw:
+                if want(kind, fields):  # (after any event still waiting)
+                    self._in_order(take, kind, tracker, fields)
+        wants = self._dict_wants if raw else self._wants
+        if wants is not None:
+            for want in wants:
+                if want(kind, fields):
+                    break
+            else:
+                return
+        if raw:
+            self._in_order(self._build_and_dispatch, kind, tracker, fields, self._dict_sinks)
+            return
         if kind == "log" and not self.log_limiter.allow(tracker):
             return
         self._in_order(self._build_and_dispatch, kind, tracker, fields,
                        heavy=is_heavy(kind, fields))
 
-    def _build_and_dispatch(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
-        self._dispatch(events.loop_event(kind, tracker, fields))
+    def _build_and_dispatch(self, kind: str, tracker: Tracker, fields: dict[str, Any],
+                            sinks: list[Sink] | None = None) -> None:
+        self._dispatch(events.loop_event(kind, tracker, fields), sinks)
 
-    def _dispatch(self, event: dict[str, Any]) -> None:
-        deliver(self._sinks, event, lambda text: self.note("stderr", text))
+    def _dispatch(self, event: dict[str, Any], sinks: list[Sink] | None = None) -> None:
+        """Hand *event* to *sinks* (every sink by default); one that raises is removed."""
+        targets = self._sinks if sinks is None else sinks
+        for sink in deliver(targets, event, lambda text: self.note("stderr", text)):
+            for group in (self._sinks, self._dict_sinks):
+                if sink in group:
+                    group.remove(sink)
 
     # ------------------------------------------------------------------- output
     def install_capture(self) -> None:
@@ -430,7 +453,7 @@ class Session:
         self._started = True
         self.program = resolve_program(self.target, self.as_module)  # usage errors first
         self.capture.install()
-        self._probe.start()
+        self._probe.start(startup=True)  # the import holds the loop: start-up, shown apart
         self._install_adapters()
         self.clients.install()
         self.owners.install()
@@ -453,6 +476,7 @@ class Session:
         if plan is not None:
             self.launch_main(plan)
         self._hot = HotReload(self, baseline)
+        self._probe.end_startup()
         if background:
             self.start_background()
 

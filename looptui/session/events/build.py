@@ -37,8 +37,17 @@ _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))
 """The end of every stamp, by its milliseconds (``.000Z`` … ``.999Z``)."""
 
 
+_last_ts = float("nan")
+_last_text = ""
+"""The last stamp :func:`iso` wrote and its text: the events of one moment (a body's
+start and its state change, its end and the next) share one clock reading."""
+
+
 def iso(ts: float | None) -> str | None:
     """Epoch seconds as ISO-8601 UTC with milliseconds (``2024-05-01T09:00:00.000Z``)."""
+    global _last_ts, _last_text
+    if ts == _last_ts:
+        return _last_text
     if ts is None:
         return None
     if ts < 0:  # before 1970: no shortcut
@@ -54,7 +63,9 @@ def iso(ts: float | None) -> str | None:
             _SECONDS.clear()
         text = _SECONDS[second] = datetime.datetime.fromtimestamp(second, _UTC).strftime(
             "%Y-%m-%dT%H:%M:%S")
-    return text + _MILLIS[micro // 1000]
+    text = text + _MILLIS[micro // 1000]
+    _last_ts, _last_text = ts, text
+    return text
 
 
 def json_safe(value: Any) -> Any:

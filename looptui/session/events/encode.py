@@ -21,7 +21,8 @@ from looptui.session.events.build import iso, loop_event
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
-__all__ = ["encode_line", "encode_loop_event", "encode_batch", "iteration_line", "RAW_KINDS"]
+__all__ = ["encode_line", "encode_loop_event", "encode_batch", "iteration_line", "ascii_line",
+           "event_message", "RAW_KINDS"]
 
 # Characters JSON allows raw in a string but a terminal may act on (``cat events.jsonl``):
 # DEL and the C1 controls (8-bit CSI, OSC …), line/paragraph separators and the
@@ -142,6 +143,26 @@ def iteration_line(kind: str, name: str, fields: dict[str, Any]) -> str | None:
     return None
 
 
+_MESSAGE_HEAD = '{"type": "event", "data": '
+_MESSAGE_MAX = 8192
+"""Characters of an event line beyond which :func:`event_message` leaves the message to
+the general path (the protocol's own encoder, which knows how to send large ones)."""
+
+
+def event_message(kind: str, name: str, fields: dict[str, Any]) -> bytes | None:
+    """The attach protocol's ``event`` message (``{"type": "event", "data": EVENT}`` as
+    one ASCII JSON line) for one of the tracker's own iteration events, from the same
+    template as its line (:func:`iteration_line`); ``None`` when *fields* is not that
+    shape or the line is long (then the message is built from the event dict).
+
+    It decodes to the object the general path sends; only the spacing between tokens
+    differs (both are one JSON object on one line)."""
+    line = iteration_line(kind, name, fields)
+    if line is None or len(line) > _MESSAGE_MAX:
+        return None
+    return (_MESSAGE_HEAD + ascii_line(line)[:-1] + "}\n").encode()
+
+
 def encode_loop_event(kind: str, name: str, fields: dict[str, Any], now: float) -> str:
     """The line :func:`encode_line` writes for ``loop_event(kind, tracker, fields)``,
     built directly: same keys in the same order, same text, a fraction of the cost.
@@ -175,10 +196,26 @@ class _Named:
         self.name = name
 
 
-def encode_batch(items: list[Any]) -> str:
-    """The lines of a recorder's batch, in order: event dicts; raw loop events as four
+_NON_ASCII = re.compile("[^\x00-\x7f]+")
+
+
+def _ascii_escape(match: re.Match[str]) -> str:
+    return json.dumps(match.group())[1:-1]  # \u escapes, surrogate pairs above U+FFFF
+
+
+def ascii_line(text: str) -> str:
+    """JSON text with every character outside ASCII written as a ``\\u`` escape: for a
+    line of :func:`encode_line`, exactly what ``json.dumps(event)`` writes (its default,
+    ``ensure_ascii``), so it decodes to the same object. (Outside strings JSON is ASCII,
+    so only string contents change.)"""
+    return text if text.isascii() else _NON_ASCII.sub(_ascii_escape, text)
+
+
+def encode_batch(items: list[Any], *, ascii_only: bool = False) -> str:
+    """The lines of a batch of events, in order: event dicts; raw loop events as four
     items each, kind (a ``str``), loop name, fields and time (see
-    :func:`encode_loop_event`); and lines already encoded, as a 1-tuple of their text."""
+    :func:`encode_loop_event`); and lines already encoded, as a 1-tuple of their text.
+    *ascii_only*: every line passed through :func:`ascii_line` (``--json``)."""
     lines = []
     index, end = 0, len(items)
     while index < end:
@@ -190,4 +227,5 @@ def encode_batch(items: list[Any]) -> str:
             continue
         lines.append(item[0] if kind is tuple else encode_line(item))
         index += 1
-    return "".join(lines)
+    text = "".join(lines)
+    return ascii_line(text) if ascii_only else text

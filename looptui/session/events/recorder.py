@@ -8,11 +8,10 @@ through symbolic links, and a file with several hard links is compared, by inode
 the source files in the program's folder), and must be writable.
 
 Writing: events are kept for at most :data:`FLUSH_EVERY` seconds and then written with
-one ``write`` of whole lines and a flush to the operating system (also at exit). While an
-event loop runs, a batch is handed to a writer process (:mod:`.writer_process`) that
-encodes and writes it, so the loops pay only for handing it over, even when thousands of
-them iterate; without an event loop, or where no process can start, the batch is
-encoded and written here. A ``kill -9`` of looptui loses at most what was not yet handed
+one ``write`` of whole lines and a flush to the operating system (also at exit), by the
+batched writer ``--json`` uses too (:mod:`.batched`): while an event loop runs, a
+writer process encodes and writes each batch, so the loops pay only for handing it
+over, even when thousands of them iterate. A ``kill -9`` of looptui loses at most what was not yet handed
 over (the last :data:`FLUSH_EVERY` seconds) and leaves at most a partial last line;
 every complete line is valid JSON. A file that ends mid-line (after a
 crash or a full disk) gets a newline before the first new event, so the first new line
@@ -26,15 +25,12 @@ the program still runs; the monitored loops are not disturbed.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import stat
 from pathlib import Path
-from typing import IO, Any, Callable
+from typing import Any, Callable
 
-from looptui.core import clock
-from looptui.session.events.encode import encode_batch
-from looptui.session.events.writer_process import WriterProcess
+from looptui.session.events.batched import FLUSH_EVERY, BatchedLines
 from looptui.session.program.loader import TargetUsageError
 
 __all__ = ["Recorder", "RecordError", "FLUSH_EVERY", "EXIT_RECORD_FAILED"]
@@ -43,11 +39,6 @@ EXIT_RECORD_FAILED = 4
 """Exit status when writing the ``--record`` file failed during the run (it is
 incomplete); it takes precedence over 3 (a loop failed)."""
 
-FLUSH_EVERY = 0.05
-"""Seconds an event may wait before it is written to the file."""
-_MAX_BATCH = 400_000
-"""Items waiting (one per event dict, four per raw event) that force a write before
-:data:`FLUSH_EVERY` is up (bounds memory)."""
 
 
 class RecordError(TargetUsageError):
@@ -141,8 +132,6 @@ class Recorder:
 
     Attributes:
         path: The file written to.
-        error: Why recording stopped early, or ``None``.
-        written: Events written so far (handed to the writer process, when one writes).
     """
 
     def __init__(self, path: str | Path, on_error: Callable[[str], None] | None = None,
@@ -159,149 +148,57 @@ class Recorder:
         """
         given = str(path)
         self.path = Path(path).expanduser()
-        self.error: str | None = None
-        self.written = 0
         self.on_error = on_error
         _check_path(self.path, given, Path(program_root) if program_root else None)
         fresh_line = _ends_mid_line(self.path)
         try:
             # backslashreplace: a lone surrogate (undecodable output) becomes a JSON \u escape
-            self._file: IO[str] | None = open(
-                self.path, "a", encoding="utf-8", errors="backslashreplace"
-            )
+            file = open(self.path, "a", encoding="utf-8", errors="backslashreplace")
         except OSError as exc:
             reason = exc.strerror or str(exc)
             raise RecordError(
                 f"--record {given}: cannot open for writing ({reason}).\n"
                 "Check that the folder exists and that you may write there."
             ) from None
-        # Event dicts, and raw events as four items each: kind, loop name, fields, time.
-        # Flat, not one tuple per event: a tuple waiting 50 ms survives a young garbage
-        # collection, and with thousands of loops those made the collector scan the whole
-        # heap again and again (seconds of pauses in a 10 s run); strings, numbers and
-        # dicts of them are not tracked by the collector at all.
-        self._waiting: list[Any] = []
-        self._waiting_events = 0
-        self._timer: asyncio.TimerHandle | None = None
-        self._process: WriterProcess | None = None
-        self._process_tried = not writer_process
+        self._lines = BatchedLines(file, on_error=self._failed, writer_process=writer_process)
+        self.take_raw = self._lines.take_raw
+        """Keep a loop event of :data:`~looptui.session.events.encode.RAW_KINDS` without
+        its dict (encoded when written)."""
+        self.flush = self._lines.flush
+        """Write every waiting event now."""
         if fresh_line:
-            self._write("\n")
+            self._lines.write_now("\n")
+
+    @property
+    def error(self) -> str | None:
+        """Why recording stopped early, or ``None``."""
+        reason = self._lines.error
+        return None if reason is None else f"recording to {self.path} stopped: {reason}"
+
+    @property
+    def written(self) -> int:
+        """Events written so far (handed to the writer process, when one writes)."""
+        return self._lines.written
 
     @property
     def writer_pid(self) -> int | None:
         """The id of the process that encodes and writes the batches, while one does
         (see :mod:`.writer_process`); ``None`` when they are written by this process."""
-        return self._process.pid if self._process is not None else None
+        return self._lines.writer_pid
 
     def wants(self, kind: str, fields: dict[str, Any]) -> bool:
         """Every event is recorded (while the file is writable)."""
-        return self._file is not None
-
-    def take_raw(self, kind: str, tracker: Any, fields: dict[str, Any]) -> None:
-        """Keep a loop event of :data:`~looptui.session.events.encode.RAW_KINDS` without
-        its dict (encoded when written)."""
-        if self._file is None:
-            return
-        self._waiting += (kind, tracker.name, fields,
-                          fields["time"] if "time" in fields else clock.now())
-        self._waiting_events += 1
-        if self._timer is None or len(self._waiting) >= _MAX_BATCH:
-            self._arm()
+        return self._lines.open
 
     def __call__(self, event: dict[str, Any]) -> None:
         """Keep *event*; it is written within :data:`FLUSH_EVERY` seconds."""
-        if self._file is None:
-            return
-        self._waiting.append(event)
-        self._waiting_events += 1
-        self._arm()
+        self._lines(event)
 
-    def _arm(self) -> None:
-        if self._timer is not None:
-            if len(self._waiting) >= _MAX_BATCH:
-                self.flush()
-            return
-        try:
-            loop = asyncio.get_running_loop()
-        except RuntimeError:  # no event loop (tests, shutdown): write at once
-            self.flush()
-            return
-        self._timer = loop.call_later(FLUSH_EVERY, self.flush)
-
-    def flush(self) -> None:
-        """Write every waiting event now."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        waiting, self._waiting = self._waiting, []
-        count, self._waiting_events = self._waiting_events, 0
-        if not waiting or self._file is None:
-            return
-        process = self._writer_process()
-        if process is not None:
-            process.send(waiting)
-            if process.reason is None:
-                self.written += count
-        elif self._write(encode_batch(waiting)):
-            self.written += count
-
-    def _writer_process(self) -> WriterProcess | None:
-        """The child that writes the batches, started at the first one written while an
-        event loop runs (``None``: no event loop, or no process could be started)."""
-        if self._process is None and not self._process_tried:
-            try:
-                asyncio.get_running_loop()
-            except RuntimeError:
-                return None
-            self._process_tried = True
-            file = self._file
-            if file is not None:
-                file.flush()
-                self._process = WriterProcess.start(file, self._process_failed)
-        return self._process
-
-    def _process_failed(self, reason: str) -> None:
-        if self.error is None:
-            self.error = f"recording to {self.path} stopped: {reason}"
-            self._close_file()
-            if self.on_error is not None:
-                self.on_error(self.error)
-
-    def _write(self, text: str) -> bool:
-        file = self._file
-        if file is None:
-            return False
-        try:
-            file.write(text)
-            file.flush()
-        except (OSError, ValueError) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            self.error = f"recording to {self.path} stopped: {reason}"
-            self._close_file()
-            if self.on_error is not None:
-                self.on_error(self.error)
-            return False
-        return True
+    def _failed(self, reason: str) -> None:
+        if self.on_error is not None:
+            self.on_error(f"recording to {self.path} stopped: {reason}")
 
     def close(self) -> None:
         """Write what is waiting, then close the file (further events are ignored); with
         a writer process, wait until it has written everything."""
-        self.flush()
-        process, self._process = self._process, None
-        if process is not None:
-            process.close()  # a failure it reports comes through _process_failed
-        self._close_file()
-
-    def _close_file(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._waiting = []
-        self._waiting_events = 0
-        file, self._file = self._file, None
-        if file is not None:
-            try:
-                file.close()
-            except OSError:
-                pass
+        self._lines.close()

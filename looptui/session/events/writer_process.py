@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import marshal
 import os
+import select
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import IO, Any, Callable
 
 from looptui.session.events.encode import encode_batch
 
-__all__ = ["WriterProcess", "child_main"]
+__all__ = ["CHILD_CODE", "WriterProcess"]
 
 _MAX_PENDING = 64 * 1024 * 1024
 """Bytes waiting for the pipe beyond which sending waits for the child (bounds memory)."""
@@ -37,6 +38,21 @@ _PIPE_SIZE = 1024 * 1024
 _CLOSE_TIMEOUT = 60.0
 """Seconds :meth:`WriterProcess.close` waits for the child to write what it was sent."""
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[3])
+CHILD_CODE = (
+    "import sys, types\n"
+    "from pathlib import Path\n"
+    "root = Path(sys.argv[3])\n"
+    "for name in ('looptui', 'looptui.core', 'looptui.session', 'looptui.session.events',\n"
+    "             'looptui.session.output'):\n"
+    "    package = types.ModuleType(name)\n"
+    "    package.__path__ = [str(root.joinpath(*name.split('.')))]\n"
+    "    sys.modules[name] = package\n"
+    "from looptui.session.events.writer_child import child_main\n"
+    "child_main()\n"
+)
+"""What the child runs: the few modules the encoder needs, without the packages'
+``__init__`` (importing all of looptui took the child a second to start on a busy
+machine, and ``--json`` waited that long for its first line)."""
 
 
 class WriterProcess:
@@ -48,8 +64,12 @@ class WriterProcess:
     """
 
     def __init__(self, proc: subprocess.Popen[bytes], loop: asyncio.AbstractEventLoop,
-                 on_error: Callable[[str], None]) -> None:
+                 on_error: Callable[[str], None], ascii_only: bool = False) -> None:
         self._proc = proc
+        self._ascii_only = ascii_only
+        self.blocking = False
+        """Whether :meth:`send` waits for the pipe (a sender on a thread of its own)
+        instead of leaving what it does not take to the event loop."""
         self._loop = loop
         self._on_error = on_error
         self.reason: str | None = None
@@ -76,27 +96,35 @@ class WriterProcess:
         return self._proc.pid
 
     @classmethod
-    def start(cls, file: IO[str], on_error: Callable[[str], None]) -> WriterProcess | None:
-        """A child appending to *file* (its descriptor is inherited), or ``None`` when no
-        process can be started here; must be called on a running event loop."""
+    def start(cls, file: IO[str], on_error: Callable[[str], None], *,
+              ascii_only: bool = False) -> WriterProcess | None:
+        """A child appending to *file* (a duplicate of its descriptor is inherited:
+        standard output works too), or ``None`` when no process can be started here;
+        must be called on a running event loop. *ascii_only*: see
+        :func:`~looptui.session.events.encode.encode_batch`."""
         if os.name != "posix" or not sys.executable:
             return None
         loop = asyncio.get_running_loop()
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             [_PACKAGE_ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else []))
-        fd = file.fileno()
+        try:
+            file.flush()  # what was written before comes first
+            fd = os.dup(file.fileno())  # (the child's own 0-2 are its pipes)
+        except (OSError, ValueError, AttributeError):  # no descriptor (a StringIO)
+            return None
         try:
             proc = subprocess.Popen(
-                [sys.executable, "-c",
-                 "from looptui.session.events.writer_process import child_main; child_main()",
-                 str(fd)],
+                [sys.executable, "-c", CHILD_CODE,
+                 str(fd), "ascii" if ascii_only else "text", _PACKAGE_ROOT],
                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 pass_fds=(fd,), start_new_session=True, env=env,
             )
         except (OSError, ValueError):
             return None
-        return cls(proc, loop, on_error)
+        finally:
+            os.close(fd)
+        return cls(proc, loop, on_error, ascii_only)
 
     def send(self, items: list[Any]) -> None:
         """Hand *items* to the child (what the pipe does not take now goes later)."""
@@ -105,12 +133,30 @@ class WriterProcess:
         try:
             body = marshal.dumps(items)
         except ValueError:  # something marshal cannot carry: encode the batch here
-            body = marshal.dumps([(encode_batch(items),)])
+            body = marshal.dumps([(encode_batch(items, ascii_only=self._ascii_only),)])
+        if self.blocking:
+            self._send_blocking(len(body).to_bytes(8, "little") + body)
+            return
         self._pending += len(body).to_bytes(8, "little")
         self._pending += body
         self._pump()
         if len(self._pending) - self._sent > _MAX_PENDING:  # the child is far behind: wait for it
             self._drain()
+
+    def _send_blocking(self, frame: bytes) -> None:
+        """Write *frame* whole, waiting for the pipe (from a thread of the sender's own:
+        the event loop is not touched here; a failure is looked into on it)."""
+        try:
+            with memoryview(frame) as view:
+                sent = 0
+                while sent < len(frame):
+                    try:
+                        sent += os.write(self._out, view[sent:])
+                    except BlockingIOError:
+                        select.select([], [self._out], [], 1.0)
+        except OSError as exc:  # the child is gone: what did it say before it went?
+            if self.reason is None and not self._loop.is_closed():
+                self._loop.call_soon_threadsafe(self._collect, exc)
 
     def _pump(self) -> None:
         pending = self._pending
@@ -219,25 +265,3 @@ def _last_line(data: bytes) -> str:
     """The last line the child said (a reason, or the end of a traceback)."""
     lines = data.decode("utf-8", "replace").strip().splitlines()
     return lines[-1].strip() if lines else ""
-
-
-def child_main() -> None:
-    """The child: read frames from stdin, append their lines to the descriptor named by
-    the first argument, until stdin ends; a failed write is said on stdout (exit 1)."""
-    source = sys.stdin.buffer
-    file = open(int(sys.argv[1]), "a", encoding="utf-8", errors="backslashreplace")
-    while True:
-        head = source.read(8)
-        size = int.from_bytes(head, "little")
-        body = source.read(size) if len(head) == 8 else b""
-        if len(body) < size or len(head) < 8:  # the end (looptui may have died mid-frame)
-            break
-        text = encode_batch(marshal.loads(body))
-        try:
-            file.write(text)
-            file.flush()
-        except OSError as exc:
-            sys.stdout.write(f"{exc.strerror or exc}\n")
-            sys.stdout.flush()
-            os._exit(1)  # not another flush of what the file refused
-    file.close()

@@ -29,7 +29,9 @@ class LagProbe:
 
     Attributes:
         lag: Lateness of the most recent tick, in seconds (``0.0`` before the first).
-        lag_max: Largest lag seen in the last :data:`WINDOW` seconds.
+        lag_max: Largest lag seen in the last :data:`WINDOW` seconds, start-up left out.
+        startup: Largest lag of the ticks due before :meth:`end_startup` (importing the
+            program holds the event loop: that is start-up, not the loops blocking it).
     """
 
     def __init__(self, interval: float = INTERVAL, window: float = WINDOW) -> None:
@@ -42,15 +44,20 @@ class LagProbe:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._due = 0.0
+        self.startup = 0.0
+        self._starting = False
+        self._startup_until: float | None = None
 
     @property
     def running(self) -> bool:
         return self._handle is not None
 
-    def start(self) -> None:
-        """Begin measuring on the running event loop (no-op if already started)."""
+    def start(self, startup: bool = False) -> None:
+        """Begin measuring on the running event loop (no-op if already started);
+        *startup*: what follows is start-up until :meth:`end_startup`."""
         if self._handle is not None:
             return
+        self._starting = startup
         self._loop = asyncio.get_running_loop()
         self._schedule(self._loop.time())
 
@@ -59,6 +66,22 @@ class LagProbe:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
+
+    def end_startup(self) -> None:
+        """Start-up is over: lag of ticks that were due until now goes to
+        :attr:`startup`, not to :attr:`lag_max`."""
+        if self._starting and self._startup_until is None:
+            self._startup_until = (self._loop or asyncio.get_running_loop()).time()
+
+    @property
+    def recent_startup(self) -> float | None:
+        """:attr:`startup` during the first :data:`WINDOW` seconds after it (while it
+        would have been in :attr:`lag_max`), else ``None``."""
+        until, loop = self._startup_until, self._loop
+        if until is None or loop is None or not self.startup:
+            return None
+        window = self.interval * (self._samples.maxlen or 1)
+        return self.startup if loop.time() - until < window else None
 
     # ------------------------------------------------------------- loop side
     def _schedule(self, now: float) -> None:
@@ -73,6 +96,14 @@ class LagProbe:
         if lag < 0.0:
             lag = 0.0
         self.lag = lag
+        if self._starting:
+            until = self._startup_until
+            if until is None or self._due <= until:  # due during start-up
+                if lag > self.startup:
+                    self.startup = lag
+                self._schedule(now)
+                return
+            self._starting = False
         self._samples.append(lag)
         self.lag_max = max(self._samples)
         self._schedule(now)

@@ -19,10 +19,10 @@ from __future__ import annotations
 import threading
 from typing import Callable, TextIO
 
-__all__ = ["LineWriter", "MAX_WAITING"]
+__all__ = ["LineWriter", "MAX_WAITING", "why_write_failed"]
 
 
-def _why(err: BaseException) -> str:
+def why_write_failed(err: BaseException) -> str:
     """A write error in words: ``the reader went away (broken pipe)``, ``No space left
     on device``."""
     if isinstance(err, BrokenPipeError):
@@ -106,6 +106,6 @@ class LineWriter:
             self.out.flush()
         except (OSError, ValueError) as err:  # reader gone (broken pipe), disk full, closed
             self.closed = True
-            self.error = _why(err)
+            self.error = why_write_failed(err)
             if self._on_closed is not None:
                 self._on_closed()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import ClassVar, Iterable
 
-from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -16,7 +16,7 @@ from looptui.core.states import LoopState
 
 from ..colours import colours_of
 
-__all__ = ["HelpScreen", "key_rows"]
+__all__ = ["HelpScreen", "key_rows", "two_columns"]
 
 _STATE_HELP = {
     "idle": "created, not started",
@@ -44,6 +44,28 @@ def key_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
     return rows
 
 
+_BOX_WIDTH = 84
+"""Columns of the help box on a wide terminal (its CSS width)."""
+
+
+def two_columns(rows: list[tuple[Text, str]], width: int) -> Text:
+    """Two columns two spaces apart, as ``Table.grid(padding=(0, 2))`` lays them out:
+    the first as wide as its widest cell, the second wrapped within *width*."""
+    first = max((cell.cell_len for cell, _ in rows), default=0)
+    room = max(10, width - first - 2)
+    wrapped = [textwrap.wrap(what, room) or [""] for _, what in rows]
+    second = max((len(line) for lines in wrapped for line in lines), default=0)
+    out = Text()
+    for index, ((cell, _), lines) in enumerate(zip(rows, wrapped, strict=True)):
+        if index:
+            out.append("\n")
+        out.append_text(cell)
+        out.append(" " * (first - cell.cell_len + 2) + lines[0].ljust(second))
+        for line in lines[1:]:
+            out.append("\n" + " " * (first + 2) + line.ljust(second))
+    return out
+
+
 class HelpScreen(ModalScreen[None]):
     """Keys and state colours. ``escape``, ``q``, ``?`` or ``enter`` closes it (``q``
     goes back to the table, as in htop or k9s; only the table's ``q`` quits)."""
@@ -57,7 +79,7 @@ class HelpScreen(ModalScreen[None]):
         align: center middle;
     }
     HelpScreen > VerticalScroll {
-        width: 84;
+        width: 84;  /* _BOX_WIDTH */
         max-width: 100%;
         height: auto;
         max-height: 100%;
@@ -72,17 +94,15 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        keys = Table.grid(padding=(0, 2))
-        keys.add_column(style="bold cyan", no_wrap=True)
-        keys.add_column()
-        for key, what in self.rows:
-            keys.add_row(Text(key), Text(what))
-        states = Table.grid(padding=(0, 2))
-        states.add_column(no_wrap=True)
-        states.add_column()
-        for state in LoopState:
-            states.add_row(Text(state.value, style=colours_of(self.app).state(state)),
-                           Text(_STATE_HELP[state.value]))
+        # Plain text laid out as the two-column grid it shows (keys, then what they do,
+        # long lines wrapped under their column): a Rich table is measured and rendered
+        # again at every layout pass, tens of milliseconds the loops would wait for.
+        inner = min(_BOX_WIDTH, self.app.size.width) - 6  # border, padding, scroll bar
+        colours = colours_of(self.app)
+        keys = two_columns([(Text(key, style="bold cyan"), what) for key, what in self.rows],
+                           inner)
+        states = two_columns([(Text(state.value, style=colours.state(state)),
+                               _STATE_HELP[state.value]) for state in LoopState], inner)
         with VerticalScroll():
             yield Static(Text("Keys", style="bold"))
             yield Static(keys)
