@@ -163,6 +163,7 @@ class FakeSession:
         self.module_name = module_name
         self.lag = 0.0004
         self.lag_max = 0.0021
+        self.startup_lag: float | None = None
         self.general_output: collections.deque[tuple[float, str, str]] = collections.deque(
             maxlen=1000
         )

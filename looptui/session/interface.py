@@ -88,7 +88,9 @@ class SessionView(Protocol):
     Attributes:
         module_name: What is being watched (the target's file or module name).
         registry: The loops.
-        lag: Latest event-loop lag in seconds; ``lag_max`` the largest lately.
+        lag: Latest event-loop lag in seconds; ``lag_max`` the largest lately;
+            ``startup_lag`` how long start-up (the program's import) held the loop, shown
+            apart during the first seconds, else ``None``.
         blocked_count: Stalls of the event loop caused by user code.
         last_block: The latest stall (``loop``, ``duration``, ``time``, ``stack``) or None.
         general_output: ``(epoch, stream, text)`` lines not attributed to any loop;
@@ -120,6 +122,8 @@ class SessionView(Protocol):
     def lag(self) -> float: ...
     @property
     def lag_max(self) -> float: ...
+    @property
+    def startup_lag(self) -> float | None: ...
     @property
     def blocked_count(self) -> int: ...
     @property

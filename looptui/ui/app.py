@@ -341,7 +341,7 @@ class LoopTuiApp(App[list[str]]):
                     main_name=session.main_name,
                     offline=session.offline,
                     view=view, colours=self.colours,
-                    startup=getattr(session, "startup_lag", None),
+                    startup=session.startup_lag,
                 ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible

@@ -72,6 +72,8 @@ class RemoteSession:
     local = None
     """Programs seen over a socket: nothing here runs in this process."""
     lag_max = 0.0
+    startup_lag: float | None = None
+    """An attached program's start-up is over before attach sees it."""
     blocked_count = 0
     last_block: dict[str, Any] | None = None
     main_state: str | None = None
