@@ -44,6 +44,7 @@ from looptui.session.program.main_plan import MainPlan, build_plan
 from looptui.session.program.runcalls import RunCalls
 from looptui.session.health.import_watch import ImportWatch
 from looptui.session.health.waiting import WaitingWatch
+from looptui.session.debug.handover import DebuggerHandover
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE", "MIN_RECURSION_LIMIT"]
 
@@ -96,6 +97,9 @@ class Session:
         last_block: The latest stall: ``loop`` (name or ``None``), ``duration``,
             ``time``, ``stack``, ``monitor``; ``None`` before any.
         stuck: The stuck-iteration check (``tracker.notes["stuck"]``).
+        debugger: Hands the terminal to ``pdb`` and other debuggers the program starts
+            (:class:`~looptui.session.debug.handover.DebuggerHandover`; the TUI sets
+            its ``front``).
         log_limiter: Limits ``log`` events per loop (``total_dropped``).
         reload_error: Why the last reload failed (:class:`ReloadError`: ``summary`` one
             line, ``traceback`` in full with file:line), or ``None`` once one succeeds.
@@ -156,6 +160,7 @@ class Session:
         self._scan_handle: asyncio.TimerHandle | None = None
         self.recorder = Recorder(record, on_error=self._record_failed) if record else None
         self.capture = OutputCapture(self._deliver, self.note)
+        self.debugger = DebuggerHandover(self.capture)
         self._probe = LagProbe()
         self.watchdog = Watchdog(self._blocked, block_threshold)
         self.blocked_count = 0
@@ -364,6 +369,7 @@ class Session:
         self._started = True
         resolve_target(self.target)  # usage errors before anything is installed
         self.capture.install()
+        self.debugger.install()
         self._probe.start()
         self._install_adapters()
         self.clients.install()
@@ -660,6 +666,7 @@ class Session:
             if self.adapters.recognise in LOOP_RECOGNISERS:
                 LOOP_RECOGNISERS.remove(self.adapters.recognise)
             self.adapters = None
+        self.debugger.uninstall()
         self.capture.uninstall()
         if self._listening:
             self.registry.remove_listener(self._on_registry_event)

@@ -245,6 +245,9 @@ class LoopTuiApp(App[list[str]]):
     def on_mount(self) -> None:
         self.app_resume_signal.subscribe(self, self._resumed)
         self._install_capture()
+        handover = getattr(self.session, "debugger", None)  # pdb: the TUI steps aside
+        if handover is not None:
+            handover.front = self.suspend
         self._header = self.query_one("#status", StatusHeader)
         self._hint = self.query_one("#empty", EmptyHint)
         table = self.table

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "StuckWatch", "stuck_after", "await_stack", "STUCK_MIN_SECONDS", "STUCK_INTERVALS",
-    "CHECK_EVERY",
+    "CHECK_EVERY", "debugger_time",
 ]
 
 STUCK_MIN_SECONDS = 10.0
@@ -50,6 +50,16 @@ def stuck_after(tracker: Tracker) -> float:
     if record is not None and record.scheduled is not None and tracker.next_run is not None:
         interval = max(0.0, tracker.next_run - record.scheduled)
     return max(STUCK_MIN_SECONDS, STUCK_INTERVALS * interval)
+
+
+def debugger_time(tracker: Tracker, seq: int) -> float:
+    """Seconds the body *seq* of *tracker*'s loop spent stopped in a debugger
+    (``tracker.notes["debugger"]``, see :mod:`looptui.session.debug.handover`): a body
+    paused in ``pdb`` is not stuck."""
+    note = tracker.notes.get("debugger") if tracker.notes else None
+    if isinstance(note, dict) and note.get("_seq") == seq:
+        return float(note.get("duration", 0.0))
+    return 0.0
 
 
 def await_stack(tracker: Tracker) -> str:
@@ -112,6 +122,7 @@ class StuckWatch:
             else:
                 since, iteration, limit = token.started, token.iteration, stuck_after(tracker)
                 hook = None
+                since += debugger_time(tracker, token.seq)  # stopped in pdb: not stuck
             running_for = now - since
             if running_for < limit:
                 continue

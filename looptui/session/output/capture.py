@@ -61,6 +61,10 @@ class _BinaryProxy:
 class _StreamProxy(io.TextIOBase):
     """Replacement for ``sys.stdout``/``sys.stderr`` that routes lines to the capture."""
 
+    looptui_capture = True
+    """Marks the capture's streams (a debugger created while they were in place is
+    pointed at the terminal instead: see :mod:`looptui.session.debug.handover`)."""
+
     def __init__(self, capture: OutputCapture, stream: str) -> None:
         super().__init__()
         self._capture = capture
