@@ -44,7 +44,10 @@ from looptui.session.program.main_plan import MainPlan, build_plan
 from looptui.session.program.runcalls import RunCalls
 from looptui.session.health.import_watch import ImportWatch
 from looptui.session.health.waiting import WaitingWatch
+from looptui.session.debug.console import Console
 from looptui.session.debug.handover import DebuggerHandover
+from looptui.session.debug.service import DebugService
+from looptui.session.debug.tasks import TaskBook
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE", "MIN_RECURSION_LIMIT"]
 
@@ -168,6 +171,9 @@ class Session:
         self.last_block: dict[str, Any] | None = None
         self.stuck = StuckWatch(registry)
         self.owners = TaskOwners(registry)
+        self.task_book = TaskBook(registry, self.owners, self.root, on_failed=self._task_failed)
+        self.debug_service = DebugService(self.task_book,
+                                          Console(self._console_globals, self._console_names))
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
@@ -323,6 +329,34 @@ class Session:
         for line in text.splitlines() or [""]:
             self._deliver(None, stream, line)
 
+    # --------------------------------------------------------------- debugging
+    async def debug(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer a debugging request: the tasks view's and the console's (see
+        :mod:`~looptui.session.debug.service`)."""
+        return await self.debug_service.handle(request)
+
+    @property
+    def failed_tasks(self) -> int:
+        """Tasks that died with an exception nobody retrieved (the header counts them)."""
+        return self.task_book.failed_total
+
+    def _task_failed(self, row: dict[str, Any]) -> None:
+        self.emit("task_failed", time=row.get("time"), loop=row.get("created_by"),
+                  task=row.get("name"), coro=row.get("coro"), where=row.get("where"),
+                  error=row.get("error"), message=row.get("message"),
+                  traceback=row.get("traceback"))
+
+    def _console_globals(self) -> dict[str, Any]:
+        module = self.module
+        return module.__dict__ if module is not None else {}
+
+    def _console_names(self) -> dict[str, Any]:
+        loops = {}
+        for tracker in self.registry.trackers():
+            lp = loop_object(tracker)
+            loops[tracker.name] = lp if lp is not None else tracker
+        return {"loops": loops, "clients": self.live_clients()}
+
     # --------------------------------------------------------------- blocked loop
     def _blocked(self, block: Block) -> None:
         """The watchdog saw the event loop stall: note it on the loop, count it, emit it."""
@@ -374,6 +408,7 @@ class Session:
         self._install_adapters()
         self.clients.install()
         self.owners.install()
+        self.task_book.install()
         self._saved_argv = sys.argv
         sys.argv = [self.target, *self.program_args]  # argparse at import sees the program's
         baseline = set(sys.modules)  # what the user's program did not import
@@ -661,6 +696,7 @@ class Session:
         self.watchdog.stop()
         self.stuck.stop()
         self.owners.uninstall()
+        self.task_book.uninstall()
         if self.adapters is not None:
             self.adapters.uninstall()
             if self.adapters.recognise in LOOP_RECOGNISERS:

@@ -72,6 +72,15 @@ def _is_details(screen: object) -> bool:
     return _is_screen(screen, "details", "DetailsScreen")
 
 
+def _is_debug_view(screen: object) -> bool:
+    """Whether *screen* is the tasks view, a task's stack or the console (which have
+    keys of their own: the table's do not act there)."""
+    return (_is_screen(screen, "tasks", "TasksScreen")
+            or _is_screen(screen, "tasks", "TaskStackScreen")
+            or _is_screen(screen, "tasks", "ConfirmScreen")
+            or _is_screen(screen, "console", "ConsoleScreen"))
+
+
 class LoopTuiApp(App[list[str]]):
     """Monitor of the loops of one session.
 
@@ -130,6 +139,10 @@ class LoopTuiApp(App[list[str]]):
         Binding("slash", "filter", "Filter", key_display="/", id="filter",
                 tooltip="Filter loops by name"),
         Binding("l", "toggle_log", "Log", id="log", tooltip="Show or hide the output of all loops"),
+        Binding("a", "tasks", "Tasks", id="tasks",
+                tooltip="Every asyncio task of the program, and the ones that died"),
+        Binding("c", "console", "Console", id="console",
+                tooltip="Python in the program's namespace, on its event loop"),
         Binding("question_mark", "help", "Help", key_display="?", id="help",
                 tooltip="Show every key"),
         Binding("q", "request_quit", "Quit", id="quit",
@@ -172,6 +185,8 @@ class LoopTuiApp(App[list[str]]):
         self._header_at = -math.inf
         self._header_key: tuple[Any, ...] = ()
         self._colours: tuple[object, Colours] | None = None
+        self.console_history: list[str] = []
+        """What was typed in the console (``c``), kept while the app runs."""
 
     def get_driver_class(self) -> type:
         """Textual's driver for this platform, or on Linux/macOS its variant that ends
@@ -310,7 +325,8 @@ class LoopTuiApp(App[list[str]]):
             # The header counts every loop's state: on timer ticks at most once a
             # second (or when loops come and go, or what it says otherwise changes), so
             # a tick's cost does not grow with the number of loops.
-            key = (registry.version, status, main_state, view)
+            key = (registry.version, status, main_state, view,
+                   getattr(session, "failed_tasks", 0))
             if not budgeted or key != self._header_key or now - self._header_at >= HEADER_EVERY:
                 self._header_key = key
                 self._header_at = now
@@ -324,6 +340,7 @@ class LoopTuiApp(App[list[str]]):
                     main_name=getattr(session, "main_name", None),
                     offline=bool(getattr(session, "offline", False)),
                     view=view, colours=self.colours,
+                    failed_tasks=int(getattr(session, "failed_tasks", 0) or 0),
                 ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
@@ -342,7 +359,7 @@ class LoopTuiApp(App[list[str]]):
                 self._log_version = version
                 pane.collect(trackers, general)
             for layer in stack[1:]:
-                if _is_details(layer):
+                if _is_details(layer) or _is_screen(layer, "tasks", "TasksScreen"):
                     layer.refresh_view(now)
                 elif _is_screen(layer, "stopping", "StoppingScreen"):
                     active = [t for t in trackers if t.state not in TERMINAL_STATES]
@@ -479,6 +496,10 @@ class LoopTuiApp(App[list[str]]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the table-only keys (filter, sort, log pane) while another screen is shown."""
+        if action != "request_quit" and _is_debug_view(self.screen):
+            return False  # the tasks view and the console have keys of their own
+        if action in {"tasks", "console"} and isinstance(self.focused, FilterInput):
+            return False
         if action in {"filter", "toggle_log", "clear_filter", "cycle_sort", "toggle_trouble"}:
             stack = self.screen_stack
             if action != "clear_filter" and isinstance(self.focused, FilterInput):
@@ -698,9 +719,41 @@ class LoopTuiApp(App[list[str]]):
             self._say("reloaded")
         self.refresh_now()
 
+    # ---------------------------------------------------------------- debugging
+    def _ask(self) -> Callable[[dict[str, Any]], Any] | None:
+        ask = getattr(self.session, "debug", None)
+        if not callable(ask):
+            self._say("not available for this session", "warning")
+            return None
+        return ask  # type: ignore[no-any-return]
+
+    def action_tasks(self) -> None:
+        """Every asyncio task of the program (see :mod:`.screens.tasks`)."""
+        ask = self._ask()
+        if ask is None:
+            return
+        from .screens.tasks import TasksScreen
+
+        self.push_screen(TasksScreen(ask, failed_style=self.colours.style("failed")))
+
+    def action_console(self) -> None:
+        """Python on the program's event loop (see :mod:`.screens.console`)."""
+        ask = self._ask()
+        if ask is None:
+            return
+        from .screens.console import ConsoleScreen
+
+        self.push_screen(ConsoleScreen(ask, self.console_history, self.session.module_name))
+
     # --------------------------------------------------------------------- quit
     def action_request_quit(self) -> None:
-        """First press: stop every loop gracefully; second press: exit at once."""
+        """First press: stop every loop gracefully; second press: exit at once.
+
+        In the console, ``ctrl+c`` cancels the evaluation instead (``q`` is typed there).
+        """
+        if _is_screen(self.screen, "console", "ConsoleScreen"):
+            self.screen.interrupt()  # type: ignore[attr-defined]
+            return
         if self.quitting:
             still = [t.name for t in self.session.registry.trackers()
                      if t.state not in TERMINAL_STATES]

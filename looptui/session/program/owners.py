@@ -80,6 +80,22 @@ class TaskOwners:
             loop.set_task_factory(None)
         self._factory = None
 
+    def created_by(self, task: object) -> Tracker | None:
+        """The loop whose body or hook created *task* (its context, or what the task
+        factory noted), without looking through the loops: cheap enough for every task."""
+        get_context = getattr(task, "get_context", None)
+        if callable(get_context):
+            try:
+                owner = get_context().get(current_tracker)
+            except Exception:
+                owner = None
+            if owner is not None:
+                return owner
+        try:
+            return self._created.get(task)  # type: ignore[arg-type]
+        except TypeError:  # not weak-referenceable
+            return None
+
     def owner(self, task: object) -> Tracker | None:
         """The tracker whose loop runs *task* or created it, or ``None``.
 

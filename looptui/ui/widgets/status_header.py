@@ -42,6 +42,7 @@ def header_text(
     offline: bool = False,
     view: str = "",
     colours: Colours = DEFAULT_COLOURS,
+    failed_tasks: int = 0,
 ) -> tuple[Text, Text]:
     """Left and right parts of the header.
 
@@ -76,6 +77,10 @@ def header_text(
     if blocked:
         left.append(" · ", style="dim")
         left.append(f"blocked {blocked}×", style=colours.style("trouble"))
+    if failed_tasks:  # tasks that died with an exception nobody retrieved (a: tasks)
+        left.append(" · ", style="dim")
+        left.append(f"{failed_tasks} task{'s' if failed_tasks != 1 else ''} failed (a)",
+                    style=colours.style("failed"))
     if main_state:
         left.append(" · ", style="dim")
         left.append(f"main {one_line(main_state, 20)}",

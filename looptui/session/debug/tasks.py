@@ -1,0 +1,265 @@
+"""Every asyncio task of the program, as rows a front end shows; and the ones that died.
+
+:meth:`TaskBook.rows` lists the tasks of the event loop (``asyncio.all_tasks``) as plain
+dicts — name, coroutine, state, where it waits (the innermost frame of the program's own
+code in its await chain), age, the loop that created it — cheap enough for a view that
+reads them once a second, and nothing at all while no view asks.
+
+A task that ends with an exception nobody retrieves is reported by asyncio when it is
+deleted ("Task exception was never retrieved", through the event loop's exception
+handler). :meth:`TaskBook.install` puts a handler in front of the program's (which still
+runs, so the message is still logged) that keeps the last :data:`KEPT_FAILURES` of them,
+with their tracebacks, and tells *on_failed* (the ``task_failed`` event). asyncio
+reports such a task when it is deleted: one the program still holds in a variable is
+reported once that reference goes (and, having ended, it is no longer among the tasks).
+
+Ages are counted from when looptui first saw the task (a view opened, or a failure):
+tasks carry no creation time of their own and no task factory is installed for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import os
+import traceback
+import weakref
+from typing import TYPE_CHECKING, Any, Callable
+
+from looptui.core import clock
+from looptui.session.health.stacks import await_chain, is_machinery, is_monitor_code
+from looptui.session.output.sanitize import safe_text
+from looptui.session.program.owners import TaskOwners, task_of
+
+if TYPE_CHECKING:
+    from looptui.core.registry import Registry
+    from looptui.core.tracker import Tracker
+
+__all__ = ["TaskBook", "KEPT_FAILURES", "NEVER_RETRIEVED"]
+
+KEPT_FAILURES = 100
+"""Failed tasks kept (the newest); older ones are counted, not kept."""
+NEVER_RETRIEVED = "Task exception was never retrieved"
+"""asyncio's message for a task that died with an exception nobody read."""
+_CHAIN = 80
+"""Awaits followed per task."""
+
+
+def _coro_name(task: asyncio.Task[Any]) -> str:
+    coro = task.get_coro()
+    name = getattr(coro, "__qualname__", None) or type(coro).__name__
+    return str(name)
+
+
+def _frames(coro: Any) -> list[Any]:
+    """The frames of *coro*'s await chain, outermost first."""
+    frames: list[Any] = []
+    aw: Any = coro
+    seen: set[int] = set()
+    while aw is not None and len(frames) < _CHAIN and id(aw) not in seen:
+        seen.add(id(aw))
+        frame = getattr(aw, "cr_frame", None) or getattr(aw, "gi_frame", None)
+        if frame is None:
+            break
+        frames.append(frame)
+        aw = getattr(aw, "cr_await", None) if hasattr(aw, "cr_await") else \
+            getattr(aw, "gi_yieldfrom", None)
+    return frames
+
+
+def _where(task: asyncio.Task[Any], root: str | None) -> str:
+    """``file:line`` of the innermost frame of the program's own code the task is in."""
+    frames = _frames(task.get_coro())
+    chosen = None
+    for frame in reversed(frames):
+        filename = frame.f_code.co_filename
+        if not is_machinery(filename) and not is_monitor_code(filename):
+            chosen = frame
+            break
+    if chosen is None and frames:
+        chosen = frames[-1]
+    if chosen is None:
+        return ""
+    filename = chosen.f_code.co_filename
+    if root and filename.startswith(root + os.sep):
+        filename = filename[len(root) + 1:]
+    elif not root or not filename.startswith(root):
+        filename = os.path.basename(filename) if is_machinery(filename) else filename
+    return f"{filename}:{chosen.f_lineno}"
+
+
+def _is_own(task: asyncio.Task[Any]) -> bool:
+    """A task of the monitor itself (looptui, Textual): its await chain has frames of
+    the monitor and none of the program's own code."""
+    own = False
+    for frame in _frames(task.get_coro()):
+        filename = frame.f_code.co_filename
+        if is_monitor_code(filename):
+            own = True
+        elif not is_machinery(filename):
+            return False
+    return own or task.get_name().startswith("looptui")
+
+
+class TaskBook:
+    """The program's tasks as rows; the ones that died with an unread exception.
+
+    Args:
+        registry: The loops (a loop's own task is named after it).
+        owners: Maps tasks to the loop that created them.
+        root: The program's folder (file names are shown relative to it).
+        on_failed: Called (on the event loop, soon after) with each failure's row.
+
+    Attributes:
+        failures: The newest failed tasks' rows (``traceback`` included).
+        failed_total: Failed tasks since start, also those no longer kept.
+    """
+
+    def __init__(self, registry: Registry, owners: TaskOwners, root: str | None = None,
+                 on_failed: Callable[[dict[str, Any]], None] | None = None) -> None:
+        self.registry = registry
+        self.owners = owners
+        self.root = root
+        self.on_failed = on_failed
+        self.failures: collections.deque[dict[str, Any]] = collections.deque(
+            maxlen=KEPT_FAILURES)
+        self.failed_total = 0
+        self._seen: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = \
+            weakref.WeakKeyDictionary()
+        self._by_id: weakref.WeakValueDictionary[int, asyncio.Task[Any]] = \
+            weakref.WeakValueDictionary()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._previous: Any = None
+        self._handler: Any = None
+
+    # ---------------------------------------------------------- failures
+    def install(self) -> None:
+        """Keep the tasks that die with an unread exception (see the module doc)."""
+        if self._loop is not None:
+            return
+        loop = asyncio.get_running_loop()
+        previous = loop.get_exception_handler()
+
+        def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+            try:
+                self._noticed(context)
+            finally:
+                if previous is not None:
+                    previous(loop, context)
+                else:
+                    loop.default_exception_handler(context)
+
+        loop.set_exception_handler(handler)
+        self._loop, self._previous, self._handler = loop, previous, handler
+
+    def uninstall(self) -> None:
+        """Give the event loop its exception handler back (if ours is still in place)."""
+        loop, self._loop = self._loop, None
+        if loop is not None and not loop.is_closed() and \
+                loop.get_exception_handler() is self._handler:
+            loop.set_exception_handler(self._previous)
+        self._handler = self._previous = None
+
+    def _noticed(self, context: dict[str, Any]) -> None:
+        task = context.get("future") or context.get("task")
+        exc = context.get("exception")
+        if not isinstance(task, asyncio.Task) or not isinstance(exc, BaseException):
+            return
+        if context.get("message") != NEVER_RETRIEVED:
+            return
+        row = self._describe(task, clock.now(), clock.now(), None)  # no weak refs: dying
+        row.update(state="failed", failed=True, where=_tb_where(exc, self.root),
+                   error=type(exc).__name__, message=safe_text(str(exc), 2000),
+                   traceback="".join(traceback.format_exception(exc)), time=clock.now())
+        self.failures.append(row)
+        self.failed_total += 1
+        if self.on_failed is not None and self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon(self.on_failed, row)  # not from inside a __del__
+
+    # ------------------------------------------------------------- reading
+    def rows(self, own: bool = True) -> list[dict[str, Any]]:
+        """Every task of the event loop now, oldest seen first (*own*: looptui's too)."""
+        now = clock.now()
+        loop = self._loop or asyncio.get_running_loop()
+        loops: dict[int, Tracker] = {}
+        for tracker in self.registry.trackers():
+            task = task_of(tracker)
+            if task is not None:
+                loops[id(task)] = tracker
+        rows = [self._row(task, now, loops) for task in asyncio.all_tasks(loop)]
+        if not own:
+            rows = [row for row in rows if not row["own"]]
+        rows.sort(key=lambda row: -row["age"])
+        return rows
+
+    def _row(self, task: asyncio.Task[Any], now: float,
+             loops: dict[int, Tracker]) -> dict[str, Any]:
+        seen = self._seen.get(task)
+        if seen is None:
+            seen = self._seen[task] = now
+        self._by_id[id(task)] = task
+        return self._describe(task, now, seen, loops.get(id(task)))
+
+    def _describe(self, task: asyncio.Task[Any], now: float, seen: float,
+                  loop_tracker: Tracker | None) -> dict[str, Any]:
+        creator = self.owners.created_by(task)
+        if creator is loop_tracker:
+            creator = None
+        current = asyncio.current_task()
+        if task.done():
+            state = "cancelled" if task.cancelled() else (
+                "failed" if task.exception() is not None else "done")
+        elif task is current:
+            state = "running"
+        elif getattr(task, "cancelling", lambda: 0)():
+            state = "cancelling"
+        else:
+            state = "waiting"
+        return {
+            "id": id(task), "name": safe_text(task.get_name(), 200),
+            "coro": safe_text(_coro_name(task), 200), "state": state,
+            "where": safe_text(_where(task, self.root), 300), "age": max(0.0, now - seen),
+            "loop": loop_tracker.name if loop_tracker is not None else None,
+            "created_by": creator.name if creator is not None else None,
+            "own": loop_tracker is None and _is_own(task), "failed": False,
+        }
+
+    def stack(self, task_id: int) -> str:
+        """The task's whole await chain (or a failed task's traceback), as text."""
+        for row in self.failures:
+            if row["id"] == task_id:
+                return str(row.get("traceback") or "")
+        task = self._by_id.get(task_id)
+        if task is None:
+            return "(the task has ended)\n"
+        if task.done():
+            return "(the task has ended)\n"
+        head = f"task {task.get_name()!r} ({_coro_name(task)}):\n"
+        lines = await_chain(task.get_coro(), waiting_on=getattr(task, "_fut_waiter", None))
+        return head + ("".join(lines) if lines else "  (running: not at an await)\n")
+
+    def cancel(self, task_id: int) -> tuple[bool, str]:
+        """Cancel the task; ``(done, what happened or why not)``."""
+        task = self._by_id.get(task_id)
+        if task is None or task.done():
+            return False, "the task has ended"
+        if task is asyncio.current_task():
+            return False, "that is the task answering"
+        task.cancel()
+        return True, f"task {task.get_name()!r}: cancelled"
+
+
+def _tb_where(exc: BaseException, root: str | None) -> str:
+    """``file:line`` where *exc* was raised in the program's own code (else innermost)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    for frame in reversed(frames):
+        if not is_machinery(frame.filename) and not is_monitor_code(frame.filename):
+            break
+    else:
+        if not frames:
+            return ""
+        frame = frames[-1]
+    name = frame.filename
+    if root and name.startswith(root + os.sep):
+        name = name[len(root) + 1:]
+    return f"{name}:{frame.lineno}"
