@@ -37,6 +37,7 @@ from looptui.core.registry import REGISTRY
 from looptui.session.remote.discovery import remove_stale
 
 from .attached import AttachedWatch
+from .debugging import AgentDebug
 from .endpoint import default_socket_path, new_token, parse_hostport, program_name
 from .observe import observe_loops
 from .server import AgentServer
@@ -52,7 +53,7 @@ def _disabled() -> bool:
 
 def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
           token: str | None = None, metrics: str | None = None,
-          announce: bool = True) -> str | None:
+          announce: bool = True, console: bool = False) -> str | None:
     """Start the agent on the running event loop and return its address.
 
     Calling it again returns the same address (the first call's options hold).
@@ -64,6 +65,9 @@ def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
         token: The token TCP clients must give (generated when not given).
         metrics: Serve Prometheus metrics on ``"[HOST:]PORT"`` (needs ``looptui[metrics]``).
         announce: Write the address (and a generated token, once) to stderr.
+        console: Also answer the console (``c`` in ``looptui attach``: Python evaluated in
+            the program) on TCP. On the Unix socket, which only the program's user can
+            open, it is always answered.
 
     Returns:
         ``unix:PATH``, or ``HOST:PORT?token=…`` when *tcp* is given; ``None`` when
@@ -95,6 +99,8 @@ def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
         token = new_token()
     server = AgentServer(REGISTRY, program_name(), token)
     server.while_attached.append(AttachedWatch(REGISTRY, server.broadcast))
+    server.debug = AgentDebug(REGISTRY, server.broadcast, console_on_tcp=console)
+    server.debug.install()
     sock_path = Path(path) if path is not None else default_socket_path()
     stale = remove_stale(sock_path.parent)  # left by programs killed by a signal
     addresses: list[str] = []
@@ -160,6 +166,8 @@ def stop() -> None:
     if metrics_server is not None:
         metrics_server.close()
     if server is not None:
+        if server.debug is not None:
+            server.debug.uninstall()
         server.close_now()
 
 

@@ -37,6 +37,7 @@ from looptui.session.output.flood import LogLimiter
 from looptui.session.remote import wire
 
 from .client import AgentClient, LoopMark
+from .debugging import DEBUG_MESSAGES, AgentDebug
 from .endpoint import same_token
 
 __all__ = ["AgentServer", "HELLO_TIMEOUT", "UPDATE_INTERVAL", "MAX_CLIENTS", "EVENT_MODES"]
@@ -88,6 +89,8 @@ class AgentServer:
         self._closed = asyncio.Event()
         self._routine: bool | None = None
         """Whether the registry listener takes routine events (None: not listening)."""
+        self.debug: AgentDebug | None = None
+        """Answers the tasks view's and the console's messages (see :mod:`.debugging`)."""
         self.while_attached: list[Any] = []
         """Parts with ``start()``/``stop()`` that run only while a client is attached."""
 
@@ -228,12 +231,26 @@ class AgentServer:
             kind = message.get("type")
             if kind == "command":
                 client.send(wire.encode(self._command(message)))
+            elif kind in DEBUG_MESSAGES and self.debug is not None:  # tasks view, console
+                self._spawn(self._debug(message, client))
             elif kind == "events" and message.get("events") in EVENT_MODES:
                 client.every_event = message["events"] == "all"
                 self._listen()
             elif kind != "ping":
                 client.send(wire.encode({"type": "error", "id": message.get("id"),
                                          "reason": f"unknown message type {message['type']!r}"}))
+
+    async def _debug(self, message: dict[str, Any], client: AgentClient) -> None:
+        """Answer a ``tasks`` or ``eval`` message (in a task: an evaluation may wait)."""
+        assert self.debug is not None
+        reply = await self.debug.answer(message, unix=client.peer == "unix")
+        if client.dropped is None:
+            client.send(wire.encode(reply))
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name="looptui-agent-request")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     def _command(self, message: dict[str, Any]) -> dict[str, Any]:
         loop = message.get("loop")
@@ -317,8 +334,11 @@ class AgentServer:
 
     # ------------------------------------------------------------- what is sent
     def _session_fields(self) -> dict[str, Any]:
-        return {"lag": self._probe.lag, "lag_max": self._probe.lag_max,
-                "clients": len(self.clients)}
+        fields = {"lag": self._probe.lag, "lag_max": self._probe.lag_max,
+                  "clients": len(self.clients)}
+        if self.debug is not None:  # tasks that died unretrieved: the header counts them
+            fields["failed_tasks"] = self.debug.tasks.failed_total
+        return fields
 
     def _snapshot_for(self, client: AgentClient, tracker: Tracker) -> dict[str, Any]:
         mark = client.marks.get(tracker.name)
