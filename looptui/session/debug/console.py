@@ -124,6 +124,8 @@ def _pretty(value: Any) -> str:
 
 def _user_traceback(exc: BaseException) -> str:
     """The traceback from the console's own line inward (the evaluation machinery left out)."""
+    if isinstance(exc, SyntaxError) and exc.filename == FILENAME:  # the typed code itself
+        return "".join(traceback.format_exception_only(type(exc), exc))
     tb = exc.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename != FILENAME:
         tb = tb.tb_next

@@ -67,8 +67,9 @@ def _frames(coro: Any) -> list[Any]:
     return frames
 
 
-def _where(task: asyncio.Task[Any], root: str | None) -> str:
-    """``file:line`` of the innermost frame of the program's own code the task is in."""
+def _where(task: asyncio.Task[Any], root: str | None, loop: Tracker | None = None) -> str:
+    """``file:line`` of the innermost frame of the program's own code the task is in (a
+    loop's task between two bodies: what the loop is doing, in the engine)."""
     frames = _frames(task.get_coro())
     chosen = None
     for frame in reversed(frames):
@@ -76,6 +77,8 @@ def _where(task: asyncio.Task[Any], root: str | None) -> str:
         if not is_machinery(filename) and not is_monitor_code(filename):
             chosen = frame
             break
+    if chosen is None and loop is not None:
+        return f"({loop.state.value}, in the loop's engine)"
     if chosen is None and frames:
         chosen = frames[-1]
     if chosen is None:
@@ -218,7 +221,7 @@ class TaskBook:
         return {
             "id": id(task), "name": safe_text(task.get_name(), 200),
             "coro": safe_text(_coro_name(task), 200), "state": state,
-            "where": safe_text(_where(task, self.root), 300), "age": max(0.0, now - seen),
+            "where": safe_text(_where(task, self.root, loop_tracker), 300), "age": max(0.0, now - seen),
             "loop": loop_tracker.name if loop_tracker is not None else None,
             "created_by": creator.name if creator is not None else None,
             "own": loop_tracker is None and _is_own(task), "failed": False,

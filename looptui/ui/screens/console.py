@@ -16,9 +16,10 @@ from typing import Any, Callable, ClassVar
 
 from rich.highlighter import ReprHighlighter
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, RichLog, Static
 
@@ -34,12 +35,50 @@ _IDS = itertools.count(1)
 
 
 class ConsoleInput(Input):
-    """The console's input line: ``↑``/``↓`` walk the history."""
+    """The console's input line: ``↑``/``↓`` walk the history; ``enter`` hands the line
+    over and empties the input at once (keys typed right after it, a paste, start the
+    next line instead of joining the one being handed over)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Previous", show=False),
         Binding("down", "history(1)", "Next", show=False),
     ]
+
+    class Line(Message):
+        """A line was entered."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    async def action_submit(self) -> None:
+        text, self.value = self.value, ""
+        self.post_message(self.Line(text))
+
+    async def _on_key(self, event: events.Key) -> None:
+        # ``enter`` is taken here, in order with the keys typed around it: as a binding
+        # it would be handled after the printable keys that follow it in one read
+        # (typed fast, or sent by tmux), which would join the next line to this one.
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            await self.action_submit()
+        # other keys: Input's own handler runs after this one (Textual calls each class's)
+
+    def _on_paste(self, event: events.Paste) -> None:
+        """Pasted lines are entered one by one, as if typed (the last one stays in the
+        input, unless the paste ends with a newline)."""
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if "\n" not in text:
+            return  # Input's own paste
+        event.prevent_default()
+        event.stop()
+        *lines, rest = text.split("\n")
+        lines[0] = self.value + lines[0]
+        for line in lines:
+            self.post_message(self.Line(line))
+        self.value = rest
+        self.cursor_position = len(rest)
 
     def action_history(self, step: int) -> None:
         screen = self.screen
@@ -75,6 +114,7 @@ class ConsoleScreen(Screen[None]):
         self.where = where
         self.buffer: list[str] = []
         self.running: int | None = None
+        self.typed_ahead: list[str] = []
         self.results: list[dict[str, Any]] = []
         self._walk = len(history)
         self._highlight = ReprHighlighter()
@@ -103,14 +143,16 @@ class ConsoleScreen(Screen[None]):
     def prompt(self) -> str:
         return "... " if self.buffer else ">>> "
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    def on_console_input_line(self, event: ConsoleInput.Line) -> None:
         event.stop()
-        line = event.value.replace(" ⏎ ", "\n")  # a statement recalled from the history
-        self._input.value = ""
-        if self.running is not None:
-            self.notify("still evaluating: ctrl+c cancels it", severity="warning")
-            self._input.value = line
+        line = event.text.replace(" ⏎ ", "\n")  # a statement recalled from the history
+        if self.running is not None:  # typed ahead: entered when the evaluation is done
+            self.typed_ahead.append(line)
             return
+        self.enter_line(line)
+
+    def enter_line(self, line: str) -> None:
+        """One line, as if typed at the prompt: a whole statement is evaluated."""
         self._log.write(Text(self.prompt + safe_text(line), style="bold", end=""))
         self.buffer.append(line)
         source = "\n".join(self.buffer)
@@ -123,7 +165,9 @@ class ConsoleScreen(Screen[None]):
         self.buffer.clear()
         self._input.placeholder = ">>>"
         self.remember(source)
-        self.evaluate(source)
+        ident = next(_IDS)
+        self.running = ident  # at once: a line typed right after waits for this one
+        self.evaluate(source, ident)
 
     def remember(self, source: str) -> None:
         if not self.history or self.history[-1] != source:
@@ -141,17 +185,19 @@ class ConsoleScreen(Screen[None]):
 
     # ------------------------------------------------------------ running
     @work(group="console-eval")
-    async def evaluate(self, source: str) -> None:
-        """Send *source* to the program and show what came back."""
-        ident = next(_IDS)
-        self.running = ident
+    async def evaluate(self, source: str, ident: int) -> None:
+        """Send *source* to the program and show what came back; then the lines typed
+        meanwhile."""
         try:
             reply = await self.ask({"type": "eval", "source": source, "eval": ident})
         finally:
-            self.running = None
+            if self.running == ident:
+                self.running = None
         reply = reply if isinstance(reply, dict) else {"ok": False, "reason": "no answer"}
         self.results.append(reply)
         self.show_reply(reply)
+        while self.typed_ahead and self.running is None:
+            self.enter_line(self.typed_ahead.pop(0))
 
     def show_reply(self, reply: dict[str, Any]) -> None:
         log = self._log
@@ -171,6 +217,7 @@ class ConsoleScreen(Screen[None]):
     def interrupt(self) -> None:
         """``ctrl+c``: cancel the evaluation in progress, else drop what is typed."""
         if self.running is not None:
+            self.typed_ahead.clear()
             self._send_cancel(self.running)
             return
         self.buffer.clear()

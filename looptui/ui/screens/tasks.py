@@ -194,7 +194,7 @@ class TasksScreen(Screen[None]):
                     break
         title = Text(end="", no_wrap=True, overflow="ellipsis")
         title.append("tasks", style="bold")
-        title.append(f" · {len(self.rows)} running")
+        title.append(f" · {len(self.rows)} task{'s' if len(self.rows) != 1 else ''}")
         if self.failed_total:
             title.append(" · ")
             title.append(f"{self.failed_total} failed, never retrieved",
@@ -204,6 +204,7 @@ class TasksScreen(Screen[None]):
             title.append(f" · filter {self.filter_text!r}", style="dim")
         title.append(" · looptui's shown" if self.show_own else " · looptui's hidden (h)",
                      style="dim")
+        title.append(" · enter: stack", style="dim")
         if self.reason:
             title.append(f" · {one_line(self.reason, 80)}", style=self.failed_style)
         self._title.update(title)
