@@ -23,6 +23,8 @@ import codeop
 import collections.abc
 import contextvars
 import inspect
+import io
+import sys
 import itertools
 import traceback
 from typing import Any, Callable, Iterator
@@ -73,6 +75,32 @@ class _Scope(collections.abc.MutableMapping[str, Any]):
 
     def __len__(self) -> int:
         return len({**self.module, **self.extra})
+
+
+class _Redirecting(io.TextIOBase):
+    """Stands in for ``sys.stdout``/``sys.stderr`` while an evaluation runs and no output
+    capture is in place (an agent's program between clients, a test): writes of the
+    evaluation go to the pane, every other write to the stream it replaced."""
+
+    def __init__(self, original: Any, stream: str) -> None:
+        super().__init__()
+        self.original = original
+        self.stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:  # type: ignore[override]
+        redirect = output_redirect.get()
+        if redirect is not None and redirect(self.stream, text):
+            return len(text)
+        return int(self.original.write(text) or 0)
+
+    def flush(self) -> None:
+        self.original.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.original, name)
 
 
 class _Output:
@@ -159,6 +187,7 @@ class Console:
         task = asyncio.get_running_loop().create_task(
             self._evaluate(source, output), name="looptui console", context=context)
         self._running[ident] = task
+        self._redirect_streams()
         try:
             return await asyncio.shield(task)
         except asyncio.CancelledError:
@@ -170,6 +199,23 @@ class Console:
         finally:
             self._running.pop(ident, None)
             output.closed = True
+            if not self._running:
+                self._restore_streams()
+
+    def _redirect_streams(self) -> None:
+        """Without an output capture, the streams are replaced while evaluations run."""
+        for name in ("stdout", "stderr"):
+            current = getattr(sys, name)
+            if current is None or getattr(current, "looptui_capture", False) or \
+                    isinstance(current, _Redirecting):
+                continue
+            setattr(sys, name, _Redirecting(current, name))
+
+    def _restore_streams(self) -> None:
+        for name in ("stdout", "stderr"):
+            current = getattr(sys, name)
+            if isinstance(current, _Redirecting):
+                setattr(sys, name, current.original)
 
     def cancel(self, ident: int | None = None) -> bool:
         """Cancel evaluation *ident* (``None``: every one running); whether any was."""

@@ -133,13 +133,17 @@ class DebuggerHandover:
         """*debugger*'s ``interaction`` run with the terminal handed over."""
 
         @functools.wraps(interaction)
-        def stop(frame: FrameType | None, tb: Any = None, *args: Any, **kwargs: Any) -> Any:
+        def stop(*args: Any, **kwargs: Any) -> Any:
+            # pdb's is interaction(frame, traceback); other debuggers' differ: passed on as given
             if not self.on_loop_thread():
-                return interaction(frame, tb, *args, **kwargs)
-            self.take_terminal(frame if frame is not None else _innermost(tb))
+                return interaction(*args, **kwargs)
+            frame = args[0] if args else kwargs.get("frame")
+            tb = args[1] if len(args) > 1 else kwargs.get("tb", kwargs.get("traceback"))
+            where = frame if frame is not None else _innermost(tb)
+            self.take_terminal(where if hasattr(where, "f_code") else None)
             _point_at_terminal(debugger)
             try:
-                return interaction(frame, tb, *args, **kwargs)
+                return interaction(*args, **kwargs)
             finally:
                 self.give_back_soon()
 

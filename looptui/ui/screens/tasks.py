@@ -112,6 +112,7 @@ class TasksScreen(Screen[None]):
                                                 id="tasks-table")
         self._trouble = Static(id="tasks-trouble")
         self._keyed: dict[str, dict[str, Any]] = {}
+        self._ready = False  # columns added (mounted): a refresh tick may come before
 
     def compose(self) -> ComposeResult:
         yield self._title
@@ -120,9 +121,13 @@ class TasksScreen(Screen[None]):
         yield self._trouble
         yield Footer()
 
+    def on_unmount(self) -> None:
+        self._ready = False
+
     def on_mount(self) -> None:
         for label, key in _COLUMNS:
             self._table.add_column(label, key=key)
+        self._ready = True
         self._title.update(Text("tasks · reading…", end=""))
         self._table.focus()
         self.refresh_view(force=True)
@@ -133,7 +138,7 @@ class TasksScreen(Screen[None]):
         import time
 
         moment = time.monotonic()
-        if self._reading or (not force and moment - self._read_at < REFRESH_EVERY):
+        if not self._ready or self._reading or (not force and moment - self._read_at < REFRESH_EVERY):
             return
         self._read_at = moment
         self._reading = True
@@ -153,7 +158,8 @@ class TasksScreen(Screen[None]):
             self.failures = list(reply.get("failures") or [])
             self.failed_total = int(reply.get("failed_total") or 0)
         self.readings += 1
-        self.show()
+        if self._ready:
+            self.show()
 
     # ------------------------------------------------------------ drawing
     def shown_rows(self) -> list[dict[str, Any]]:
@@ -178,10 +184,10 @@ class TasksScreen(Screen[None]):
             if failed:
                 state = f"failed: {row.get('error')}"
             cells = [
-                Text(one_line(str(row.get("name") or ""), 40), style=style),
-                Text(one_line(str(row.get("coro") or ""), 40)),
-                Text(one_line(state, 40), style=style),
-                Text(one_line(str(row.get("where") or ""), 50)),
+                Text(one_line(str(row.get("name") or ""), 32), style=style),
+                Text(one_line(str(row.get("coro") or ""), 28)),
+                Text(one_line(state, 28), style=style),
+                Text(one_line(str(row.get("where") or ""), 40)),
                 Text(_age(row)),
                 Text(one_line(_label(row), 30), style="dim"),
             ]
