@@ -305,7 +305,7 @@ class DemoDebug:
              "where": "mybot.py:188", "age": 3600.0, "loop": None, "created_by": None,
              "own": False, "failed": False},
             {"id": 12, "name": "discord-ext-tasks: update_status", "coro": "Loop._loop",
-             "state": "waiting", "where": "(sleeping, in the loop's engine)", "age": 3600.0,
+             "state": "waiting", "where": "(sleeping: between bodies)", "age": 3600.0,
              "loop": "update_status", "created_by": None, "own": False, "failed": False},
             {"id": 13, "name": "discord-ext-tasks: backup_database", "coro": "Loop._loop",
              "state": "waiting", "where": "mybot.py:34", "age": 3600.0,

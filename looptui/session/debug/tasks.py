@@ -78,7 +78,7 @@ def _where(task: asyncio.Task[Any], root: str | None, loop: Tracker | None = Non
             chosen = frame
             break
     if chosen is None and loop is not None:
-        return f"({loop.state.value}, in the loop's engine)"
+        return f"({loop.state.value}: between bodies)"
     if chosen is None and frames:
         chosen = frames[-1]
     if chosen is None:

@@ -55,7 +55,8 @@ def _age(row: dict[str, Any]) -> str:
     failed one how long ago it died."""
     if row.get("failed"):
         when = row.get("time")
-        return f"died {fmt.ago(when, clock.now())}" if isinstance(when, (int, float)) else ""
+        return f"died {fmt.ago(when, clock.now()).removesuffix(' ago')}" \
+            if isinstance(when, (int, float)) else ""
     age = row.get("age")
     return f"≥{fmt.took(age)}" if isinstance(age, (int, float)) else ""
 
@@ -184,7 +185,7 @@ class TasksScreen(Screen[None]):
             if failed:
                 state = f"failed: {row.get('error')}"
             cells = [
-                Text(one_line(str(row.get("name") or ""), 32), style=style),
+                Text(one_line(str(row.get("name") or ""), 28), style=style),
                 Text(one_line(str(row.get("coro") or ""), 28)),
                 Text(one_line(state, 28), style=style),
                 Text(one_line(str(row.get("where") or ""), 40)),
