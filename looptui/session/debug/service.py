@@ -5,8 +5,9 @@ attach (the agent hands the protocol's ``tasks`` and ``eval`` messages to the sa
 
 Requests and replies are plain JSON-able dicts (the README's protocol section):
 
-* ``{"type": "tasks", "action": "list", "own": false}`` → ``{"ok", "tasks": [row…],
-  "failures": [row…], "failed_total"}`` (rows of :mod:`.tasks`);
+* ``{"type": "tasks", "action": "list", "own": false, "filter": "poll", "limit": 500}``
+  → ``{"ok", "tasks": [row…], "total", "failures": [row…], "failed_total"}`` (rows of
+  :mod:`.tasks`: the *limit* oldest that match; *total*: the tasks of the program);
 * ``{"type": "tasks", "action": "stack" | "cancel", "task": ID}`` → ``{"ok", "text",
   "reason"}``;
 * ``{"type": "eval", "source": TEXT, "eval": N}`` → ``{"ok", "output", "result",
@@ -22,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from .console import Console
-from .tasks import TaskBook
+from .tasks import ROW_LIMIT, TaskBook
 
 __all__ = ["DebugService", "DEBUG_MESSAGES"]
 
@@ -52,7 +53,7 @@ class DebugService:
         kind = message.get("type")
         action = message.get("action")
         if kind == "tasks":
-            return self._tasks(str(action or "list"), message)
+            return await self._tasks(str(action or "list"), message)
         if kind == "eval":
             if console_refusal is not None:
                 return _refused(console_refusal)
@@ -66,10 +67,16 @@ class DebugService:
             return await self.console.run(source, _ident(message.get("eval")))
         return _refused(f"unknown request {kind!r}")
 
-    def _tasks(self, action: str, message: dict[str, Any]) -> dict[str, Any]:
+    async def _tasks(self, action: str, message: dict[str, Any]) -> dict[str, Any]:
         book = self.tasks
         if action == "list":
-            return {"ok": True, "tasks": book.rows(own=bool(message.get("own", True))),
+            text = message.get("filter")
+            limit = message.get("limit")
+            limit = limit if isinstance(limit, int) and 0 < limit <= ROW_LIMIT else ROW_LIMIT
+            rows, total = await book.rows_soon(own=bool(message.get("own", True)),
+                                               text=text if isinstance(text, str) else "",
+                                               limit=limit)
+            return {"ok": True, "tasks": rows, "total": total,
                     "failures": list(book.failures), "failed_total": book.failed_total}
         ident = _ident(message.get("task"))
         if ident is None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import os
 import traceback
 import weakref
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
 
-__all__ = ["TaskBook", "KEPT_FAILURES", "NEVER_RETRIEVED"]
+__all__ = ["TaskBook", "KEPT_FAILURES", "NEVER_RETRIEVED", "ROW_LIMIT", "row_matches"]
 
 KEPT_FAILURES = 100
 """Failed tasks kept (the newest); older ones are counted, not kept."""
@@ -43,6 +44,23 @@ NEVER_RETRIEVED = "Task exception was never retrieved"
 """asyncio's message for a task that died with an exception nobody read."""
 _CHAIN = 80
 """Awaits followed per task."""
+ROW_LIMIT = 500
+"""Rows a listing returns at most (the oldest first; a filter narrows before the cut)."""
+SLICE = 256
+"""Tasks described per turn of the event loop by :meth:`TaskBook.rows_soon`."""
+
+
+_USER, _MACHINERY, _MONITOR = 0, 1, 2
+
+
+@functools.lru_cache(maxsize=4096)
+def _file_kind(filename: str) -> int:
+    """Whether a file is the program's own code, machinery around it (the standard
+    library, looptui's loop engine) or the monitor's (looptui, Textual, Rich); asked
+    once per file."""
+    if is_monitor_code(filename) and not is_machinery(filename):
+        return _MONITOR
+    return _MACHINERY if is_machinery(filename) else _USER
 
 
 def _coro_name(task: asyncio.Task[Any]) -> str:
@@ -67,41 +85,37 @@ def _frames(coro: Any) -> list[Any]:
     return frames
 
 
-def _where(task: asyncio.Task[Any], root: str | None, loop: Tracker | None = None) -> str:
-    """``file:line`` of the innermost frame of the program's own code the task is in (a
-    loop's task between two bodies: what the loop is doing, in the engine)."""
+def _short(filename: str, root: str | None) -> str:
+    """A file name as the program's folder sees it (the base name for the library's)."""
+    if root and filename.startswith(root + os.sep):
+        return filename[len(root) + 1:]
+    return os.path.basename(filename) if _file_kind(filename) != _USER else filename
+
+
+def _place(task: asyncio.Task[Any], root: str | None,
+           loop: Tracker | None = None) -> tuple[str, bool]:
+    """Where the task waits and whether it is the monitor's own, in one walk of its
+    await chain: ``file:line`` of the innermost frame of the program's own code (a loop's
+    task between two bodies says so); own when the chain has the monitor's frames and
+    none of the program's."""
     frames = _frames(task.get_coro())
     chosen = None
+    monitor = False
     for frame in reversed(frames):
-        filename = frame.f_code.co_filename
-        if not is_machinery(filename) and not is_monitor_code(filename):
+        kind = _file_kind(frame.f_code.co_filename)
+        if kind == _USER:
             chosen = frame
             break
-    if chosen is None and loop is not None:
-        return f"({loop.state.value}: between bodies)"
-    if chosen is None and frames:
-        chosen = frames[-1]
-    if chosen is None:
-        return ""
-    filename = chosen.f_code.co_filename
-    if root and filename.startswith(root + os.sep):
-        filename = filename[len(root) + 1:]
-    elif not root or not filename.startswith(root):
-        filename = os.path.basename(filename) if is_machinery(filename) else filename
-    return f"{filename}:{chosen.f_lineno}"
-
-
-def _is_own(task: asyncio.Task[Any]) -> bool:
-    """A task of the monitor itself (looptui, Textual): its await chain has frames of
-    the monitor and none of the program's own code."""
-    own = False
-    for frame in _frames(task.get_coro()):
-        filename = frame.f_code.co_filename
-        if is_monitor_code(filename):
-            own = True
-        elif not is_machinery(filename):
-            return False
-    return own or task.get_name().startswith("looptui")
+        monitor = monitor or kind == _MONITOR
+    if chosen is not None:
+        return f"{_short(chosen.f_code.co_filename, root)}:{chosen.f_lineno}", False
+    own = monitor or task.get_name().startswith("looptui")
+    if loop is not None:
+        return f"({loop.state.value}: between bodies)", False
+    if frames:
+        last = frames[-1]
+        return f"{_short(last.f_code.co_filename, root)}:{last.f_lineno}", own
+    return "", own
 
 
 class TaskBook:
@@ -183,17 +197,50 @@ class TaskBook:
     def rows(self, own: bool = True) -> list[dict[str, Any]]:
         """Every task of the event loop now, oldest seen first (*own*: looptui's too)."""
         now = clock.now()
-        loop = self._loop or asyncio.get_running_loop()
+        loops = self._loop_tasks()
+        rows = [self._row(task, now, loops) for task in self._all_tasks()]
+        return _finish(rows, own)
+
+    async def rows_soon(self, own: bool = True, text: str = "",
+                        limit: int = ROW_LIMIT) -> tuple[list[dict[str, Any]], int]:
+        """The *limit* oldest tasks that match *text* (:func:`row_matches`; *own*:
+        looptui's too), and how many tasks there are in all.
+
+        Only the rows returned are made (with one task per loop, thousands of rows a
+        second would feed the garbage collector), and :data:`SLICE` tasks are looked at
+        per turn of the event loop, so a big program is never held up for long.
+        """
+        now = clock.now()
+        loops = self._loop_tasks()
+        tasks = self._all_tasks()
+        seen = self._seen
+        for task in tasks:
+            if task not in seen:
+                seen[task] = now
+        tasks.sort(key=seen.__getitem__)
+        rows: list[dict[str, Any]] = []
+        for index, task in enumerate(tasks):
+            if index and index % SLICE == 0:
+                await asyncio.sleep(0)
+            if task.done():
+                continue
+            row = self._row(task, now, loops)
+            if (own or not row["own"]) and row_matches(row, text):
+                rows.append(row)
+                if len(rows) >= limit:
+                    break
+        return rows, len(tasks)
+
+    def _all_tasks(self) -> list[asyncio.Task[Any]]:
+        return list(asyncio.all_tasks(self._loop or asyncio.get_running_loop()))
+
+    def _loop_tasks(self) -> dict[int, Tracker]:
         loops: dict[int, Tracker] = {}
         for tracker in self.registry.trackers():
             task = task_of(tracker)
             if task is not None:
                 loops[id(task)] = tracker
-        rows = [self._row(task, now, loops) for task in asyncio.all_tasks(loop)]
-        if not own:
-            rows = [row for row in rows if not row["own"]]
-        rows.sort(key=lambda row: -row["age"])
-        return rows
+        return loops
 
     def _row(self, task: asyncio.Task[Any], now: float,
              loops: dict[int, Tracker]) -> dict[str, Any]:
@@ -218,13 +265,14 @@ class TaskBook:
             state = "cancelling"
         else:
             state = "waiting"
+        where, own = _place(task, self.root, loop_tracker)
         return {
-            "id": id(task), "name": safe_text(task.get_name(), 200),
-            "coro": safe_text(_coro_name(task), 200), "state": state,
-            "where": safe_text(_where(task, self.root, loop_tracker), 300), "age": max(0.0, now - seen),
+            "id": id(task), "name": _inert(task.get_name(), 200),
+            "coro": _inert(_coro_name(task), 200), "state": state,
+            "where": _inert(where, 300), "age": max(0.0, now - seen),
             "loop": loop_tracker.name if loop_tracker is not None else None,
             "created_by": creator.name if creator is not None else None,
-            "own": loop_tracker is None and _is_own(task), "failed": False,
+            "own": own, "failed": False,
         }
 
     def stack(self, task_id: int) -> str:
@@ -252,17 +300,37 @@ class TaskBook:
         return True, f"task {task.get_name()!r}: cancelled"
 
 
+def row_matches(row: dict[str, Any], text: str) -> bool:
+    """Whether a task row has *text* in its name, coroutine, file, loop or error."""
+    if not text:
+        return True
+    hay = " ".join(str(row.get(k) or "") for k in ("name", "coro", "where", "loop",
+                                                    "created_by", "process", "error"))
+    return text.lower() in hay.lower()
+
+
+def _finish(rows: list[dict[str, Any]], own: bool) -> list[dict[str, Any]]:
+    if not own:
+        rows = [row for row in rows if not row["own"]]
+    rows.sort(key=lambda row: -row["age"])
+    return rows
+
+
+def _inert(text: str, limit: int) -> str:
+    """*text* made inert for a terminal (the common case, short printable ASCII, as is)."""
+    if len(text) <= limit and text.isascii() and text.isprintable():
+        return text
+    return safe_text(text, limit)
+
+
 def _tb_where(exc: BaseException, root: str | None) -> str:
     """``file:line`` where *exc* was raised in the program's own code (else innermost)."""
     frames = traceback.extract_tb(exc.__traceback__)
     for frame in reversed(frames):
-        if not is_machinery(frame.filename) and not is_monitor_code(frame.filename):
+        if _file_kind(frame.filename) == _USER:
             break
     else:
         if not frames:
             return ""
         frame = frames[-1]
-    name = frame.filename
-    if root and name.startswith(root + os.sep):
-        name = name[len(root) + 1:]
-    return f"{name}:{frame.lineno}"
+    return f"{_short(frame.filename, root)}:{frame.lineno}"

@@ -50,6 +50,7 @@ async def _list(live: list[tuple[int, Connection]], request: dict[str, Any]) -> 
     tasks: list[dict[str, Any]] = []
     failures: list[dict[str, Any]] = []
     total = 0
+    count = 0
     reasons = []
     for index, connection in live:
         reply = await connection.ask(request)
@@ -62,7 +63,9 @@ async def _list(live: list[tuple[int, Connection]], request: dict[str, Any]) -> 
                     rows.append({**row, "id": f"{index}/{row.get('id')}",
                                  "process": connection.label})
         total += int(reply.get("failed_total") or 0)
+        count += int(reply.get("total") or len(reply.get("tasks") or []))
     if reasons and not tasks and not failures:
         return {"ok": False, "reason": "; ".join(reasons), "text": "; ".join(reasons)}
-    return {"ok": True, "tasks": tasks, "failures": failures, "failed_total": total,
+    return {"ok": True, "tasks": tasks, "total": count, "failures": failures,
+            "failed_total": total,
             "reason": "; ".join(reasons)}

@@ -22,14 +22,17 @@ from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from looptui.core import clock
+from looptui.session.debug.tasks import row_matches
 
 from .. import format as fmt
 from ..text import one_line, safe_text
 
-__all__ = ["TasksScreen", "TaskStackScreen", "ConfirmScreen", "SORTS", "REFRESH_EVERY"]
+__all__ = ["TasksScreen", "TaskStackScreen", "ConfirmScreen", "SORTS", "REFRESH_EVERY", "SHOWN"]
 
 REFRESH_EVERY = 1.0
 """Seconds between two readings of the tasks while the view is open."""
+SHOWN = 150
+"""Rows of tasks shown at most (the oldest; ``/`` narrows them down)."""
 SORTS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "age": lambda row: -float(row.get("age") or 0.0),
     "name": lambda row: str(row.get("name") or "").lower(),
@@ -59,14 +62,6 @@ def _age(row: dict[str, Any]) -> str:
             if isinstance(when, (int, float)) else ""
     age = row.get("age")
     return f"≥{fmt.took(age)}" if isinstance(age, (int, float)) else ""
-
-
-def _matches(row: dict[str, Any], text: str) -> bool:
-    if not text:
-        return True
-    hay = " ".join(str(row.get(k) or "") for k in ("name", "coro", "where", "loop",
-                                                    "created_by", "process", "error"))
-    return text.lower() in hay.lower()
 
 
 class TasksScreen(Screen[None]):
@@ -99,12 +94,14 @@ class TasksScreen(Screen[None]):
         self.rows: list[dict[str, Any]] = []
         self.failures: list[dict[str, Any]] = []
         self.failed_total = 0
+        self.total = 0
         self.show_own = False
         self.sort = "age"
         self.filter_text = ""
         self.reason = ""
         self._read_at = float("-inf")
         self._reading = False
+        self._again = False
         self.readings = 0
         self._title = Static(id="tasks-title")
         self._filter = Input(placeholder="filter: name, coroutine, file, loop",
@@ -113,6 +110,7 @@ class TasksScreen(Screen[None]):
                                                 id="tasks-table")
         self._trouble = Static(id="tasks-trouble")
         self._keyed: dict[str, dict[str, Any]] = {}
+        self._drawn: dict[str, list[str]] = {}  # what each row shows, in table order
         self._ready = False  # columns added (mounted): a refresh tick may come before
 
     def compose(self) -> ComposeResult:
@@ -139,7 +137,10 @@ class TasksScreen(Screen[None]):
         import time
 
         moment = time.monotonic()
-        if not self._ready or self._reading or (not force and moment - self._read_at < REFRESH_EVERY):
+        if self._reading:
+            self._again = self._again or force
+            return
+        if not self._ready or (not force and moment - self._read_at < REFRESH_EVERY):
             return
         self._read_at = moment
         self._reading = True
@@ -148,14 +149,19 @@ class TasksScreen(Screen[None]):
     @work(exclusive=True, group="tasks-read")
     async def _read(self) -> None:
         try:
-            reply = await self.ask({"type": "tasks", "action": "list", "own": self.show_own})
+            reply = await self.ask({"type": "tasks", "action": "list", "own": self.show_own,
+                                    "filter": self.filter_text, "limit": SHOWN})
         finally:
             self._reading = False
+            if self._again:  # asked again meanwhile (the filter changed): read again now
+                self._again = False
+                self.call_later(self.refresh_view, force=True)
         if not isinstance(reply, dict) or not reply.get("ok"):
             self.reason = str((reply or {}).get("reason") or "no answer")
         else:
             self.reason = ""
             self.rows = list(reply.get("tasks") or [])
+            self.total = int(reply.get("total") or len(self.rows))
             self.failures = list(reply.get("failures") or [])
             self.failed_total = int(reply.get("failed_total") or 0)
         self.readings += 1
@@ -165,43 +171,58 @@ class TasksScreen(Screen[None]):
     # ------------------------------------------------------------ drawing
     def shown_rows(self) -> list[dict[str, Any]]:
         """Failed tasks first (newest first), then the live ones in the chosen order."""
-        failed = [r for r in reversed(self.failures) if _matches(r, self.filter_text)]
-        live = sorted((r for r in self.rows if _matches(r, self.filter_text)),
+        failed = [r for r in reversed(self.failures) if row_matches(r, self.filter_text)]
+        live = sorted((r for r in self.rows if row_matches(r, self.filter_text)),
                       key=SORTS[self.sort])
         return failed + live
 
+    def _cells(self, row: dict[str, Any]) -> list[Text]:
+        failed = bool(row.get("failed"))
+        style = self.failed_style if failed else ("dim" if row.get("own") else "")
+        state = f"failed: {row.get('error')}" if failed else str(row.get("state") or "")
+        return [
+            Text(one_line(str(row.get("name") or ""), 28), style=style),
+            Text(one_line(str(row.get("coro") or ""), 28)),
+            Text(one_line(state, 28), style=style),
+            Text(one_line(str(row.get("where") or ""), 40)),
+            Text(_age(row)),
+            Text(one_line(_label(row), 30), style="dim"),
+        ]
+
     def show(self) -> None:
+        """Draw the rows: when the same tasks are listed in the same order (most
+        readings: only ages move), only the cells whose text changed are updated, so
+        the table's layout is not computed again."""
         table = self._table
         selected = self.selected()
         rows = self.shown_rows()
-        table.clear()
-        self._keyed = {}
-        for index, row in enumerate(rows):
-            key = f"failed-{index}" if row.get("failed") else f"task-{row.get('id')}"
-            self._keyed[key] = row
-            failed = bool(row.get("failed"))
-            style = self.failed_style if failed else ("dim" if row.get("own") else "")
-            state = str(row.get("state") or "")
-            if failed:
-                state = f"failed: {row.get('error')}"
-            cells = [
-                Text(one_line(str(row.get("name") or ""), 28), style=style),
-                Text(one_line(str(row.get("coro") or ""), 28)),
-                Text(one_line(state, 28), style=style),
-                Text(one_line(str(row.get("where") or ""), 40)),
-                Text(_age(row)),
-                Text(one_line(_label(row), 30), style="dim"),
-            ]
-            table.add_row(*cells, key=key)
-        if selected is not None:
-            for index, row in enumerate(rows):
-                if row.get("id") == selected.get("id") and \
-                        row.get("failed") == selected.get("failed"):
-                    table.move_cursor(row=index)
-                    break
+        keyed = {(f"failed-{i}" if row.get("failed") else f"task-{row.get('id')}"): row
+                 for i, row in enumerate(rows)}
+        drawn = [(key, self._cells(row)) for key, row in keyed.items()]
+        if [key for key, _cells in drawn] == list(self._drawn):
+            columns = [key for _label, key in _COLUMNS]
+            for key, cells in drawn:
+                before = self._drawn[key]
+                for column, cell, old in zip(columns, cells, before):
+                    if cell.plain != old:
+                        table.update_cell(key, column, cell)
+        else:
+            table.clear()
+            for key, cells in drawn:
+                table.add_row(*cells, key=key)
+            if selected is not None:
+                for index, row in enumerate(rows):
+                    if row.get("id") == selected.get("id") and \
+                            row.get("failed") == selected.get("failed"):
+                        table.move_cursor(row=index)
+                        break
+        self._keyed = keyed
+        self._drawn = {key: [cell.plain for cell in cells] for key, cells in drawn}
         title = Text(end="", no_wrap=True, overflow="ellipsis")
         title.append("tasks", style="bold")
-        title.append(f" · {len(self.rows)} task{'s' if len(self.rows) != 1 else ''}")
+        title.append(f" · {self.total} task{'s' if self.total != 1 else ''}")
+        if self.total > len(self.rows):
+            title.append(f" ({len(self.rows)} oldest shown: / finds others)", style="dim")
         if self.failed_total:
             title.append(" · ")
             title.append(f"{self.failed_total} failed, never retrieved",
@@ -266,6 +287,7 @@ class TasksScreen(Screen[None]):
     def on_input_changed(self, event: Input.Changed) -> None:
         self.filter_text = event.value.strip()
         self.show()
+        self.refresh_view(force=True)  # the program may have more that match
 
     def on_input_submitted(self, _event: Input.Submitted) -> None:
         self._table.focus()
