@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from agent_helpers import Program, until
+from ui_reading import until as ui_until
 
 from looptui.agent.debugging import TCP_CONSOLE_REFUSED
 from looptui.session.remote.address import parse_address
@@ -18,9 +20,6 @@ from looptui.session.remote.remote_session import RemoteSession
 from looptui.ui.app import LoopTuiApp
 from looptui.ui.screens.console import ConsoleScreen
 from looptui.ui.screens.tasks import TasksScreen
-
-from agent_helpers import Program, until
-from ui_reading import until as ui_until
 
 pytestmark = pytest.mark.asyncio
 

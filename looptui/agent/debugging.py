@@ -15,7 +15,8 @@ sent to attached clients as ``task_failed`` events.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from looptui.core.registry import Registry
 from looptui.session.debug.console import Console
@@ -25,7 +26,7 @@ from looptui.session.events import build as events
 from looptui.session.program.live_loops import loop_object
 from looptui.session.program.owners import TaskOwners
 
-__all__ = ["AgentDebug", "DEBUG_MESSAGES", "TCP_CONSOLE_REFUSED"]
+__all__ = ["DEBUG_MESSAGES", "TCP_CONSOLE_REFUSED", "AgentDebug"]
 
 TCP_CONSOLE_REFUSED = ("the console is not enabled on TCP: the program must start the "
                        "agent with looptui.agent.start(tcp=..., console=True)")
@@ -60,7 +61,8 @@ class AgentDebug:
         refusal = None if unix or self.console_on_tcp else TCP_CONSOLE_REFUSED
         try:
             reply = await self.service.handle(message, console_refusal=refusal)
-        except Exception as err:  # a strange task or value must not cost the connection
+        # a strange task or value must not cost the client its connection
+        except Exception as err:  # noqa: BLE001
             reason = f"{type(err).__name__}: {err}"
             reply = {"ok": False, "text": reason, "reason": reason}
         return {"type": "reply", "id": message.get("id"), **reply}

@@ -24,14 +24,15 @@ import collections.abc
 import contextvars
 import inspect
 import io
-import sys
 import itertools
+import sys
 import traceback
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from looptui.core.context import output_redirect
 
-__all__ = ["Console", "is_complete", "RESULT_LIMIT"]
+__all__ = ["RESULT_LIMIT", "Console", "is_complete"]
 
 RESULT_LIMIT = 200_000
 """Characters of a result's repr or of the output kept per evaluation."""
@@ -90,7 +91,7 @@ class _Redirecting(io.TextIOBase):
     def writable(self) -> bool:
         return True
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         redirect = output_redirect.get()
         if redirect is not None and redirect(self.stream, text):
             return len(text)
@@ -141,12 +142,16 @@ def _compile(source: str) -> tuple[Any, Any]:
 
 
 def _pretty(value: Any) -> str:
+    """*value* pretty-printed (Rich), else its ``repr``; a ``repr`` that raises says so."""
     try:
         from rich.pretty import pretty_repr
 
         text = pretty_repr(value, max_width=100)
-    except Exception:
-        text = repr(value)
+    except Exception:  # noqa: BLE001 - the value's own __repr__ failed: try the plain one
+        try:
+            text = repr(value)
+        except Exception as err:  # noqa: BLE001
+            text = f"<repr failed: {type(err).__name__}: {err}>"
     return text if len(text) <= RESULT_LIMIT else text[:RESULT_LIMIT] + " …"
 
 
@@ -235,13 +240,13 @@ class Console:
             for code in (body, last):
                 if code is None:
                     continue
-                value = eval(code, module, scope)  # noqa: S307 - the user's own console
+                value = eval(code, module, scope)
                 if code.co_flags & inspect.CO_COROUTINE:  # top-level await in it
                     value = await value
                 if code is last and value is not None:
                     reply["result"] = _pretty(value)
                     self.last = value
-        except (Exception, SystemExit, KeyboardInterrupt) as exc:
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - shown
             reply.update(ok=False, error=_user_traceback(exc))
         reply["output"] = output.text
         return reply

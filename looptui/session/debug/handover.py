@@ -34,7 +34,9 @@ import os
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, ContextManager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any
 
 from looptui.core import clock
 from looptui.core.context import current_tracker
@@ -86,12 +88,12 @@ class DebuggerHandover:
 
     def __init__(self, capture: OutputCapture | None) -> None:
         self.capture = capture
-        self.front: Callable[[], ContextManager[Any]] | None = None
+        self.front: Callable[[], AbstractContextManager[Any]] | None = None
         self.stops = 0
         self.active = False
         self._thread = threading.get_ident()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._suspended: ContextManager[Any] | None = None
+        self._suspended: AbstractContextManager[Any] | None = None
         self._give_back: asyncio.Handle | None = None
         self._since = 0.0
         self._tracker: Tracker | None = None
@@ -172,7 +174,8 @@ class DebuggerHandover:
                 suspended = front()
                 suspended.__enter__()
                 self._suspended = suspended
-            except Exception:  # a front end that cannot step aside: the debugger still runs
+            except Exception:  # noqa: BLE001 - a front end that cannot step aside
+                # (no terminal of its own, already gone): the debugger runs all the same
                 self._suspended = None
 
     def give_back_soon(self) -> None:

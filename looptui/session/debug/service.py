@@ -25,7 +25,7 @@ from typing import Any
 from .console import Console
 from .tasks import ROW_LIMIT, TaskBook
 
-__all__ = ["DebugService", "DEBUG_MESSAGES"]
+__all__ = ["DEBUG_MESSAGES", "DebugService"]
 
 DEBUG_MESSAGES = ("tasks", "eval")
 """Message types :meth:`DebugService.handle` answers."""

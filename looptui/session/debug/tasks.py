@@ -25,7 +25,8 @@ import functools
 import os
 import traceback
 import weakref
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from looptui.core import clock
 from looptui.session.health.stacks import await_chain, is_machinery, is_monitor_code
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
 
-__all__ = ["TaskBook", "KEPT_FAILURES", "NEVER_RETRIEVED", "ROW_LIMIT", "row_matches"]
+__all__ = ["KEPT_FAILURES", "NEVER_RETRIEVED", "ROW_LIMIT", "TaskBook", "row_matches"]
 
 KEPT_FAILURES = 100
 """Failed tasks kept (the newest); older ones are counted, not kept."""

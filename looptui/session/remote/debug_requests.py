@@ -9,7 +9,8 @@ evaluates in the first connected program (its label is in the reply's ``process`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .connection import Connection

@@ -12,7 +12,8 @@ waiting (or clears the line), ``escape`` goes back to the table.
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rich.highlighter import ReprHighlighter
 from rich.text import Text
@@ -27,7 +28,7 @@ from looptui.session.debug.console import is_complete
 
 from ..text import one_line, safe_text
 
-__all__ = ["ConsoleScreen", "ConsoleInput", "HISTORY_SIZE"]
+__all__ = ["HISTORY_SIZE", "ConsoleInput", "ConsoleScreen"]
 
 HISTORY_SIZE = 500
 """Statements kept in the history."""

@@ -10,7 +10,8 @@ Tasks that ended with an exception nobody retrieved come first, in the failed co
 
 from __future__ import annotations
 
-from typing import Any, Callable, ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
 from rich.style import Style
 from rich.text import Text
@@ -27,7 +28,7 @@ from looptui.session.debug.tasks import row_matches
 from .. import format as fmt
 from ..text import one_line, safe_text
 
-__all__ = ["TasksScreen", "TaskStackScreen", "ConfirmScreen", "SORTS", "REFRESH_EVERY", "SHOWN"]
+__all__ = ["REFRESH_EVERY", "SHOWN", "SORTS", "ConfirmScreen", "TaskStackScreen", "TasksScreen"]
 
 REFRESH_EVERY = 1.0
 """Seconds between two readings of the tasks while the view is open."""
@@ -260,7 +261,7 @@ class TasksScreen(Screen[None]):
             return None
         try:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:
+        except Exception:  # noqa: BLE001 - the cursor is between two redraws: none
             return None
         return self._keyed.get(str(key))
 
