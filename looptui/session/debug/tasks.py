@@ -29,7 +29,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from looptui.core import clock
-from looptui.session.health.stacks import await_chain, is_machinery, is_monitor_code
+from looptui.session.health.stacks import is_machinery, is_monitor_code, task_await_text
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.owners import TaskOwners, task_of
 
@@ -286,9 +286,7 @@ class TaskBook:
             return "(the task has ended)\n"
         if task.done():
             return "(the task has ended)\n"
-        head = f"task {task.get_name()!r} ({_coro_name(task)}):\n"
-        lines = await_chain(task.get_coro(), waiting_on=getattr(task, "_fut_waiter", None))
-        return head + ("".join(lines) if lines else "  (running: not at an await)\n")
+        return task_await_text(task, f"task {task.get_name()!r} ({_coro_name(task)}):\n")
 
     def cancel(self, task_id: int) -> tuple[bool, str]:
         """Cancel the task; ``(done, what happened or why not)``."""

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from looptui.core import clock
 
 from looptui.session.program.owners import task_of
-from looptui.session.health.stacks import await_chain
+from looptui.session.health.stacks import task_await_text
 
 if TYPE_CHECKING:
     from looptui.core.registry import Registry
@@ -74,9 +74,7 @@ def await_stack(tracker: Tracker) -> str:
         return "(the loop has no task)\n"
     if task.done():
         return "(the loop's task has ended)\n"
-    head = f"task {task.get_name()!r}:\n"
-    lines = await_chain(task.get_coro(), waiting_on=getattr(task, "_fut_waiter", None))
-    return head + ("".join(lines) if lines else "  (running: not at an await)\n")
+    return task_await_text(task, f"task {task.get_name()!r}:\n")
 
 
 class StuckWatch:

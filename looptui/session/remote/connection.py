@@ -299,25 +299,14 @@ class Connection:
     # ---------------------------------------------------------------- commands
     async def request(self, loop: str, command: str, value: Any = None) -> dict[str, Any]:
         """Send a command for the loop the program calls *loop*; its reply message."""
-        writer = self._writer
-        if writer is None or not self.connected:
-            return {"ok": False, "reason": "the program is not connected"}
-        ident = next(self._ids)
-        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._replies[ident] = future
-        writer.write(wire.encode({"type": "command", "id": ident, "loop": loop,
-                                  "command": command, "value": value}))
-        try:
-            await writer.drain()
-            return await asyncio.wait_for(future, REPLY_TIMEOUT)
-        except (OSError, asyncio.TimeoutError) as err:
-            self._replies.pop(ident, None)
-            return {"ok": False, "reason": f"no reply from the program ({type(err).__name__})"}
+        return await self.ask({"type": "command", "loop": loop, "command": command,
+                               "value": value})
 
     async def ask(self, message: dict[str, Any], timeout: float | None = REPLY_TIMEOUT
                   ) -> dict[str, Any]:
-        """Send a request of the tasks view or the console (``tasks``, ``eval``) and wait
-        for its reply (*timeout* None: as long as it takes, or until the program goes)."""
+        """Send a request (a ``command``; the tasks view's and the console's ``tasks``,
+        ``eval``) and wait for its reply (*timeout* None: as long as it takes, or until
+        the program goes)."""
         writer = self._writer
         if writer is None or not self.connected:
             return {"ok": False, "reason": "the program is not connected"}
