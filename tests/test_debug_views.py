@@ -98,6 +98,8 @@ async def test_a_hand_written_task_and_where_it_waits(program: str) -> None:
         assert row["coro"] == "poll_forever"
         assert row["state"] == "waiting"
         assert row["where"] == f"prog.py:{SLEEP_LINE}"
+        assert row["born"] is True  # its creation was noted: a real age
+        assert row["parent"] == asyncio.current_task().get_name()  # the import ran here
         loop_row = next(r for r in screen.rows if r.get("loop") == "ticker")
         assert loop_row["own"] is False
         # looptui's and Textual's own tasks are hidden until h
@@ -220,3 +222,34 @@ async def test_console_ctrl_c_cancels_a_long_statement_not_the_app(program: str)
         assert screen.results[-1]["cancelled"] is True
         assert app.quitting is False and app.is_running
         assert (await _run(pilot, screen, "1 + 1"))["result"] == "2"  # still works
+
+
+async def test_creation_noting_keeps_the_factories_that_were_there() -> None:
+    """The births factory goes through the factory already installed and puts it back."""
+    from looptui.session.debug.births import TaskBirths
+
+    loop = asyncio.get_running_loop()
+    made: list[Any] = []
+
+    def theirs(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        made.append(task)
+        return task
+
+    loop.set_task_factory(theirs)
+    births = TaskBirths()
+    try:
+        births.install()
+
+        async def child() -> None:
+            pass
+
+        task = asyncio.create_task(child(), name="child")
+        await task
+        assert made == [task]
+        when, parent = births.get(task) or (None, None)
+        assert parent == asyncio.current_task().get_name() and when is not None
+        births.uninstall()
+        assert loop.get_task_factory() is theirs
+    finally:
+        loop.set_task_factory(None)

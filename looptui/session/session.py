@@ -44,6 +44,7 @@ from looptui.session.program.main_plan import MainPlan, build_plan
 from looptui.session.program.runcalls import RunCalls
 from looptui.session.health.import_watch import ImportWatch
 from looptui.session.health.waiting import WaitingWatch
+from looptui.session.debug.births import TaskBirths
 from looptui.session.debug.console import Console
 from looptui.session.debug.handover import DebuggerHandover
 from looptui.session.debug.service import DebugService
@@ -171,7 +172,9 @@ class Session:
         self.last_block: dict[str, Any] | None = None
         self.stuck = StuckWatch(registry)
         self.owners = TaskOwners(registry)
-        self.task_book = TaskBook(registry, self.owners, self.root, on_failed=self._task_failed)
+        self.task_births = TaskBirths(clock.now)
+        self.task_book = TaskBook(registry, self.owners, self.root, on_failed=self._task_failed,
+                                  births=self.task_births)
         self.debug_service = DebugService(self.task_book,
                                           Console(self._console_globals, self._console_names))
         self.log_limiter = LogLimiter(self._log_dropped)
@@ -409,6 +412,7 @@ class Session:
         self.clients.install()
         self.owners.install()
         self.task_book.install()
+        self.task_births.install()  # after owners: its factory goes through theirs
         self._saved_argv = sys.argv
         sys.argv = [self.target, *self.program_args]  # argparse at import sees the program's
         baseline = set(sys.modules)  # what the user's program did not import
@@ -695,6 +699,7 @@ class Session:
         self._probe.stop()
         self.watchdog.stop()
         self.stuck.stop()
+        self.task_births.uninstall()  # before owners: theirs is inside ours
         self.owners.uninstall()
         self.task_book.uninstall()
         if self.adapters is not None:

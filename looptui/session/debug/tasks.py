@@ -13,8 +13,9 @@ with their tracebacks, and tells *on_failed* (the ``task_failed`` event). asynci
 reports such a task when it is deleted: one the program still holds in a variable is
 reported once that reference goes (and, having ended, it is no longer among the tasks).
 
-Ages are counted from when looptui first saw the task (a view opened, or a failure):
-tasks carry no creation time of their own and no task factory is installed for it.
+Ages are counted from the task's creation when :mod:`.births` noted it (``looptui
+bot.py``), else from when looptui first saw the task (a view opened; tasks created before
+looptui started; an attached program, whose agent installs no task factory).
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from looptui.core import clock
 from looptui.session.health.stacks import is_machinery, is_monitor_code, task_await_text
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.owners import TaskOwners, task_of
+
+from .births import TaskBirths
 
 if TYPE_CHECKING:
     from looptui.core.registry import Registry
@@ -127,6 +130,7 @@ class TaskBook:
         owners: Maps tasks to the loop that created them.
         root: The program's folder (file names are shown relative to it).
         on_failed: Called (on the event loop, soon after) with each failure's row.
+        births: Creation times and creating tasks (:mod:`.births`), when noted.
 
     Attributes:
         failures: The newest failed tasks' rows (``traceback`` included).
@@ -134,7 +138,9 @@ class TaskBook:
     """
 
     def __init__(self, registry: Registry, owners: TaskOwners, root: str | None = None,
-                 on_failed: Callable[[dict[str, Any]], None] | None = None) -> None:
+                 on_failed: Callable[[dict[str, Any]], None] | None = None,
+                 births: TaskBirths | None = None) -> None:
+        self.births = births
         self.registry = registry
         self.owners = owners
         self.root = root
@@ -217,7 +223,7 @@ class TaskBook:
         seen = self._seen
         for task in tasks:
             if task not in seen:
-                seen[task] = now
+                seen[task] = self._born(task, now)
         tasks.sort(key=seen.__getitem__)
         rows: list[dict[str, Any]] = []
         for index, task in enumerate(tasks):
@@ -247,15 +253,21 @@ class TaskBook:
              loops: dict[int, Tracker]) -> dict[str, Any]:
         seen = self._seen.get(task)
         if seen is None:
-            seen = self._seen[task] = now
+            seen = self._seen[task] = self._born(task, now)
         self._by_id[id(task)] = task
         return self._describe(task, now, seen, loops.get(id(task)))
+
+    def _born(self, task: asyncio.Task[Any], now: float) -> float:
+        """When *task* was created, if noted; else *now* (first seen)."""
+        birth = self.births.get(task) if self.births is not None else None
+        return birth[0] if birth is not None else now
 
     def _describe(self, task: asyncio.Task[Any], now: float, seen: float,
                   loop_tracker: Tracker | None) -> dict[str, Any]:
         creator = self.owners.created_by(task)
         if creator is loop_tracker:
             creator = None
+        birth = self.births.get(task) if self.births is not None else None
         current = asyncio.current_task()
         if task.done():
             state = "cancelled" if task.cancelled() else (
@@ -273,7 +285,8 @@ class TaskBook:
             "where": _inert(where, 300), "age": max(0.0, now - seen),
             "loop": loop_tracker.name if loop_tracker is not None else None,
             "created_by": creator.name if creator is not None else None,
-            "own": own, "failed": False,
+            "parent": _inert(birth[1], 200) if birth is not None and birth[1] else None,
+            "born": birth is not None, "own": own, "failed": False,
         }
 
     def stack(self, task_id: int) -> str:
@@ -304,7 +317,8 @@ def row_matches(row: dict[str, Any], text: str) -> bool:
     if not text:
         return True
     hay = " ".join(str(row.get(k) or "") for k in ("name", "coro", "where", "loop",
-                                                    "created_by", "process", "error"))
+                                                    "created_by", "parent", "process",
+                                                    "error"))
     return text.lower() in hay.lower()
 
 

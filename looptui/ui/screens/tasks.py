@@ -47,22 +47,29 @@ _COLUMNS = (("Task", "name"), ("Coroutine", "coro"), ("State", "state"),
 
 
 def _label(row: dict[str, Any]) -> str:
+    """``loop NAME`` for a loop's own task; ``by NAME`` the loop whose body created it,
+    else ``by task NAME`` the task that did."""
     who = row.get("loop")
     if who:
         return f"loop {who}"
     creator = row.get("created_by")
-    return f"by {creator}" if creator else ""
+    if creator:
+        return f"by {creator}"
+    parent = row.get("parent")
+    return f"by task {parent}" if parent else ""
 
 
 def _age(row: dict[str, Any]) -> str:
-    """How long the task has been seen (``≥``: tasks carry no creation time), or for a
-    failed one how long ago it died."""
+    """The task's age (``≥``: counted from when looptui first saw it, its creation was
+    not noted), or for a failed one how long ago it died."""
     if row.get("failed"):
         when = row.get("time")
         return f"died {fmt.ago(when, clock.now()).removesuffix(' ago')}" \
             if isinstance(when, (int, float)) else ""
     age = row.get("age")
-    return f"≥{fmt.took(age)}" if isinstance(age, (int, float)) else ""
+    if not isinstance(age, (int, float)):
+        return ""
+    return fmt.took(age) if row.get("born") else f"≥{fmt.took(age)}"
 
 
 class TasksScreen(Screen[None]):
