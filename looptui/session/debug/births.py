@@ -73,6 +73,6 @@ class TaskBirths:
     def get(self, task: object) -> Birth | None:
         """When *task* was created and by which task, if it was noted."""
         try:
-            return self.births.get(task)  # type: ignore[arg-type]
+            return self.births.get(task)  # type: ignore[call-overload]
         except TypeError:
             return None

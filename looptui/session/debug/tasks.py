@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import functools
+import operator
 import os
 import traceback
 import weakref
@@ -51,6 +52,7 @@ _CHAIN = 80
 ROW_LIMIT = 500
 """Rows a listing returns at most (the oldest first; a filter narrows before the cut)."""
 SLICE = 256
+_OLDEST_FIRST = operator.itemgetter(0, 1)
 """Tasks described per turn of the event loop by :meth:`TaskBook.rows_soon`."""
 
 
@@ -148,8 +150,9 @@ class TaskBook:
         self.failures: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=KEPT_FAILURES)
         self.failed_total = 0
-        self._seen: weakref.WeakKeyDictionary[asyncio.Task[Any], float] = \
-            weakref.WeakKeyDictionary()
+        self._first: dict[int, tuple[float, weakref.ref[asyncio.Task[Any]]]] = {}
+        """When each task listed was created (or first seen), by ``id``: plain
+        dictionary look-ups for thousands of tasks a second."""
         self._by_id: weakref.WeakValueDictionary[int, asyncio.Task[Any]] = \
             weakref.WeakValueDictionary()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -201,37 +204,45 @@ class TaskBook:
             self._loop.call_soon(self.on_failed, row)  # not from inside a __del__
 
     # ------------------------------------------------------------- reading
-    def rows(self, own: bool = True) -> list[dict[str, Any]]:
-        """Every task of the event loop now, oldest seen first (*own*: looptui's too)."""
-        now = clock.now()
-        loops = self._loop_tasks()
-        rows = [self._row(task, now, loops) for task in self._all_tasks()]
-        return _finish(rows, own)
-
     async def rows_soon(self, own: bool = True, text: str = "",
                         limit: int = ROW_LIMIT) -> tuple[list[dict[str, Any]], int]:
         """The *limit* oldest tasks that match *text* (:func:`row_matches`; *own*:
         looptui's too), and how many tasks there are in all.
 
         Only the rows returned are made (with one task per loop, thousands of rows a
-        second would feed the garbage collector), and :data:`SLICE` tasks are looked at
-        per turn of the event loop, so a big program is never held up for long.
+        second would feed the garbage collector), and :data:`SLICE` loops or tasks are
+        looked at per turn of the event loop, so a big program is never held up long.
         """
         now = clock.now()
-        loops = self._loop_tasks()
+        loops: dict[int, Tracker] = {}
+        for index, tracker in enumerate(self.registry.trackers()):
+            if index and index % SLICE == 0:
+                await asyncio.sleep(0)
+            task = task_of(tracker)
+            if task is not None:
+                loops[id(task)] = tracker
         tasks = self._all_tasks()
-        seen = self._seen
-        for task in tasks:
-            if task not in seen:
-                seen[task] = self._born(task, now)
-        tasks.sort(key=seen.__getitem__)
-        rows: list[dict[str, Any]] = []
+        first = self._first
+        order: list[tuple[float, int, asyncio.Task[Any]]] = []
         for index, task in enumerate(tasks):
+            if index and index % SLICE == 0:
+                await asyncio.sleep(0)
+            key = id(task)
+            entry = first.get(key)
+            if entry is None or entry[1]() is not task:  # new (or a new task in its place)
+                entry = first[key] = (self._born(task, now), weakref.ref(task))
+            order.append((entry[0], key, task))
+        for key in first.keys() - {key for _when, key, _task in order}:
+            del first[key]  # tasks that ended
+        order.sort(key=_OLDEST_FIRST)
+        rows: list[dict[str, Any]] = []
+        for index, (when, _key, task) in enumerate(order):
             if index and index % SLICE == 0:
                 await asyncio.sleep(0)
             if task.done():
                 continue
-            row = self._row(task, now, loops)
+            self._by_id[id(task)] = task
+            row = self._describe(task, now, when, loops.get(id(task)))
             if (own or not row["own"]) and row_matches(row, text):
                 rows.append(row)
                 if len(rows) >= limit:
@@ -240,22 +251,6 @@ class TaskBook:
 
     def _all_tasks(self) -> list[asyncio.Task[Any]]:
         return list(asyncio.all_tasks(self._loop or asyncio.get_running_loop()))
-
-    def _loop_tasks(self) -> dict[int, Tracker]:
-        loops: dict[int, Tracker] = {}
-        for tracker in self.registry.trackers():
-            task = task_of(tracker)
-            if task is not None:
-                loops[id(task)] = tracker
-        return loops
-
-    def _row(self, task: asyncio.Task[Any], now: float,
-             loops: dict[int, Tracker]) -> dict[str, Any]:
-        seen = self._seen.get(task)
-        if seen is None:
-            seen = self._seen[task] = self._born(task, now)
-        self._by_id[id(task)] = task
-        return self._describe(task, now, seen, loops.get(id(task)))
 
     def _born(self, task: asyncio.Task[Any], now: float) -> float:
         """When *task* was created, if noted; else *now* (first seen)."""
@@ -320,13 +315,6 @@ def row_matches(row: dict[str, Any], text: str) -> bool:
                                                     "created_by", "parent", "process",
                                                     "error"))
     return text.lower() in hay.lower()
-
-
-def _finish(rows: list[dict[str, Any]], own: bool) -> list[dict[str, Any]]:
-    if not own:
-        rows = [row for row in rows if not row["own"]]
-    rows.sort(key=lambda row: -row["age"])
-    return rows
 
 
 def _inert(text: str, limit: int) -> str:

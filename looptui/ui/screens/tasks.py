@@ -184,18 +184,20 @@ class TasksScreen(Screen[None]):
                       key=SORTS[self.sort])
         return failed + live
 
-    def _cells(self, row: dict[str, Any]) -> list[Text]:
+    def _texts(self, row: dict[str, Any]) -> list[str]:
+        """The row's cells as plain text (compared with what is drawn before any
+        styled text is made: most readings change only an age or two)."""
+        failed = bool(row.get("failed"))
+        state = f"failed: {row.get('error')}" if failed else str(row.get("state") or "")
+        return [one_line(str(row.get("name") or ""), 28), one_line(str(row.get("coro") or ""), 28),
+                one_line(state, 28), one_line(str(row.get("where") or ""), 40), _age(row),
+                one_line(_label(row), 30)]
+
+    def _styled(self, row: dict[str, Any], texts: list[str]) -> list[Text]:
         failed = bool(row.get("failed"))
         style = self.failed_style if failed else ("dim" if row.get("own") else "")
-        state = f"failed: {row.get('error')}" if failed else str(row.get("state") or "")
-        return [
-            Text(one_line(str(row.get("name") or ""), 28), style=style),
-            Text(one_line(str(row.get("coro") or ""), 28)),
-            Text(one_line(state, 28), style=style),
-            Text(one_line(str(row.get("where") or ""), 40)),
-            Text(_age(row)),
-            Text(one_line(_label(row), 30), style="dim"),
-        ]
+        styles = (style, "", style, "", "", "dim")
+        return [Text(text, style=cell_style) for text, cell_style in zip(texts, styles)]
 
     def show(self) -> None:
         """Draw the rows: when the same tasks are listed in the same order (most
@@ -206,18 +208,21 @@ class TasksScreen(Screen[None]):
         rows = self.shown_rows()
         keyed = {(f"failed-{i}" if row.get("failed") else f"task-{row.get('id')}"): row
                  for i, row in enumerate(rows)}
-        drawn = [(key, self._cells(row)) for key, row in keyed.items()]
-        if [key for key, _cells in drawn] == list(self._drawn):
+        drawn = {key: self._texts(row) for key, row in keyed.items()}
+        if list(drawn) == list(self._drawn):
             columns = [key for _label, key in _COLUMNS]
-            for key, cells in drawn:
+            for key, texts in drawn.items():
                 before = self._drawn[key]
-                for column, cell, old in zip(columns, cells, before):
-                    if cell.plain != old:
-                        table.update_cell(key, column, cell)
+                if texts == before:
+                    continue
+                styled = self._styled(keyed[key], texts)
+                for index, (text, old) in enumerate(zip(texts, before)):
+                    if text != old:
+                        table.update_cell(key, columns[index], styled[index])
         else:
             table.clear()
-            for key, cells in drawn:
-                table.add_row(*cells, key=key)
+            for key, texts in drawn.items():
+                table.add_row(*self._styled(keyed[key], texts), key=key)
             if selected is not None:
                 for index, row in enumerate(rows):
                     if row.get("id") == selected.get("id") and \
@@ -225,7 +230,7 @@ class TasksScreen(Screen[None]):
                         table.move_cursor(row=index)
                         break
         self._keyed = keyed
-        self._drawn = {key: [cell.plain for cell in cells] for key, cells in drawn}
+        self._drawn = drawn
         title = Text(end="", no_wrap=True, overflow="ellipsis")
         title.append("tasks", style="bold")
         title.append(f" · {self.total} task{'s' if self.total != 1 else ''}")
