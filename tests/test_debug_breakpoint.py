@@ -147,3 +147,30 @@ def test_another_debugger_module_gets_the_terminal_too(tmp_path):
     assert not _pause_reported(events)
     assert not [e for e in events if e["event"] == "iteration_failed"]
     assert "tiny" not in " ".join(e["text"] for e in events if e["event"] == "log")
+
+
+def test_post_mortem_gets_the_terminal(tmp_path):
+    record = tmp_path / "events.jsonl"
+    fixture = str(Path(FIXTURE).parent / "post_mortem_loop.py")
+    run = PtyRun([fixture, "--no-reload", "--record", str(record)], {})
+    try:
+        run.until(lambda s: b"(Pdb)" in s)
+        start = len(run.screen)
+        _type(run, "p sorted(items)\r")
+        run.until(lambda s: b"['a']" in s[start:])
+        _type(run, "c\r")
+        run.until(lambda s: s.count(b"(Pdb)") >= 3)  # the second iteration
+        start = len(run.screen)
+        _type(run, "c\r")
+        run.until(lambda s: ALT_SCREEN in s[start:] and b"crunch" in s[start:])
+        run.until(lambda s: any(e["event"] == "state" and e.get("state") == "finished"
+                                for e in _events(record)))
+        _type(run, "q")
+        run.drain()
+        assert run.proc.wait(timeout=60) == 0
+    finally:
+        run.close()
+    events = _events(record)
+    logs = [e["text"] for e in events if e["event"] == "log"]
+    assert "after the post-mortem 0" in logs and "after the post-mortem 1" in logs
+    assert not _pause_reported(events)

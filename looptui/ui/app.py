@@ -187,6 +187,21 @@ class LoopTuiApp(App[list[str]]):
         self._colours: tuple[object, Colours] | None = None
         self.console_history: list[str] = []
         """What was typed in the console (``c``), kept while the app runs."""
+        # pdb: the TUI steps aside. Set now, not at mount: a loop body may stop in the
+        # debugger while the app starts (its driver already reads the keys by then).
+        handover = getattr(session, "debugger", None)
+        if handover is not None:
+            handover.front = self.suspend
+
+    async def run_async(self, *args: Any, **kwargs: Any) -> list[str] | None:
+        """Run the app; once it ended, a debugger started later (an ``after_loop`` hook at
+        the quit) uses the terminal as it is, without a TUI to step aside."""
+        try:
+            return await super().run_async(*args, **kwargs)
+        finally:
+            handover = getattr(self.session, "debugger", None)
+            if handover is not None and getattr(handover, "front", None) == self.suspend:
+                handover.front = None
 
     def get_driver_class(self) -> type:
         """Textual's driver for this platform, or on Linux/macOS its variant that ends
@@ -260,9 +275,7 @@ class LoopTuiApp(App[list[str]]):
     def on_mount(self) -> None:
         self.app_resume_signal.subscribe(self, self._resumed)
         self._install_capture()
-        handover = getattr(self.session, "debugger", None)  # pdb: the TUI steps aside
-        if handover is not None:
-            handover.front = self.suspend
+
         self._header = self.query_one("#status", StatusHeader)
         self._hint = self.query_one("#empty", EmptyHint)
         table = self.table
