@@ -1,4 +1,4 @@
-"""The ``looptui`` command (DESIGN §4): parse options, run the TUI or headless mode.
+"""The ``looptui`` command: parse options, run the TUI or headless mode.
 
 Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the
 target failed to import · 2 usage error (bad option, missing file, not importable as
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.program.loader import TargetError, check_target
+from looptui.session.program.loader import TargetError, TargetImportError, check_target
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals, forced_exit_started
@@ -112,7 +112,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (DESIGN §4)."""
+    """The argument parser."""
     p = _Parser(
         prog="looptui", description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -158,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def build_attach_parser() -> argparse.ArgumentParser:
-    """The parser of ``looptui attach ADDRESS...`` (DESIGN §8)."""
+    """The parser of ``looptui attach ADDRESS...``."""
     p = _Parser(
         prog="looptui attach",
         description="Watch and control the loops of programs already running "
@@ -325,10 +325,15 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         # Import errors surface here, before the screen is taken over. A local session
         # starts its watchdog, file watcher and periodic discovery after the first frame
         # (the app calls start_background); an attached one has none of them.
-        if callable(getattr(session, "start_background", None)):
-            await session.start(background=False)  # type: ignore[call-arg]
-        else:
-            await session.start()
+        try:
+            await _start(session)
+        except TargetImportError as err:
+            if not _waits_for_fix(args, session):
+                raise
+            signals.importing = False
+            session = await _wait_for_fix(args, session, err, guard)
+            if session is None:  # the user gave up (q): as without the wait
+                raise
     except BaseException:
         signals.uninstall()
         raise
@@ -374,6 +379,74 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         _err().write(f"looptui: {safe_text(record_error)} (the record is incomplete)\n")
         return crashed or EXIT_RECORD_FAILED
     return crashed or EXIT_OK
+
+
+async def _start(session: SessionView) -> None:
+    """Start *session*; a local one without its background work (the app starts it)."""
+    if callable(getattr(session, "start_background", None)):
+        await session.start(background=False)  # type: ignore[call-arg]
+    else:
+        await session.start()
+
+
+def _waits_for_fix(args: argparse.Namespace, session: SessionView) -> bool:
+    """Whether a failed import at start waits for a save (the TUI of ``looptui TARGET``
+    with reload on; headless exits 1 at once, as a CI run should)."""
+    return (not getattr(args, "no_reload", True) and not getattr(args, "headless", False)
+            and callable(getattr(session, "start_background", None)))
+
+
+def _watched_folder(target: str) -> str:
+    """The folder saves are watched in while the target does not import: the script's
+    own, else the package's or module's, else the working folder."""
+    import importlib.util
+    import os
+
+    if target.endswith(".py") or os.sep in target:
+        return os.path.dirname(os.path.abspath(target)) or os.getcwd()
+    try:
+        spec = importlib.util.find_spec(target.split(".")[0])
+    except (ImportError, ValueError):
+        spec = None
+    origin = getattr(spec, "origin", None)
+    if isinstance(origin, str) and os.path.isfile(origin):
+        folder = os.path.dirname(origin)
+        return os.path.dirname(folder) if origin.endswith("__init__.py") else folder
+    return os.getcwd()
+
+
+async def _wait_for_fix(args: argparse.Namespace, failed: SessionView,
+                        error: TargetError, guard: TerminalGuard) -> SessionView | None:
+    """Show *error* and import again on each save until it works (a new session) or the
+    user quits (``None``)."""
+    from looptui.ui.import_error_app import ImportErrorApp
+
+    session = failed
+    started: list[SessionView] = []
+
+    async def retry() -> str | None:
+        nonlocal session
+        await session.shutdown()  # what the failed import left behind
+        registry = session.registry  # loops the failed import made (none ran): forget them
+        for tracker in list(registry.trackers()):
+            if not tracker.is_active:
+                registry.unregister(tracker)  # type: ignore[attr-defined]
+        session = _session(args)
+        try:
+            await _start(session)
+        except TargetError as err:
+            return str(err)
+        started.append(session)
+        return None
+
+    app = ImportErrorApp(args.target, str(error), _watched_folder(args.target), retry)
+    guard.entered()
+    await app.run_async()
+    guard.left()
+    if started:
+        return started[-1]
+    await session.shutdown()
+    return None
 
 
 async def _run_headless(args: argparse.Namespace, session: SessionView | None = None) -> int:

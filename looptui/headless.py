@@ -1,7 +1,8 @@
 """``looptui TARGET --headless``: run the loops with no TUI and print what happens.
 
-Each event (DESIGN §5) becomes readable lines, or with ``--json`` one JSON object per
-line; the ``summary`` comes last. Readable output is for people: by default it leaves
+Each event (the README lists them) becomes readable lines, or with ``--json`` one JSON
+object per line; the ``summary`` comes last, then (readable) the short summary of
+:mod:`looptui.headless_report`. Readable output is for people: by default it leaves
 out the routine events of every iteration (see :data:`SHOWN_BY_DEFAULT`); ``-v`` keeps
 them. Useful as a CI smoke run of a user's loops: the exit
 status is 3 when any loop ended ``failed``. Everything printed passes through
@@ -15,6 +16,7 @@ import datetime
 import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
+from looptui.headless_report import EchoFilter, closing_lines
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.output.cells import cell_width
 from looptui.session.output.clip import clip_line
@@ -89,17 +91,34 @@ def _name(name: Any, limit: int | None) -> str:
     return text if text.strip() else f"{text!r}"
 
 
+def _count(n: int, what: str) -> str:
+    """``1 error``, ``3 errors``."""
+    return f"{n} {what}{'s' if n != 1 else ''}"
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) else 0
+
+
+def _errors(entry: dict[str, Any]) -> str:
+    """Every error of a loop, as the TUI's Errors column counts them: failures plus
+    retried errors (``3 errors (2 retried)``)."""
+    failures, retries = _int(entry.get("failures")), _int(entry.get("retries"))
+    text = _count(failures + retries, "error")
+    return text + (f" ({retries} retried)" if retries else "")
+
+
 def _summary_lines(event: dict[str, Any]) -> list[str]:
     loops = event.get("loops") or []
     failed = sum(1 for entry in loops if entry.get("state") == "failed")
-    head = f"summary: {len(loops)} loop{'s' if len(loops) != 1 else ''}"
+    head = f"summary: {_count(len(loops), 'loop')}"
     lines = [head + (f", {failed} failed" if failed else "")]
     names = [_name(entry.get("loop"), None) for entry in loops]  # whole, never cut
     width = max([cell_width(name) for name in names] + [4])
     for entry, name in zip(loops, names):
         line = (
             f"  {_pad(name, width)}  {entry.get('state', '?'):<9}  "
-            f"{entry.get('iterations', 0)} iterations, {entry.get('failures', 0)} failures"
+            f"{_count(_int(entry.get('iterations')), 'iteration')}, {_errors(entry)}"
         )
         if entry.get("last_error"):
             line += "  last: " + safe_text(entry["last_error"], 160, multiline=False)
@@ -239,6 +258,9 @@ class EventPrinter:
         self.on_closed = on_closed
         self._loop: asyncio.AbstractEventLoop | None = None
         self._writer = LineWriter(out, self._closed)
+        self._echo = EchoFilter()
+        self.last_summary: dict[str, Any] | None = None
+        """The last ``summary`` event printed (for the closing lines)."""
 
     @property
     def closed(self) -> bool:
@@ -265,9 +287,19 @@ class EventPrinter:
     def __call__(self, event: dict[str, Any]) -> None:
         if self._writer.closed:
             return
+        kind = event.get("event")
+        if kind == "summary":
+            self.last_summary = event
         if self.json_mode:
             text = json.dumps(event) + "\n"
         elif self.verbose or shown_by_default(event):
+            if kind == "log":
+                shown = self._echo.log(event)
+                if shown is None:
+                    return
+                event = shown
+            elif kind in ("iteration_failed", "hook_failed") and event.get("traceback"):
+                self._echo.failed(str(event.get("loop")), str(event["traceback"]))
             text = "\n".join(format_event(event)) + "\n"
         else:
             return
@@ -420,7 +452,14 @@ async def follow(
     if stragglers:
         err.write("looptui: these loops did not stop: "
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
+    status = EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0
     if session.record_error:
         err.write(f"looptui: {safe_text(session.record_error)} (the record is incomplete)\n")
-        return EXIT_RECORD_FAILED
-    return EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0
+        status = EXIT_RECORD_FAILED
+    if not json_mode and not printer.closed:
+        try:
+            out.write("\n".join(closing_lines(printer.last_summary, status)) + "\n")
+            out.flush()
+        except (BrokenPipeError, ValueError, OSError):  # the reader went away meanwhile
+            pass
+    return status

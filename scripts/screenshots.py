@@ -110,6 +110,7 @@ SHOTS: dict[str, tuple[tuple[int, int], Steps]] = {
     "help": ((124, 40), _help),
     "filter": ((124, 14), _filter),
     "trouble": ((124, 12), _trouble),
+    "narrow": ((80, 24), _table),
     "tasks": ((124, 22), _tasks),
     "console": ((124, 26), _console),
 }

@@ -92,3 +92,45 @@ async def test_two_programs_show_a_process_column_and_commands_reach_the_right_o
             await pilot.press("q")
             await until(lambda: app.return_value is not None or not app.is_running, "quit")
         await session.shutdown()
+
+
+async def test_rows_of_a_program_that_went_away_are_greyed_and_reload_is_refused(
+        tmp_path: Path) -> None:
+    from looptui.ui.screens.details import DetailsScreen
+
+    sock = tmp_path / "a.sock"
+    with Program(sock) as program:
+        session = RemoteSession([parse_address(str(sock))])
+        await session.start()
+        app = LoopTuiApp(session)
+        notes: list[str] = []
+        real_notify = app.notify
+
+        def notify(message: str, **kwargs: object) -> None:
+            notes.append(message)
+            real_notify(message, **kwargs)  # type: ignore[arg-type]
+
+        app.notify = notify  # type: ignore[method-assign]
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(lambda: "tick" in app.table.names, "the tick row")
+            app.refresh_now()
+            assert app.table.shown_cells("tick")[1] != "disconnected"
+            state_before = session.registry.get("tick").state
+            program.kill()
+            await until(lambda: not session.connections[0].connected, "the disconnection")
+            app.refresh_now()
+            cells = app.table._cells["tick"]
+            assert cells[1] == ("disconnected", "muted")
+            assert all(style == "muted" for _, style in cells), "the whole row is grey"
+            assert session.registry.get("tick").state == state_before, "state kept"
+            await pilot.press("R")
+            await pilot.pause()
+            assert notes[-1].startswith("reload is not available when attached")
+            app.table.select("tick")
+            await pilot.press("enter")
+            await until(lambda: isinstance(app.screen, DetailsScreen), "details")
+            title = str(app.screen.query_one("#details-title").render())
+            assert state_before.value in title, "details keep the last known state"
+            await pilot.press("escape")
+            await pilot.press("q")
+            await until(lambda: app.return_value is not None or not app.is_running, "quit")

@@ -70,7 +70,8 @@ def check_event(event: dict) -> None:
         assert event["source"] in ("looptui", "discord.py", "nextcord", "disnake", "py-cord")
     if kind == "summary":
         for entry in event["loops"]:
-            assert set(entry) == {"loop", "state", "iterations", "failures", "last_error"}
+            assert set(entry) == {"loop", "state", "iterations", "failures", "retries",
+                                  "last_error"}
             assert entry["state"] in STATES
             assert isinstance(entry["iterations"], int) and isinstance(entry["failures"], int)
             assert isinstance(entry["last_error"], OPT_STR)
@@ -173,7 +174,8 @@ def test_session_events_and_summary():
     summary = summary_event([ok, bad])
     check_event(summary)
     assert summary["loops"] == [
-        {"loop": "ok", "state": "stopped", "iterations": 4, "failures": 0, "last_error": None},
-        {"loop": "bad", "state": "failed", "iterations": 1, "failures": 1,
+        {"loop": "ok", "state": "stopped", "iterations": 4, "failures": 0, "retries": 0,
+         "last_error": None},
+        {"loop": "bad", "state": "failed", "iterations": 1, "failures": 1, "retries": 0,
          "last_error": "KeyError: 'k'"},
     ]

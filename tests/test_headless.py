@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import os
 import signal
 import subprocess
@@ -53,7 +54,7 @@ EVENTS = [
      "traceback": "tb"},
     {"event": "loop_removed", "time": "2024-05-01T09:00:00.000Z", "loop": "job"},
     {"event": "summary", "time": "2024-05-01T09:00:00.000Z", "loops": [
-        {"loop": "job", "state": "failed", "iterations": 5, "failures": 1,
+        {"loop": "job", "state": "failed", "iterations": 5, "failures": 1, "retries": 2,
          "last_error": "ValueError: bad \x1b[2J"}]},
 ]
 
@@ -73,7 +74,7 @@ def test_every_kind_formats_to_inert_readable_lines():
     assert " -  " in by_kind["log"][0]
     assert by_kind["summary"] == [
         "summary: 1 loop, 1 failed",
-        "  job   failed     5 iterations, 1 failures  last: ValueError: bad ␛[2J",
+        "  job   failed     5 iterations, 3 errors (2 retried)  last: ValueError: bad ␛[2J",
     ]
 
 
@@ -141,7 +142,10 @@ def test_readable_run_prints_lines_and_exits_3_on_a_failed_loop():
     lines = out.splitlines()
     summary_at = next(i for i, line in enumerate(lines) if line.startswith("summary:"))
     assert lines[summary_at] == "summary: 2 loops, 1 failed"
-    assert len(lines) == summary_at + 3  # the summary comes last
+    # The summary comes last, then the short summary: why the exit status is 3.
+    assert lines[summary_at + 3:] == [
+        "FAILED doomed - ValueError: doomed ␛[2Jon purpose",
+        "== 1 failed, 1 stopped · exit status 3: a loop ended failed or the main failed =="]
     assert result.stderr == ""
 
 
@@ -155,14 +159,15 @@ def test_count_limited_loops_end_the_run_without_for(tmp_path):
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["loops"] == [{"loop": "brief", "state": "finished", "iterations": 2,
-                                 "failures": 0, "last_error": None}]
+                                 "failures": 0, "retries": 0, "last_error": None}]
 
 
 def test_no_loops_found_exits_0_at_once():
     result = looptui(str(TARGETS / "noloops.py"), "--headless")
     assert result.returncode == 0
     assert "no loops found in noloops.py" in result.stdout
-    assert result.stdout.splitlines()[-1] == "summary: 0 loops"
+    assert result.stdout.splitlines()[-2:] == [
+        "summary: 0 loops", "== no loops · exit status 0: no loop failed =="]
 
 
 def test_no_loops_found_in_json_mode_keeps_stdout_json():
@@ -250,7 +255,7 @@ def test_headless_default_and_verbose_runs():
     assert quiet.returncode == loud.returncode == 0, quiet.stderr + loud.stderr
     assert "count 2" in quiet.stdout and "finished" in quiet.stdout
     assert "iteration 0 started" not in quiet.stdout and "iteration 0 started" in loud.stdout
-    assert quiet.stdout.strip().splitlines()[-3].startswith("summary")
+    assert quiet.stdout.strip().splitlines()[-4].startswith("summary")
 
 
 def test_wide_characters_keep_the_columns_aligned():
@@ -315,3 +320,71 @@ def test_readable_output_listens_without_the_routine_events_json_and_verbose_wit
     assert listens_routinely(EventPrinter(io.StringIO(), verbose=True))
     assert listens_routinely(readable, EventPrinter(io.StringIO(), json_mode=True))
     assert listens_routinely(lambda event: None)  # a sink that does not say what it wants
+
+
+def _golden(text: str) -> list[str]:
+    """Lines with what changes between runs masked: clock times, durations, paths."""
+    text = text.replace(str(TARGETS) + "/", "TARGETS/")
+    text = re.sub(r"^\d\d:\d\d:\d\d\.\d{3}", "HH:MM:SS.mmm", text, flags=re.M)
+    text = re.sub(r"after \d+\.\d+ms", "after Tms", text)
+    text = re.sub(r"retrying in \d+\.\d+s", "retrying in Ts", text)
+    lines: list[str] = []
+    blocked = False
+    for line in text.splitlines():  # a loaded machine may stall the loop: not the subject
+        if "  blocked the event loop for " in line:
+            blocked = True
+            continue
+        if blocked and line.startswith("    "):
+            continue
+        blocked = False
+        lines.append(line)
+    return lines
+
+
+def test_golden_readable_output_of_a_failing_loop():
+    """Each failure once (the handler's echo of the traceback left out), then a short
+    summary naming the failed loop and why the exit status is 3."""
+    result = looptui(str(TARGETS / "failing.py"), "--headless", "--for", "0.5", "--no-reload")
+    assert result.returncode == 3, result.stderr
+    lines = _golden(result.stdout)
+    survivor = next(line for line in lines if line.startswith("  survivor"))
+    assert lines == [
+        "HH:MM:SS.mmm  doomed                    added: 0.01s (looptui)",
+        "HH:MM:SS.mmm  survivor                  added: 0.05s (looptui)",
+        "HH:MM:SS.mmm  doomed                    iteration 0 failed after Tms: "
+        "ValueError: doomed ␛[2Jon purpose",
+        "    Traceback (most recent call last):",
+        '      File "TARGETS/failing.py", line 8, in doomed',
+        '        raise ValueError("doomed \\x1b[2Jon purpose")',
+        "    ValueError: doomed ␛[2Jon purpose",
+        "HH:MM:SS.mmm  doomed                    -> failed",
+        "HH:MM:SS.mmm  survivor                  -> stopped",
+        "summary: 2 loops, 1 failed",
+        "  doomed    failed     1 iteration, 1 error  last: ValueError: doomed ␛[2Jon purpose",
+        survivor,
+        "FAILED doomed - ValueError: doomed ␛[2Jon purpose",
+        "== 1 failed, 1 stopped · exit status 3: a loop ended failed or the main failed ==",
+    ]
+    assert re.fullmatch(r"  survivor  stopped    \d+ iterations, 0 errors", survivor)
+
+
+def test_golden_readable_output_of_a_retrying_loop():
+    """A retried error: one block, no frame of looptui's, the retry delay in one line,
+    and the error counted as the TUI's Errors column counts it."""
+    result = looptui(str(TARGETS / "retrying.py"), "--headless", "--no-reload")
+    assert result.returncode == 0, result.stderr
+    assert _golden(result.stdout) == [
+        "HH:MM:SS.mmm  sync_feed                 added: 0.01s (looptui)",
+        "HH:MM:SS.mmm  sync_feed                 iteration 0 failed after Tms: "
+        "ConnectionResetError: reset by peer (retrying)",
+        "    Traceback (most recent call last):",
+        '      File "TARGETS/retrying.py", line 12, in sync_feed',
+        '        raise ConnectionResetError("reset by peer")',
+        "    ConnectionResetError: reset by peer",
+        "HH:MM:SS.mmm  sync_feed                 logging: retrying in Ts",
+        "HH:MM:SS.mmm  sync_feed                 -> finished",
+        "summary: 1 loop",
+        "  sync_feed  finished   3 iterations, 1 error (1 retried)  "
+        "last: ConnectionResetError: reset by peer",
+        "== 1 finished · exit status 0: no loop failed ==",
+    ]

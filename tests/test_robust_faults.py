@@ -418,7 +418,7 @@ def test_after_a_suspension_and_fg_the_whole_screen_is_drawn_again(tmp_path, sus
         assert not any("Last exception" in line for line in pane())
         tmux("send-keys", "-t", name, "fg", "Enter")
         wait_until(lambda: any("marked" in line for line in pane()[2:4]))
-        wait_until(lambda: "Last exception" in pane()[1] and "Details" in pane()[-1])
+        wait_until(lambda: "Last exception" in pane()[1] and "? more" in pane()[-1])
         tmux("send-keys", "-t", name, "q")
         wait_until(lambda: (tmp_path / "after_loop").exists())
     finally:

@@ -394,6 +394,9 @@ async def test_interval_dialog_shows_the_loops_own_refusal(session: FakeSession)
         await pilot.press("0", "enter")
         dialog = app.screen
         assert isinstance(dialog, IntervalDialog)
+        assert "back to back" in dialog.error, "0 is explained before it is applied"
+        assert app.table.shown_cells("update_status")[3] == "30s"
+        await pilot.press("enter")  # confirmed: now the loop is asked, and refuses
         assert "the loop refused it: seconds must be positive" in dialog.error
         assert app.table.shown_cells("update_status")[3] == "30s"
 
@@ -535,7 +538,7 @@ async def test_reload_unavailable_without_session_support(session: FakeSession) 
     app = RecordingApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("R")
-        assert app.last_note == "reload unavailable"
+        assert app.last_note == "reload is not available here"
 
 
 async def test_reload_calls_the_session(session: FakeSession) -> None:

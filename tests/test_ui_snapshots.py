@@ -45,17 +45,19 @@ def test_table(snap_compare, app: LoopTuiApp) -> None:
 
 
 def test_table_narrow(snap_compare, app: LoopTuiApp) -> None:
-    """At 80 columns the last column shrinks and the header is cut with an ellipsis."""
+    """At 80 columns: Loop, Status, Next and Last exception (the hidden columns counted),
+    trouble first in the header, the footer's most used keys then ``? more``."""
     assert snap_compare(app, terminal_size=(80, 24))
+
+
+async def open_failed(pilot: Pilot) -> None:
+    """Open the details of the failed loop."""
+    pilot.app.table.select("fetch_prices")  # type: ignore[attr-defined]
+    await pilot.press("enter")
 
 
 def test_details_with_traceback(snap_compare, app: LoopTuiApp) -> None:
     """Details of a failed loop: its traceback, history and records."""
-
-    async def open_failed(pilot: Pilot) -> None:
-        app.table.select("fetch_prices")
-        await pilot.press("enter")
-
     assert snap_compare(app, terminal_size=(120, 44), run_before=open_failed)
 
 
@@ -123,3 +125,26 @@ def test_no_color(snap_compare, clock: FrozenClock, monkeypatch: pytest.MonkeyPa
     app = LoopTuiApp(demo_session(clock), tz=UTC)
     assert app.no_color
     assert snap_compare(app, press=["o"], terminal_size=SIZE)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)], ids=["80x24", "120x35"])
+def test_failed_reload_keeps_the_counts(snap_compare, app: LoopTuiApp,
+                                        size: tuple[int, int]) -> None:
+    """During a failed reload the header keeps trouble first and the counts, and says
+    the reload failed in a short form; the table keeps Loop, Status and Last exception
+    (lower columns counted as hidden); the footer ends with ``? more``."""
+    from types import SimpleNamespace
+
+    app.session.reload_error = SimpleNamespace(  # type: ignore[attr-defined]
+        summary="SyntaxError: invalid syntax (mybot.py:3)", traceback="")
+    assert snap_compare(app, terminal_size=size)
+
+
+def test_details_at_80_columns(snap_compare, app: LoopTuiApp) -> None:
+    """Details of a failed loop at 80×24: its footer (esc back, y copy, E edit …, ? more)."""
+    assert snap_compare(app, terminal_size=(80, 24), run_before=open_failed)
+
+
+def test_hidden_columns_page(snap_compare, app: LoopTuiApp) -> None:
+    """``→`` at 80 columns shows the columns the narrow table left out."""
+    assert snap_compare(app, press=["right"], terminal_size=(80, 24))

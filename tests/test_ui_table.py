@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Iterator
 
 import pytest
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from looptui.core.states import LoopState
 from looptui.ui.app import LoopTuiApp
+from looptui.ui.column_layout import soft_cap
 from looptui.ui.widgets.loop_table import LoopTable
 from looptui.ui.widgets.status_header import StatusHeader
 
@@ -131,21 +132,26 @@ async def test_many_removals_rebuild_the_table(clock: FrozenClock) -> None:
 
 
 async def test_columns_grow_to_fit_and_never_beyond_their_cap(clock: FrozenClock) -> None:
+    """Columns grow to fit what they show, up to caps that widen with the terminal."""
     session = FakeSession()
     session.add("short", seconds=30)
     app = LoopTuiApp(session)
     async with app.run_test(size=(200, 20)):
         table = app.table
-        width_before = table.columns[table._column_keys[3]].width
+        width_before = table.columns[ColumnKey("every")].width
         session.add("x" * 80, seconds=30)
         t = session.registry.get("short")
         t.set_schedule("09:00, 10:00, 11:00, 12:00, 13:00, 14:00 Europe/Amsterdam")
         app.refresh_now()
-        loop_width = table.columns[table._column_keys[0]].width
-        every_width = table.columns[table._column_keys[3]].width
-        assert loop_width == 36, "long names are cut (with …), details show them whole"
-        assert width_before < every_width <= 28
+        available = table.scrollable_content_region.width
+        loop_width = table.columns[ColumnKey("loop")].width
+        every_width = table.columns[ColumnKey("every")].width
+        assert loop_width == soft_cap("loop", available) < 80, \
+            "long names are cut (with …), details show them whole"
+        assert soft_cap("loop", available) > soft_cap("loop", 100), "wider terminal, wider cap"
+        assert width_before < every_width <= soft_cap("every", available)
         assert str(table._render_line(2, 0, 200, table.rich_style).text).find("…") > 0
+        assert table.virtual_size.width <= table.size.width, "never a horizontal scrollbar"
 
 
 async def test_filtering_after_scrolling_down(clock: FrozenClock) -> None:

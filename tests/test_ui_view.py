@@ -75,9 +75,8 @@ async def test_states_are_coloured_from_theme_variables(session: FakeSession) ->
         assert colour_of(app, "fetch_prices", 7) == failed  # Errors > 0: as red
         assert colour_of(app, "update_status", 7).dim  # 0 errors stay quiet
         assert "1 failed" in app._header.plain
-        header_failed = [s for s in app._header._parts[0].spans
-                         if app._header._parts[0].plain[s.start:s.end] == "1 failed"]
-        assert header_failed and header_failed[0].style == failed
+        header_failed = [p.text.style for p in app._header._parts if p.text.plain == "1 failed"]
+        assert header_failed == [failed]
 
         app.register_theme(Theme("custom", primary="#0000ff", dark=True,
                                  variables={"looptui-failed": "#ff00ff"}))

@@ -303,16 +303,18 @@ class DemoDebug:
              "own": False, "failed": False},
             {"id": 11, "name": "heartbeat", "coro": "Bot.heartbeat", "state": "waiting",
              "where": "mybot.py:188", "age": 3600.0, "loop": None, "created_by": None,
-             "own": False, "failed": False},
+             "parent": "Task-1", "born": True, "own": False, "failed": False},
             {"id": 12, "name": "discord-ext-tasks: update_status", "coro": "Loop._loop",
              "state": "waiting", "where": "(sleeping: between bodies)", "age": 3600.0,
-             "loop": "update_status", "created_by": None, "own": False, "failed": False},
+             "loop": "update_status", "created_by": None, "born": True, "own": False,
+             "failed": False},
             {"id": 13, "name": "discord-ext-tasks: backup_database", "coro": "Loop._loop",
              "state": "waiting", "where": "mybot.py:34", "age": 3600.0,
-             "loop": "backup_database", "created_by": None, "own": False, "failed": False},
+             "loop": "backup_database", "created_by": None, "born": True, "own": False,
+             "failed": False},
             {"id": 14, "name": "upload-chunk-7", "coro": "upload_chunk", "state": "waiting",
              "where": "mybot.py:39", "age": 3.1, "loop": None,
-             "created_by": "backup_database", "own": False, "failed": False},
+             "created_by": "backup_database", "born": True, "own": False, "failed": False},
         ]
 
     def _names(self) -> dict[str, Any]:

@@ -42,7 +42,7 @@ from .records import ExceptionInfo
 from .registry import REGISTRY
 from .schedule import describe_times, format_interval, next_slot, normalize_times
 from .states import LoopState
-from .tb import format_user_exception
+from .tb import format_user_exception, user_exc_info
 from .tracker import Tracker
 
 __all__ = ["Loop", "loop", "MISSING", "LF", "FT", "ET"]
@@ -494,13 +494,16 @@ class Loop(Generic[LF]):
                     if backoff is None:
                         backoff = ExponentialBackoff()
                     retry_after = backoff.delay()
+                    retried = tracker.last_exception.exc if tracker.last_exception else None
                     _log.warning(
                         "Handling exception in internal background task %s. Retrying in %.2fs",
                         self.coro.__qualname__, retry_after,
-                        exc_info=tracker.last_exception.exc if tracker.last_exception else None,
+                        exc_info=user_exc_info(retried) if retried is not None else None,
                     )
+                    retry_at = clock.now() + retry_after
+                    tracker.set_next_run(retry_at)  # Next counts down to the retry
                     tracker.set_state(_S.RETRYING)
-                    if not await self._wait_until(clock.now() + retry_after, args, kwargs, False):
+                    if not await self._wait_until(retry_at, args, kwargs, False):
                         return
         except asyncio.CancelledError as exc:
             ending = exc

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import traceback
+from types import TracebackType
 
-__all__ = ["format_user_exception", "is_own_frame"]
+__all__ = ["format_user_exception", "is_own_frame", "user_exc_info"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
@@ -31,6 +32,18 @@ def _chain(te: traceback.TracebackException) -> list[traceback.TracebackExceptio
         seen.append(cur)
         todo.extend(x for x in (cur.__cause__, cur.__context__) if x is not None)
     return seen
+
+
+def user_exc_info(
+    exc: BaseException,
+) -> tuple[type[BaseException], BaseException, TracebackType | None]:
+    """``exc_info`` for logging *exc* without looptui's frames at the head of its
+    traceback (the loop machinery that called the user's body); the exception itself
+    is left as it is."""
+    tb = exc.__traceback__
+    while tb is not None and is_own_frame(tb.tb_frame.f_code.co_filename):
+        tb = tb.tb_next
+    return type(exc), exc, tb
 
 
 def format_user_exception(exc: BaseException) -> str:

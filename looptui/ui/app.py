@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
 
 from rich.console import Console
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
+from textual.markup import escape
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Footer
 
 from looptui.core import clock
 from looptui.core.states import TERMINAL_STATES
@@ -34,11 +34,13 @@ from looptui.session.interface import Reply, SessionView
 
 from .colours import Colours, theme_defaults
 from .palette_commands import palette_commands
+from .report import loop_report, traceback_text
 from .rows import recently_blocked
 from .sort_orders import ORDERS, next_order
 from .text import one_line
 from .widgets.empty_hint import EmptyHint, no_loops_text, no_match_text, no_trouble_text
 from .widgets.filter_input import FilterInput
+from .widgets.key_bar import KeyBar
 from .widgets.log_pane import LogPane
 from .widgets.loop_table import LoopTable
 from .widgets.status_header import StatusHeader, header_text
@@ -55,6 +57,11 @@ MIN_ROWS_PER_TICK = 8
 """Rows a refresh tick may always redraw (see :meth:`LoopTuiApp.refresh_now`)."""
 QUIT_TIMEOUT = 5.0
 """Seconds the graceful quit waits for loops to stop before naming the stubborn ones."""
+TABLE_KEYS = ("details", "stop", "restart", "interval", "pause", "copy", "filter", "log",
+              "trigger", "cancel", "sort", "trouble-only", "edit", "quit",
+              "tasks", "console")  # debugging: a, c
+"""Binding ids of the table's footer, most used first: as many as fit are shown, then
+``? more`` (help lists every key; the command palette every action)."""
 
 
 def _is_screen(screen: object, module_name: str, class_name: str) -> bool:
@@ -109,8 +116,13 @@ class LoopTuiApp(App[list[str]]):
     | f | Show only the loops in trouble (and back). |
     | / | Filter by name. |
     | l | Show / hide the log pane. |
+    | y | Copy the last traceback (OSC 52). |
+    | E | Open the loop's source in ``$VISUAL`` / ``$EDITOR``. |
+    | g/home, G/end | First / last loop. |
+    | → / ← | Columns hidden for want of room / the usual ones. |
     | ? | Help. |
-    | q | Quit gracefully (again: force). |
+    | q | Quit gracefully (again: force); in other screens: back. |
+    | ctrl+c | Copy the selected text, if any; else quit. |
     | R | Reload the module. |
     | ctrl+p | Command palette: every action, with its key. |
 
@@ -139,6 +151,10 @@ class LoopTuiApp(App[list[str]]):
         Binding("slash", "filter", "Filter", key_display="/", id="filter",
                 tooltip="Filter loops by name"),
         Binding("l", "toggle_log", "Log", id="log", tooltip="Show or hide the output of all loops"),
+        Binding("y", "copy", "Copy", id="copy",
+                tooltip="Copy the selected loop's last traceback to the clipboard (OSC 52)"),
+        Binding("E", "edit", "Edit", id="edit",
+                tooltip="Open the loop's source at its line in $VISUAL / $EDITOR"),
         Binding("question_mark", "help", "Help", key_display="?", id="help",
                 tooltip="Show every key"),
         Binding("q", "request_quit", "Quit", id="quit",
@@ -152,8 +168,9 @@ class LoopTuiApp(App[list[str]]):
         Binding("R", "reload", "Reload", show=False, id="reload",
                 tooltip="Reload the module now"),
         Binding("escape", "clear_filter", "Clear filter", show=False),
-        Binding("ctrl+c,ctrl+q", "request_quit", "Quit", show=False, priority=True,
-                system=True),
+        Binding("ctrl+c", "copy_or_quit", "Copy selection / quit", show=False, priority=True,
+                system=True, tooltip="Copy the text selected with the mouse; with none: quit"),
+        Binding("ctrl+q", "request_quit", "Quit", show=False, priority=True, system=True),
         Binding("ctrl+z", "suspend_process", "Suspend", show=False, id="suspend",
                 tooltip="Suspend looptui and its loops (fg in the shell brings them back)"),
     ]
@@ -235,7 +252,7 @@ class LoopTuiApp(App[list[str]]):
             yield LoopTable(id="loops")
             yield EmptyHint(id="empty")
         yield LogPane(tz=self.tz, id="log")
-        yield Footer(compact=True)  # every key fits in 120 columns
+        yield KeyBar(TABLE_KEYS, id="keys")
 
     @property
     def table(self) -> LoopTable:
@@ -509,7 +526,7 @@ class LoopTuiApp(App[list[str]]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the table-only keys (filter, sort, log pane) while another screen is shown."""
-        if action != "request_quit" and _is_debug_view(self.screen):
+        if action not in ("request_quit", "copy_or_quit") and _is_debug_view(self.screen):
             return False  # the tasks view and the console have keys of their own
         if action in {"tasks", "console"} and isinstance(self.focused, FilterInput):
             return False
@@ -589,6 +606,88 @@ class LoopTuiApp(App[list[str]]):
 
         self.push_screen(IntervalDialog(t.name, t.schedule, apply), applied)
 
+    def action_copy(self) -> None:
+        """Copy the last traceback of the selected loop (or of the one in details)."""
+        t = self._target()
+        if t is None:
+            return
+        text = traceback_text(t)
+        if text is None:
+            self._say(f"{one_line(t.name, 60)} has no exception to copy", "warning")
+            return
+        lines = text.count("\n")
+        self._copy(text, f"copied the traceback of {one_line(t.name, 60)} "
+                         f"({lines} line{'s' if lines != 1 else ''})")
+
+    def action_copy_report(self) -> None:
+        """Copy everything the details view shows of the loop, as plain text."""
+        t = self._target()
+        if t is not None:
+            self._copy(loop_report(t, clock.now(), self.tz),
+                       f"copied the report of {one_line(t.name, 60)}")
+
+    def _copy(self, text: str, what: str) -> None:
+        """Put *text* on the clipboard (OSC 52: the terminal does it, also over ssh)."""
+        self.copy_to_clipboard(text)
+        self._say(f"{what} to the clipboard")
+
+    def action_copy_or_quit(self) -> None:
+        """``ctrl+c``: copy the text selected with the mouse, if any; else quit."""
+        selected = self.screen.get_selected_text()
+        focused = self.focused
+        if not selected and focused is not None:
+            selected = getattr(focused, "selected_text", None)
+        if selected:
+            self._copy(selected, f"copied {len(selected):,} characters")
+            return
+        self.action_request_quit()
+
+    def action_edit(self) -> None:
+        """Open the selected loop's source at its line in ``$VISUAL`` / ``$EDITOR``; the
+        TUI gives the terminal to the editor and comes back when it exits (the loops
+        keep running, and a save is reloaded as usual)."""
+        import os
+
+        from .editor import NO_EDITOR, editor_command
+
+        t = self._target()
+        if t is None:
+            return
+        if not t.file or not os.path.isfile(t.file):
+            where = f" ({one_line(t.file, 200)} is not a file here)" if t.file else ""
+            self._say(f"{one_line(t.name, 60)}: its source file is unknown{where}", "warning")
+            return
+        try:
+            command = editor_command(t.file, t.line)
+        except ValueError as err:
+            self._say(f"cannot read $VISUAL / $EDITOR: {err}", "error")
+            return
+        if command is None:
+            self._say(NO_EDITOR, "warning")
+            return
+        self._run_editor(command)
+
+    @work(exclusive=True, group="editor")
+    async def _run_editor(self, command: list[str]) -> None:
+        try:
+            with self.suspend():
+                # Textual sends print() to the real terminal while suspended: keep the
+                # loops' output captured instead (the editor owns the terminal).
+                self._install_capture()
+                try:
+                    process = await asyncio.create_subprocess_exec(*command)
+                    await process.wait()
+                except OSError as err:
+                    failure: str | None = f"cannot run {command[0]}: {err}"
+                else:
+                    failure = None
+        except SuspendNotSupported:  # a web driver, or a test's headless one
+            failure = "cannot open an editor here: this terminal cannot be handed over"
+        self._install_capture()
+        self._repaint_all()
+        if failure:
+            self._say(one_line(failure, 300), "error")
+
     def action_details(self) -> None:
         t = self._target()
         if t is None:
@@ -627,8 +726,12 @@ class LoopTuiApp(App[list[str]]):
         tracker = self.selected()
         yield from palette_commands(
             self, [*LoopTable.BINDINGS, *self.BINDINGS],  # type: ignore[list-item]
-            tracker.name if tracker is not None else None,
+            tracker.name if tracker is not None else None, [self.table],
         )
+        if tracker is not None:
+            yield SystemCommand(escape(f"Copy report of {one_line(tracker.name, 60)}"),
+                                "Everything the details show, as text, to the clipboard",
+                                self.action_copy_report)
         for command in super().get_system_commands(screen):
             if command.callback != self.action_quit:
                 yield command
@@ -689,13 +792,14 @@ class LoopTuiApp(App[list[str]]):
             Binding("up,down", "", "Select a loop", key_display="↑/↓ j/k"),
             *LoopTable.BINDINGS,  # type: ignore[list-item]
             *self.BINDINGS,  # type: ignore[list-item]
-            Binding("escape", "", "Back / close / clear the filter", key_display="esc"),
+            Binding("escape", "", "Back / close / clear the filter (q too, in other screens)",
+                    key_display="esc"),
             Binding("ctrl+p", "", "Command palette: every action, with its key",
                     key_display="ctrl+p"),
             Binding("click", "", "Select a row; on the selected row (or double click): "
                     "details; on a column header: sort by it", key_display="mouse"),
         ])
-        hidden = {"j", "k", "escape", "ctrl+c,ctrl+q"}
+        hidden = {"j", "k", "←", "escape", "ctrl+q"}
         self.push_screen(HelpScreen([r for r in rows if r[0] not in hidden]))
 
     def action_reload_error(self) -> None:
@@ -709,8 +813,9 @@ class LoopTuiApp(App[list[str]]):
 
     def action_reload(self) -> None:
         reload = getattr(self.session, "reload", None)
-        if not callable(reload):
-            self._say("reload unavailable", "warning")
+        refusal = getattr(self.session, "reload_unavailable", None)
+        if not callable(reload) or refusal:
+            self._say(one_line(str(refusal or "reload is not available here"), 200), "warning")
             return
         self._run_reload(reload)
 

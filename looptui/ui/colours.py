@@ -18,7 +18,12 @@ from textual.color import Color, ColorParseError
 from looptui.core.states import LoopState
 
 __all__ = ["VARIABLES", "STATE_TOKEN", "Colours", "theme_defaults", "DEFAULT_COLOURS",
-           "colours_of"]
+           "colours_of", "contrast", "MIN_CONTRAST", "BACKGROUNDS", "STATE_VARIABLES"]
+
+MIN_CONTRAST = 4.5
+"""Contrast ratio (WCAG 2) every state colour has against the backgrounds it is drawn on."""
+BACKGROUNDS = ("surface", "panel", "background")
+"""Theme colours state words are drawn on: the table, the header line, the screens."""
 
 VARIABLES: dict[str, str] = {
     "looptui-failed": "error",
@@ -34,7 +39,9 @@ VARIABLES: dict[str, str] = {
 
 The defaults are chosen so that they stay apart when a terminal has 16 colours only:
 failed maps to red, trouble (the theme's readable warning colour) to yellow, running and
-sleeping to green, muted to grey."""
+sleeping to green, muted to grey. A default too close to the theme's backgrounds (a
+green on a light grey) is darkened, or lightened on a dark theme, until it reads at
+:data:`MIN_CONTRAST`."""
 
 _TOKENS: dict[str, tuple[str | None, str]] = {
     "failed": ("looptui-failed", "bold"),
@@ -67,8 +74,58 @@ STATE_TOKEN: dict[str, str] = {
     LoopState.FINISHED.value: "finished",
     LoopState.FAILED.value: "failed",
 }
-"""The token of each state's word (DESIGN §6: failed red, retrying amber, paused and
-stopped dim, running bright)."""
+"""The token of each state's word (failed red, retrying amber, paused and stopped dim,
+running bright)."""
+
+STATE_VARIABLES: tuple[str, ...] = tuple(sorted(
+    {str(_TOKENS[token][0]) for token in STATE_TOKEN.values() if _TOKENS[token][0]}))
+"""The theme variables state words are drawn in."""
+
+
+def _luminance(color: Color) -> float:
+    def channel(value: int) -> float:
+        c = value / 255
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(color.r) + 0.7152 * channel(color.g) + 0.0722 * channel(color.b)
+
+
+def contrast(a: Color, b: Color) -> float:
+    """The WCAG 2 contrast ratio of two colours (1 to 21)."""
+    la, lb = _luminance(a), _luminance(b)
+    return (max(la, lb) + 0.05) / (min(la, lb) + 0.05)
+
+
+def _backgrounds(system: Mapping[str, str]) -> list[Color]:
+    """The theme's backgrounds that are plain colours (ANSI themes have none: the
+    terminal's own palette decides there)."""
+    colours = []
+    for name in BACKGROUNDS:
+        try:
+            colour = Color.parse(system.get(name, ""))
+        except ColorParseError:
+            continue
+        if colour.a > 0 and colour.ansi is None:
+            colours.append(colour)
+    return colours
+
+
+def _readable(value: str, backgrounds: list[Color]) -> str:
+    """*value*, darkened (light backgrounds) or lightened (dark ones) in small steps
+    until it has :data:`MIN_CONTRAST` against every background."""
+    try:
+        colour = Color.parse(value)
+    except ColorParseError:
+        return value
+    if not backgrounds or colour.ansi is not None:
+        return value
+    light = sum(_luminance(b) for b in backgrounds) / len(backgrounds) > 0.18
+    target = Color(0, 0, 0) if light else Color(255, 255, 255)
+    for step in range(21):
+        adjusted = colour.blend(target, step / 20)
+        if min(contrast(adjusted, b) for b in backgrounds) >= MIN_CONTRAST:
+            return adjusted.hex if step else value
+    return target.hex
 
 
 def theme_defaults(system: Mapping[str, str]) -> dict[str, str]:
@@ -87,7 +144,8 @@ def theme_defaults(system: Mapping[str, str]) -> dict[str, str]:
         defaults["looptui-muted"] = foreground.blend(background, 0.45).hex
     except ColorParseError:
         defaults["looptui-muted"] = "grey50"
-    return {name: value for name, value in defaults.items() if value}
+    backgrounds = _backgrounds(system)
+    return {name: _readable(value, backgrounds) for name, value in defaults.items() if value}
 
 
 class Colours:

@@ -7,8 +7,10 @@ selected, or the one whose details are open) and are left out when there is none
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+import functools
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
+from textual.actions import parse as parse_action
 from textual.app import SystemCommand
 from textual.binding import Binding
 from textual.markup import escape
@@ -21,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["LOOP_ACTIONS", "palette_commands"]
 
 LOOP_ACTIONS = frozenset({"details", "stop", "cancel", "restart", "interval", "trigger",
-                          "pause"})
+                          "pause", "copy", "edit"})
 """Actions that act on one loop."""
 
 _TITLES = {
@@ -31,6 +33,9 @@ _TITLES = {
     "filter": "Filter by name", "toggle_log": "Log pane: show / hide", "help": "Help: keys",
     "request_quit": "Quit (loops stop gracefully)",
     "reload_error": "Traceback of the last failed reload", "reload": "Reload the module",
+    "copy": "Copy the last traceback of", "edit": "Open in $EDITOR the source of",
+    "first": "Select the first loop", "last": "Select the last loop",
+    "columns_page": "Columns hidden on a narrow terminal: show / back",
 }
 """Palette titles, by action (a binding's own description is shorter, for the footer)."""
 
@@ -40,7 +45,8 @@ def _key(binding: Binding) -> str:
 
 
 def palette_commands(
-    app: App[Any], bindings: Iterable[Binding], loop_name: str | None
+    app: App[Any], bindings: Iterable[Binding], loop_name: str | None,
+    others: Sequence[object] = (),
 ) -> list[SystemCommand]:
     """One entry per binding that has an id (the footer's and help's keys).
 
@@ -48,16 +54,24 @@ def palette_commands(
         app: The app whose ``action_*`` methods run the commands.
         bindings: The bindings to list, in order.
         loop_name: The loop that loop actions apply to (``None``: leave them out).
+        others: Where actions the app does not have are looked for next (the table's
+            ``first``, ``last``...).
     """
     commands: list[SystemCommand] = []
     seen: set[str] = set()
     for binding in bindings:
-        action = binding.action.removeprefix("app.")
+        _, action, params = parse_action(binding.action.removeprefix("app."))
         if not binding.id or action in seen:
             continue
-        method: Callable[[], object] | None = getattr(app, f"action_{action}", None)
+        method: Callable[..., object] | None = None
+        for target in (app, *others):
+            method = getattr(target, f"action_{action}", None)
+            if method is not None:
+                break
         if method is None:
             continue
+        if params:
+            method = functools.partial(method, *params)
         seen.add(action)
         title = _TITLES.get(action, binding.description)
         if action in LOOP_ACTIONS:

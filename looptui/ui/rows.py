@@ -36,7 +36,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("errors", "Errors"),
     ("exception", "Last exception"),
 )
-"""``(key, label)`` of the table's columns, in order (a contract: DESIGN §6)."""
+"""``(key, label)`` of the table's columns, in order (users and scripts rely on them)."""
 
 
 def columns_for(with_process: bool) -> tuple[tuple[str, str], ...]:
@@ -68,9 +68,18 @@ def recently_blocked(tracker: Tracker, now: float) -> bool:
     return not isinstance(when, (int, float)) or now - when < BLOCKED_RECENTLY
 
 
+def _disconnected(tracker: Tracker) -> bool:
+    """Whether *tracker* mirrors a loop of a program that went away (``looptui attach``)."""
+    notes = tracker.notes
+    return bool(notes) and bool(notes.get("disconnected"))
+
+
 def time_cells(tracker: Tracker, now: float) -> tuple[Cell, Cell]:
     """The two cells that change with time alone: Next (countdown) and Last (ago)."""
     state = tracker.state
+    if _disconnected(tracker):  # nothing is known of its schedule any more
+        started = tracker.last_started
+        return ("—", "muted"), (fmt.ago(started, now) if started is not None else "—", "muted")
     if state in _SCHEDULED_STATES and tracker.next_run is not None:
         left = tracker.next_run - now
         nxt = (fmt.countdown(tracker.next_run, now), "bold" if left < 1 else "")
@@ -142,8 +151,20 @@ def row_cells(tracker: Tracker, now: float, with_process: bool = False) -> tuple
     failures = tracker.failures + tracker.retries  # every error, retried or not
     name: Cell = (one_line(loop_label(tracker, with_process), 120), _name_style(tracker))
     if with_process:
-        return (name, (process_label(tracker), ""), *_rest(tracker, nxt, last, failures))
-    return (name, *_rest(tracker, nxt, last, failures))
+        cells = (name, (process_label(tracker), ""), *_rest(tracker, nxt, last, failures))
+    else:
+        cells = (name, *_rest(tracker, nxt, last, failures))
+    if _disconnected(tracker):
+        return _greyed(cells, 2 if with_process else 1)
+    return cells
+
+
+def _greyed(cells: tuple[Cell, ...], status_at: int) -> tuple[Cell, ...]:
+    """A row of a program that went away: every cell grey, Status ``disconnected`` (the
+    last state the program reported stays in the details)."""
+    greyed = [(text, "muted") for text, _ in cells]
+    greyed[status_at] = ("disconnected", "muted")
+    return tuple(greyed)
 
 
 def _rest(tracker: Tracker, nxt: Cell, last: Cell, failures: int) -> tuple[Cell, ...]:

@@ -114,6 +114,7 @@ def loop_summary(tracker: Tracker) -> dict[str, Any]:
         "state": tracker.state.value,
         "iterations": tracker.total_iterations,
         "failures": tracker.failures,
+        "retries": tracker.retries,
         "last_error": last.summary if last is not None else None,
     }
 

@@ -75,6 +75,9 @@ class RemoteSession:
     reload_error = None
     reload_version = 0
     last_reload_attempt = None
+    reload_unavailable = ("reload is not available when attached: the program runs on its "
+                          "own (only `looptui TARGET` watches and reloads files)")
+    """Why ``R`` does nothing here (the TUI says this instead of trying)."""
 
     def __init__(self, addresses: list[Address], *, record: str | None = None,
                  notes: Iterable[str] = ()) -> None:
@@ -234,8 +237,7 @@ class RemoteSession:
         return await self.command(loop, "details")
 
     async def reload(self, files: Iterable[str] | None = None) -> Any:
-        raise RuntimeError("an attached program is not reloaded by looptui "
-                           "(only `looptui TARGET` watches files)")
+        raise RuntimeError(self.reload_unavailable)
 
     async def shutdown(self, timeout: float = 5.0) -> list[str]:
         """Disconnect (the programs go on) and send the ``summary`` event."""

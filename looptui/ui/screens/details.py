@@ -21,7 +21,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from looptui.core import clock
 from looptui.core.schedule import next_slot
@@ -31,6 +31,7 @@ from looptui.core.tb import is_own_frame
 from .. import format as fmt
 from ..colours import colours_of
 from ..text import one_line, safe_text
+from ..widgets.key_bar import KeyBar
 from ..widgets.log_pane import output_lines
 from ..widgets.text_lines import TextLines
 
@@ -205,15 +206,22 @@ def _big(infos: Sequence[ExceptionInfo]) -> bool:
 
 
 class DetailsScreen(Screen[None]):
-    """One loop in full. ``escape`` (or ``backspace``) goes back to the table.
+    """One loop in full. ``escape``, ``q`` (or ``backspace``) goes back to the table.
 
-    The action keys of the table (``s``, ``x``, ``r``, ``i``, ``t``, ``p``) act on the loop
-    shown here.
+    The action keys of the table (``s``, ``x``, ``r``, ``i``, ``t``, ``p``, ``y`` copy the
+    traceback, ``E`` open the source) act on the loop shown here; ``g``/``home`` and
+    ``G``/``end`` go to the top and the bottom.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,backspace", "back", "Back", key_display="esc", id="back"),
+        Binding("escape,q,backspace", "back", "Back", key_display="esc", id="back"),
+        Binding("g,home", "top", "Top", key_display="g", show=False, id="top"),
+        Binding("G,end", "bottom", "Bottom", key_display="G", show=False, id="bottom"),
     ]
+
+    KEYS = ("back", "copy", "edit", "stop", "restart", "pause", "trigger", "interval", "top",
+            "bottom")
+    """Binding ids of the footer, most used first (then ``? more``)."""
 
     DEFAULT_CSS = """
     DetailsScreen #details-title {
@@ -281,7 +289,7 @@ class DetailsScreen(Screen[None]):
             yield self._traceback_w
             yield self._out_title_w
             yield self._output_w
-        yield Footer()
+        yield KeyBar(self.KEYS, id="details-keys")
 
     def on_mount(self) -> None:
         self._ready = True
@@ -293,6 +301,12 @@ class DetailsScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.dismiss(None)
+
+    def action_top(self) -> None:
+        self.query_one("#details-body", VerticalScroll).scroll_home(animate=False)
+
+    def action_bottom(self) -> None:
+        self.query_one("#details-body", VerticalScroll).scroll_end(animate=False)
 
     # -------------------------------------------------------------- rendering
     def refresh_view(self, now: float | None = None) -> None:

@@ -45,11 +45,11 @@ def key_rows(bindings: Iterable[Binding]) -> list[tuple[str, str]]:
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys and state colours. ``escape``, ``?`` or ``enter`` closes it."""
+    """Keys and state colours. ``escape``, ``q``, ``?`` or ``enter`` closes it (``q``
+    goes back to the table, as in htop or k9s; only the table's ``q`` quits)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,enter", "close", "Close", key_display="esc"),
-        Binding("q", "app.request_quit", "Quit", show=False),
+        Binding("escape,q,question_mark,enter", "close", "Close", key_display="esc"),
     ]
 
     DEFAULT_CSS = """
@@ -88,7 +88,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static(keys)
             yield Static(Text("\nStates", style="bold"))
             yield Static(states)
-            yield Static(Text("\nesc closes this help", style="dim"))
+            yield Static(Text("\nesc or q closes this help", style="dim"))
 
     def action_close(self) -> None:
         self.dismiss(None)

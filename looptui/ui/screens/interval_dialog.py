@@ -3,6 +3,8 @@
 The text is parsed by :func:`looptui.ui.interval_parse.parse_interval`; a refusal (by the
 parser or by the loop itself) is shown inside the dialog, which stays open, and nothing
 changes. The dialog dismisses with the session's reply only when the loop accepted it.
+An interval of ``0`` is applied only when confirmed (``enter`` again): the dialog says
+first that the loop will then run back to back, as often as the event loop allows.
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ from looptui.session.interface import Reply
 from ..interval_parse import HINT, parse_interval
 from ..text import one_line
 
-__all__ = ["IntervalDialog", "Apply"]
+__all__ = ["IntervalDialog", "Apply", "ZERO_WARNING"]
+
+ZERO_WARNING = ("0 runs the loop back to back: the next iteration starts as soon as one "
+                "ends (thousands a second for a quick body). Press enter again to apply.")
 
 Apply = Callable[[str, object], Awaitable[Reply]]
 """Asks the session to apply ``("seconds", float)`` or ``("times", [time, ...])``."""
@@ -71,6 +76,8 @@ class IntervalDialog(ModalScreen[Union[Reply, None]]):
         self.apply = apply
         self.error: str = ""
         """The reason the last value was refused (empty when none was)."""
+        self._confirming: str | None = None
+        """The text of a ``0`` interval shown with its warning, applied on a second enter."""
 
     def compose(self) -> ComposeResult:
         title = Text("Change interval of ", style="bold", end="")
@@ -87,12 +94,13 @@ class IntervalDialog(ModalScreen[Union[Reply, None]]):
     def on_mount(self) -> None:
         self.query_one(Input).focus()
 
-    def _refuse(self, reason: str) -> None:
+    def _refuse(self, reason: str, mark: str = "✖") -> None:
         self.error = reason
-        self.query_one("#interval-error", Static).update(Text(f"✖ {reason}", end=""))
+        self.query_one("#interval-error", Static).update(Text(f"{mark} {reason}", end=""))
 
     @on(Input.Changed)
     def _clear_error(self) -> None:
+        self._confirming = None
         if self.error:
             self.error = ""
             self.query_one("#interval-error", Static).update("")
@@ -104,6 +112,10 @@ class IntervalDialog(ModalScreen[Union[Reply, None]]):
             kind, value = parse_interval(event.value)
         except ValueError as err:
             self._refuse(str(err))
+            return
+        if kind == "seconds" and value == 0 and self._confirming != event.value:
+            self._confirming = event.value
+            self._refuse(ZERO_WARNING, "⚠")
             return
         reply = await self.apply(kind, value)
         if not reply.ok:  # the loop refused it: say why, change nothing

@@ -27,8 +27,7 @@ class ReloadErrorScreen(ModalScreen[None]):
     """Summary and traceback of a failed reload (``session.reload_error``)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,e", "close", "Close", key_display="esc"),
-        Binding("q", "app.request_quit", "Quit", show=False),
+        Binding("escape,e,q", "close", "Close", key_display="esc"),
     ]
 
     DEFAULT_CSS = """

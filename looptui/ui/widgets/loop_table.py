@@ -15,7 +15,10 @@ tick is bounded by what is on screen, not by how many loops exist or how often t
   a tick where nothing visible changed repaints nothing;
 * a tick redraws at most a budget of rows (resuming where it stopped next time), so rows
   that all change at once are spread over a few ticks instead of one long frame;
-* columns have fixed widths chosen here, so no cell is ever measured by the table.
+* columns have fixed widths chosen here, so no cell is ever measured by the table; they
+  share the width by priority (:mod:`looptui.ui.column_layout`), recomputed only when the
+  width, the columns or a column's widest text changed: lower columns are dropped rather
+  than scrolled sideways, and the header says how many (``→`` shows them).
 
 Rows scrolled into view are filled at once (from :meth:`watch_scroll_y`), so a row is
 never seen stale for more than the frame in which it appears.
@@ -44,11 +47,19 @@ from textual.geometry import Region
 from textual.message import Message
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import CellDoesNotExist, ColumnKey, DuplicateKey, Row, RowKey
+from textual.widgets.data_table import (
+    CellDoesNotExist,
+    Column,
+    ColumnKey,
+    DuplicateKey,
+    Row,
+    RowKey,
+)
 
 from looptui.core import clock
 
 from ..colours import colours_of
+from ..column_layout import ColumnFit, fit, hidden_hint
 from ..process_column import loop_label, matches, shows_processes
 from ..rows import Cell, columns_for, row_cells, time_cells
 from ..sort_orders import BY_COLUMN, DEFINITION, ORDERS, SortOrder, sort_trackers
@@ -63,15 +74,11 @@ __all__ = ["LoopTable"]
 
 _MIN_WIDTH = {"loop": 8, "process": 7, "status": 9, "iter": 4, "every": 5, "next": 5, "last": 7,
               "took": 5, "errors": 6, "exception": 14}
-"""Starting widths (cells) of the columns; most grow to fit what they show."""
-_MAX_WIDTH = {"loop": 36, "process": 24, "status": 10, "iter": 13, "every": 28, "next": 7, "last": 8,
-              "took": 7, "errors": 8}
-"""The most a column grows to; longer text is cut with ``…`` (details show it whole)."""
-
-_SHRINK = (("every", 12), ("loop", 18), ("process", 14), ("every", 8), ("loop", 14),
-           ("process", 10))
-"""When the table is wider than the screen, columns give back room in this order (down
-to the width given) before the last column is squeezed and the table scrolls sideways."""
+"""Starting widths (cells) of the columns; each grows to fit what it shows."""
+_MAX_WIDTH = {"loop": 120, "process": 60, "status": 12, "iter": 13, "every": 60, "next": 7,
+              "last": 8, "took": 7, "errors": 8, "exception": 300}
+"""The most a column's wanted width grows to; :func:`~looptui.ui.column_layout.fit`
+decides how much of it is shown (longer text is cut with ``…``; details show it whole)."""
 
 _REBUILD_REMOVALS = 32
 """Above this many rows removed in one tick, the table is rebuilt instead (cheaper)."""
@@ -84,13 +91,16 @@ _EMPTY = Text("", end="")
 
 
 class LoopTable(DataTable):
-    """One row per monitored loop, with the columns of DESIGN §6.
+    """One row per monitored loop: Loop, Status, Iter, Every, Next, Last, Took, Errors,
+    Last exception (those that fit; see :mod:`looptui.ui.column_layout`).
 
     | Key(s) | Description |
     | :- | :- |
     | up, k | Select the loop above. |
     | down, j | Select the loop below. |
     | enter | Open the selected loop's details. |
+    | home, g / end, G | Select the first / last loop. |
+    | right / left | Show the columns hidden for want of room / the usual ones. |
 
     A click selects a row; a click on the selected row (or a double click) opens it; a
     click on a column header sorts by that column (:class:`SortRequested`). A Process
@@ -116,6 +126,13 @@ class LoopTable(DataTable):
         Binding("k", "cursor_up", "Up", show=False),
         Binding("enter", "app.details", "Details", tooltip="Open the selected loop's details",
                 id="details"),
+        Binding("home,g", "first", "First", key_display="g/home", show=False, id="first",
+                tooltip="Select the first loop"),
+        Binding("end,G", "last", "Last", key_display="G/end", show=False, id="last",
+                tooltip="Select the last loop"),
+        Binding("right", "columns_page(1)", "More columns", key_display="→", show=False,
+                id="columns", tooltip="Show the columns hidden on a narrow terminal (← back)"),
+        Binding("left", "columns_page(0)", "Usual columns", key_display="←", show=False),
     ]
 
     DEFAULT_CSS = """
@@ -149,8 +166,12 @@ class LoopTable(DataTable):
         self._hidden = 0
         self._widths: dict[str, int] = dict(_MIN_WIDTH)
         """Width each column would like (grows to fit what it has shown, up to a cap)."""
-        self._shown_widths: dict[str, int] = dict(_MIN_WIDTH)
-        """Width each column has on screen (see :meth:`_fit_exception_column`)."""
+        self._fit = ColumnFit({})
+        """Columns on screen and their widths (see :meth:`_layout`)."""
+        self._fit_key: tuple[object, ...] = ()
+        """What :attr:`_fit` was computed from (width, wanted widths, page)."""
+        self._page = 0
+        """``1`` while the columns hidden for want of room are shown (``→``)."""
         self._widths_dirty = False
         self.registry: Registry | None = None
         """Where rows come from; set by the app before the first :meth:`sync`."""
@@ -180,11 +201,29 @@ class LoopTable(DataTable):
         self._column_keys: list[ColumnKey] = [ColumnKey(key) for key in self._keys]
         self._next = self._keys.index("next")
         self._last = self._keys.index("last")
-        self._exc = self._keys.index("exception")
+        self._labels = dict(columns_for(with_process))
 
     def _add_columns(self) -> None:
-        for key, label in columns_for(self._with_process):
-            self.add_column(Text(label, end=""), key=key, width=self._widths[key])
+        """Add the columns of the last fit (all of them before the first one)."""
+        shown = self._fit.widths or {key: self._widths[key] for key in self._keys}
+        for key, width in shown.items():
+            self.add_column(self._label(key, width), key=key, width=width)
+
+    def _label(self, key: str, width: int) -> Text:
+        """A column's header label; the last one says how many columns are hidden."""
+        text = Text(self._labels[key], end="")
+        if key == next(reversed(self._fit.widths), None):
+            hidden = len(self._fit.hidden)
+            hint = hidden_hint(hidden, self._page, width - text.cell_len - 2)
+            if not hint and (hidden or self._page):  # what is hidden (or the way back)
+                hint = hidden_hint(hidden, self._page, 5)  # must stay visible (short):
+                room = width - len(hint) - 2  # the label gives way instead
+                text = Text(self._labels[key][:max(0, room - 1)] + "…" if room > 1 else "",
+                            end="")
+            if hint:
+                text.append(" " * max(1, width - text.cell_len - len(hint)))
+                text.append(hint, style="dim")
+        return text
 
     def _show_process(self, on: bool, trackers: list[Tracker], now: float) -> None:
         """Add or remove the Process column: the table is rebuilt with the new columns
@@ -197,6 +236,8 @@ class LoopTable(DataTable):
         self._cells.clear()
         self._row_keys.clear()
         self.clear(columns=True)
+        self._fit = ColumnFit({})
+        self._fit_key = ()
         self._add_columns()
         self._widths_dirty = True
         self._rebuild(self._wanted(trackers, now))
@@ -224,6 +265,16 @@ class LoopTable(DataTable):
     def shows_process(self) -> bool:
         """Whether the Process column is shown."""
         return self._with_process
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """Keys of the columns on screen, in order."""
+        return [str(column.key.value) for column in self.ordered_columns]
+
+    @property
+    def hidden_columns(self) -> tuple[str, ...]:
+        """Keys of the columns left out for want of room."""
+        return self._fit.hidden
 
     @property
     def row_order(self) -> SortOrder:
@@ -318,9 +369,42 @@ class LoopTable(DataTable):
         self._sync_rows(self.visible_range(), now, budget)
 
     def relayout(self) -> None:
-        """Fit the last column to the table's width (after a resize)."""
-        self._fit_exception_column()
-        self._apply_widths()
+        """Share the table's width among the columns again (after a resize)."""
+        self._layout()
+
+    def action_first(self) -> None:
+        """Select the first loop."""
+        if self._order:
+            self.move_cursor(row=0, animate=False)
+
+    def action_last(self) -> None:
+        """Select the last loop."""
+        if self._order:
+            self.move_cursor(row=len(self._order) - 1, animate=False)
+
+    def action_columns_page(self, page: int) -> None:
+        """Show the columns hidden for want of room (``1``), or the usual ones (``0``)."""
+        if page and not self._fit.hidden and not self._page:
+            self.app.notify("every column is shown", markup=False)
+            return
+        if page != self._page:
+            self._page = page
+            self._layout()
+
+    def follow_viewport(self) -> None:
+        """Put the cursor back inside the viewport if scrolling (the mouse wheel) left
+        it outside, so that keys never act on a loop the user cannot see."""
+        rows = self.visible_range()
+        header = self.header_height if self.show_header else 0
+        height = max(1, self.scrollable_content_region.height - header)
+        last = min(rows.start + height, len(self._order)) - 1
+        if not self._order or last < rows.start:
+            return
+        row = self.cursor_row
+        if row < rows.start:
+            self.move_cursor(row=rows.start, animate=False, scroll=False)
+        elif row > last:
+            self.move_cursor(row=last, animate=False, scroll=False)
 
     # --------------------------------------------------------------- internals
     def _wanted(self, trackers: list[Tracker], now: float) -> list[Tracker]:
@@ -414,11 +498,10 @@ class LoopTable(DataTable):
         take seconds. Column widths are fixed here, so the table's own measuring of new
         cells on idle is skipped as well.
         """
-        columns = self.ordered_columns
-        if not columns:
+        if not self.columns:
             return
-        blank = [_EMPTY] * (len(columns) - 1)
-        keys = [column.key for column in columns]
+        keys = self._column_keys  # every column, shown or not (see _set_table_columns)
+        blank = [_EMPTY] * (len(keys) - 1)
         was_empty = self.row_count == 0
         loop_width = self._widths["loop"]
         added = 0
@@ -431,7 +514,7 @@ class LoopTable(DataTable):
                 raise DuplicateKey(f"The row key {row_key!r} already exists.")
             self._trackers[name] = tracker
             self._drawn[name] = -1
-            self._cells[name] = [name_cell] + [("", "")] * (len(columns) - 1)
+            self._cells[name] = [name_cell] + [("", "")] * (len(keys) - 1)
             self._row_locations[row_key] = len(self._order)
             self._order.append(name)
             self._data[row_key] = dict(zip(keys, [self._make(name_cell), *blank]))
@@ -452,8 +535,7 @@ class LoopTable(DataTable):
 
     def _after_membership_change(self) -> None:
         if self._widths_dirty:
-            self._fit_exception_column()
-            self._apply_widths()
+            self._layout()
 
     def _sync_rows(self, rows: range, now: float, budget: int | None = None) -> None:
         """Bring the rows at *rows* up to date, redrawing at most *budget* of them.
@@ -478,8 +560,7 @@ class LoopTable(DataTable):
         else:
             self._resume = start
         if self._widths_dirty:
-            self._fit_exception_column()
-            self._apply_widths()
+            self._layout()
 
     def _sync_row(self, index: int, now: float) -> bool:
         """Update the cells of row *index* that changed; True if any did."""
@@ -502,17 +583,15 @@ class LoopTable(DataTable):
         row_key = self._row_keys.get(name) or RowKey(name)
         data = self._data[row_key]
         keys = self._keys
-        exc = self._exc
+        widths = self._widths
         for k in changed:
             cell = cells[k]
             old[k] = cell
             key = keys[k]
             data[self._column_keys[k]] = self._make(cell)
-            if k != exc:
-                limit = _MAX_WIDTH.get(key)
-                if limit is not None and len(cell[0]) > self._widths[key]:
-                    self._widths[key] = min(len(cell[0]), limit)
-                    self._widths_dirty = True
+            if len(cell[0]) > widths[key]:
+                widths[key] = min(len(cell[0]), _MAX_WIDTH[key])
+                self._widths_dirty = True
         self._row_gen[row_key] = self._row_gen.get(row_key, 0) + 1
         self._refresh_line(index)
         return True
@@ -546,42 +625,60 @@ class LoopTable(DataTable):
         width = max(self.size.width, self.virtual_size.width)
         self._refresh_region(Region(0, index + header, width, 1))
 
-    def _fit_exception_column(self) -> None:
-        """Choose the widths shown: the last column takes the room left; on a narrow
-        screen, long columns (Every, Loop) are cut first, with ``…``."""
-        padding = 2 * self.cell_padding
-        available = self.scrollable_content_region.width
-        shown = {key: self._widths[key] for key in self._keys}
-        need = sum(w + padding for key, w in shown.items() if key != "exception")
-        need += _MIN_WIDTH["exception"] + padding
-        for key, floor in _SHRINK:
-            if need <= available:
-                break
-            if key not in shown:
-                continue
-            cut = min(need - available, max(0, shown[key] - floor))
-            shown[key] -= cut
-            need -= cut
-        used = sum(w + padding for key, w in shown.items() if key != "exception")
-        shown["exception"] = max(_MIN_WIDTH["exception"] - 4, available - used - padding)
-        self._shown_widths = shown
+    def _layout(self) -> None:
+        """Choose the shown columns and their widths (:func:`column_layout.fit`), and
+        give them to the table; nothing is done when what they depend on is unchanged.
 
-    def _apply_widths(self) -> None:
-        """Give the columns the widths chosen here (the table never measures cells)."""
+        The table never measures cells and never needs a horizontal scrollbar: columns
+        that do not fit are left out (the header says how many) instead of scrolled to.
+        """
         self._widths_dirty = False
-        changed = False
-        for key, width in self._shown_widths.items():
-            column = self.columns.get(ColumnKey(key))
-            if column is not None and column.width != width:
+        available = self.scrollable_content_region.width
+        if available <= 0:
+            return
+        key = (available, tuple(self._widths[k] for k in self._keys), self._page,
+               self._with_process, self.cell_padding)
+        if key == self._fit_key:
+            return
+        self._fit_key = key
+        fitted = fit(self._keys, self._widths, available, 2 * self.cell_padding,
+                     page=self._page)
+        old = self._fit
+        self._fit = fitted
+        if list(fitted.widths) != self.shown_columns:
+            self._set_table_columns()
+        elif fitted != old:
+            for name, width in fitted.widths.items():
+                column = self.columns[ColumnKey(name)]
                 column.width = width
-                changed = True
-        if changed:
-            # Cached row strips depend on the widths: invalidate them, and let the table
-            # recompute its virtual size on idle.
-            self._update_count += 1
-            self._require_update_dimensions = True
-            self.refresh()
-            self.check_idle()
+                column.label = self._label(name, width)
+        else:
+            return
+        # Cached row strips depend on the widths: invalidate them, and let the table
+        # recompute its virtual size on idle.
+        self._update_count += 1
+        self._require_update_dimensions = True
+        self.refresh()
+        self.check_idle()
+
+    def _set_table_columns(self) -> None:
+        """Give the table the columns of :attr:`_fit`, keeping every row and its data.
+
+        Row data keeps a value for every column, shown or not, so a column comes back
+        with its cells; only the table's column list changes, which ``add_column`` and
+        ``remove_column`` would do at the cost of a pass over every row each.
+        """
+        self.columns.clear()
+        locations = type(self._column_locations)  # DataTable's two-way dict
+        self._column_locations = locations({})
+        for index, (name, width) in enumerate(self._fit.widths.items()):
+            column_key = ColumnKey(name)
+            label = self._label(name, width)
+            self.columns[column_key] = Column(column_key, label, width,
+                                              content_width=label.cell_len)
+            self._column_locations[column_key] = index
+        self.cursor_coordinate = self.cursor_coordinate  # re-clamp the column
+        self._clear_caches()
 
     # ----------------------------------------------------------------- drawing
     def update_cell(
@@ -763,6 +860,12 @@ class LoopTable(DataTable):
         super().watch_scroll_y(old_value, new_value)
         if int(old_value) != int(new_value) and self.registry is not None:
             self._sync_rows(self.visible_range(), clock.now())
+
+    def on_mouse_scroll_down(self) -> None:
+        self.call_after_refresh(self.follow_viewport)
+
+    def on_mouse_scroll_up(self) -> None:
+        self.call_after_refresh(self.follow_viewport)
 
     def on_resize(self) -> None:
         self.relayout()
