@@ -40,6 +40,7 @@ PROGRAM = textwrap.dedent(
             STOPS.append({"stdout": sys.stdout, "line": frame.f_lineno,
                           "front": FRONT[:]})
             self.set_continue()
+            self.botframe.f_trace = None  # (bdb leaves itself on the outermost frame)
 
 
     FRONT = []

@@ -97,7 +97,6 @@ class DebuggerHandover:
         self._give_back: asyncio.Handle | None = None
         self._since = 0.0
         self._tracker: Tracker | None = None
-        self._seq = -1
         self._installed = False
         self._originals: tuple[Any, Any] | None = None
 

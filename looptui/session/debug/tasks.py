@@ -304,7 +304,7 @@ class TaskBook:
         if task is asyncio.current_task():
             return False, "that is the task answering"
         task.cancel()
-        return True, f"task {task.get_name()!r}: cancelled"
+        return True, f"task {task.get_name()!r}: cancelled (it ends at its next await)"
 
 
 def row_matches(row: dict[str, Any], text: str) -> bool:
