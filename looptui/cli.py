@@ -3,8 +3,9 @@
 Exit status: 0 normal (a graceful quit by a signal or a closed terminal too) · 1 the
 target failed to import · 2 usage error (bad option, missing file, not importable as
 given, unusable ``--record`` file, no terminal for the TUI) · 3 (headless) at least one
-loop ended ``failed``, or the main coroutine failed · 4 writing the ``--record`` file
-failed during the run · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake
+loop ended ``failed``, or the main coroutine failed (attached: or a program was gone at
+the end) · 4 events were lost: writing the ``--record`` file failed during the run, or
+the headless output could not be written · 130 interrupted by force (a third SIGINT/SIGTERM). Every mistake
 a user can make ends in a short message on stderr saying what was wrong and what to
 do, never in a traceback of looptui's own. Everything after ``--`` is the program's own
 arguments (its ``sys.argv[1:]``).
@@ -58,7 +59,7 @@ examples:
   looptui attach 12345              watch a running program that calls looptui.agent.start()
 
 exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a loop or the main failed,
-  4 writing the --record file failed, 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
+  4 events lost (writing the --record file or the headless output failed), 130 interrupted (SIGINT/SIGTERM: 1st quits gracefully, 2nd cancels, 3rd interrupts)
 """
 
 
@@ -85,7 +86,15 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def _positive(kind: str, allow_zero: bool):
+def _number(value: float) -> str:
+    """``1,048,576`` or ``0.01``: a limit as people read it."""
+    return f"{value:,.0f}" if value == int(value) else f"{value:g}"
+
+
+def _positive(kind: str, allow_zero: bool, maximum: float = 10 * 365 * 86400.0,
+              minimum: float = 0.0) -> Callable[[str], float]:
+    """An option's number: finite, more than zero (or zero, *allow_zero*), at most
+    *maximum* and at least *minimum* (a usage error otherwise, exit 2)."""
     def parse(text: str) -> float:
         try:
             value = float(text)
@@ -97,6 +106,10 @@ def _positive(kind: str, allow_zero: bool):
             raise argparse.ArgumentTypeError(
                 f"{kind} must be {'zero or more' if allow_zero else 'more than zero'}, not {text!r}"
             )
+        if value > maximum or (value and value < minimum):
+            lowest = f"from {_number(minimum)} " if minimum else ""
+            raise argparse.ArgumentTypeError(
+                f"{kind} must be {lowest}up to {_number(maximum)}, not {text!r}")
         return value
 
     return parse
@@ -136,16 +149,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--record", metavar="FILE",
                    help="append every event as a JSON line to FILE (written within 50 ms; "
                         "exit 4 if writing fails)")
-    p.add_argument("--block-threshold", metavar="SECONDS", type=_positive("--block-threshold", True),
+    p.add_argument("--block-threshold", metavar="SECONDS", type=_positive("--block-threshold", True, 3600.0),
                    default=DEFAULT_THRESHOLD,
                    help="report a loop that blocks the event loop for at least SECONDS "
                         f"(default: {DEFAULT_THRESHOLD:g}; 0 turns the watchdog off)")
-    p.add_argument("--buffer-budget", metavar="MB", type=_positive("--buffer-budget", False),
+    p.add_argument("--buffer-budget", metavar="MB", type=_positive("--buffer-budget", False, 1024.0 * 1024),
                    default=DEFAULT_BUDGET_MB,
                    help="memory for all loops' output lines and histories together; the "
                         f"oldest lines go first, each loop keeps its newest {KEEP_NEWEST} "
                         f"(default: {DEFAULT_BUDGET_MB:g})")
-    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False, 100.0, 0.01),
+                   default=4.0,
                    help="table refresh rate (default: 4 per second)")
     p.add_argument("--metrics", metavar="[HOST:]PORT",
                    help="serve Prometheus metrics of the loops on PORT (loopback unless HOST "
@@ -166,14 +180,19 @@ def build_attach_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  looptui attach 12345             the program with pid 12345 (followed "
                "across restarts)\n"
                "  looptui attach bot               every running process of the program bot\n"
-               "  looptui attach /run/bot.sock 10.0.0.5:7890 --token T\n"
+               "  LOOPTUI_TOKEN=T looptui attach /run/bot.sock 10.0.0.5:7890\n"
                "  looptui attach 12345 --headless --json --for 60 > events.jsonl\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("addresses", metavar="ADDRESS", nargs="+",
                    help="a pid, a program name, a socket path, unix:PATH, "
                         "or HOST:PORT[?token=TOKEN]")
-    p.add_argument("--token", help="the token of TCP addresses (printed by the agent)")
+    p.add_argument("--token", help="the token of TCP addresses (printed by the agent); "
+                                   "visible to other users in `ps`: prefer $LOOPTUI_TOKEN "
+                                   "or --token-file")
+    p.add_argument("--token-file", metavar="FILE",
+                   help="read the token of TCP addresses from FILE (default: "
+                        "$LOOPTUI_TOKEN when set)")
     p.add_argument("--headless", action="store_true",
                    help="no TUI: print events as lines; with --json, one JSON object per line")
     p.add_argument("--json", action="store_true", help="(with --headless) JSON lines on stdout")
@@ -181,7 +200,8 @@ def build_attach_parser() -> argparse.ArgumentParser:
                    help="detach after SECONDS (the programs go on)")
     p.add_argument("--record", metavar="FILE",
                    help="append every event as a JSON line to FILE (flushed per event)")
-    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False), default=4.0,
+    p.add_argument("--refresh", metavar="HZ", type=_positive("--refresh", False, 100.0, 0.01),
+                   default=4.0,
                    help="table refresh rate (default: 4 per second)")
     return p
 def split_program_args(argv: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -234,12 +254,35 @@ def _attach_session(args: argparse.Namespace) -> SessionView:
     from looptui.session.program.loader import TargetUsageError
 
     try:
-        addresses, notes = resolve_addresses(args.addresses, args.token)
+        addresses, notes = resolve_addresses(args.addresses, _attach_token(args))
     except AddressError as err:
         raise TargetUsageError(str(err)) from None
     for note in notes:
         sys.stderr.write(f"looptui attach: {note}\n")
     return RemoteSession(addresses, record=args.record, notes=notes)
+
+
+def _attach_token(args: argparse.Namespace) -> str | None:
+    """The token of TCP addresses: ``--token``, else ``--token-file``, else
+    ``$LOOPTUI_TOKEN`` (an address's own ``?token=`` comes first)."""
+    import os
+
+    from looptui.session.program.loader import TargetUsageError
+
+    if args.token:
+        return str(args.token)
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as file:
+                token = file.read(4096).strip()
+        except (OSError, UnicodeDecodeError) as err:
+            reason = getattr(err, "strerror", None) or str(err)
+            raise TargetUsageError(f"--token-file {args.token_file}: cannot read it "
+                                   f"({reason})") from None
+        if not token:
+            raise TargetUsageError(f"--token-file {args.token_file}: the file is empty")
+        return token
+    return os.environ.get("LOOPTUI_TOKEN", "").strip() or None
 
 
 def _count_for_metrics(args: argparse.Namespace, session: SessionView) -> None:
@@ -254,7 +297,10 @@ async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> obje
     from looptui.agent.endpoint import parse_hostport
     from looptui.agent.metrics import MetricsServer
 
-    server = MetricsServer(session.registry, *parse_hostport(args.metrics))  # type: ignore[arg-type]
+    host, port = parse_hostport(args.metrics)
+    server = MetricsServer(session.registry, host, port,  # type: ignore[arg-type]
+                           sock=getattr(args, "metrics_socket", None))
+    args.metrics_socket = None  # the server owns it now
     await server.serve()
     terminal = sys.__stderr__  # not the session's capture of sys.stderr
     if terminal is not None:
@@ -270,7 +316,7 @@ def _check_metrics(args: argparse.Namespace) -> str | None:
     from looptui.agent.endpoint import parse_hostport
 
     try:
-        parse_hostport(args.metrics)
+        host, port = parse_hostport(args.metrics)
     except ValueError as err:
         return f"--metrics: {err}"
     try:
@@ -278,6 +324,14 @@ def _check_metrics(args: argparse.Namespace) -> str | None:
     except ImportError:
         return ("--metrics needs the prometheus_client package: "
                 "pip install 'looptui[metrics]'")
+    from looptui.agent.metrics import bind_port
+
+    try:  # bound now, before the program runs: a taken port is a usage error
+        args.metrics_socket = bind_port(host, port)
+    except OSError as err:
+        return (f"--metrics {args.metrics}: cannot listen on {host}:{port} "
+                f"({err.strerror or err}). Choose another port, e.g. --metrics :0 "
+                "for any free one.")
     return None
 
 
@@ -538,8 +592,13 @@ def run(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"looptui: error: {problem}\n")
         return EXIT_USAGE
     BUDGET.set_limit_mb(args.buffer_budget)
-    return _run_guarded(lambda guard: _run_headless(args) if args.headless
-                        else _run_tui(args, guard))
+    try:
+        return _run_guarded(lambda guard: _run_headless(args) if args.headless
+                            else _run_tui(args, guard))
+    finally:
+        unused = getattr(args, "metrics_socket", None)
+        if unused is not None:  # the run ended before serving metrics
+            unused.close()
 
 
 def main(argv: Sequence[str] | None = None) -> None:

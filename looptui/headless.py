@@ -30,10 +30,14 @@ if TYPE_CHECKING:
     from looptui.session.interface import SessionView
 
 __all__ = ["run_headless", "follow", "EventPrinter", "format_event", "shown_by_default",
-           "SHOWN_BY_DEFAULT", "EXIT_FAILED", "EXIT_RECORD_FAILED"]
+           "SHOWN_BY_DEFAULT", "EXIT_FAILED", "EXIT_RECORD_FAILED", "EXIT_OUTPUT_FAILED"]
 
 EXIT_FAILED = 3
-"""Exit status when at least one loop ended ``failed``, or the main failed."""
+"""Exit status when at least one loop ended ``failed``, or the main failed (attached:
+also when a program was not connected at the end)."""
+EXIT_OUTPUT_FAILED = EXIT_RECORD_FAILED
+"""Exit status when the events could not be written to the output (a closed pipe, a
+full disk): the same as a failed ``--record`` — events were lost."""
 _POLL = 0.05
 _NAME_WIDTH = 24
 """Loop names are padded to this width; a longer name is printed whole (never cut)."""
@@ -267,6 +271,11 @@ class EventPrinter:
         """Whether the output went away (nothing more is written)."""
         return self._writer.closed
 
+    @property
+    def error(self) -> str | None:
+        """Why the output stopped taking events (a closed pipe, a full disk), if it did."""
+        return self._writer.error
+
     def _closed(self) -> None:
         callback, loop = self.on_closed, self._loop
         if callback is None:
@@ -408,10 +417,19 @@ async def follow(
 
     Returns:
         0; :data:`EXIT_FAILED` when at least one loop ended ``failed`` or the main
-        failed; :data:`EXIT_RECORD_FAILED` when writing the ``--record`` file failed.
+        failed (or an attached program was gone at the end);
+        :data:`EXIT_OUTPUT_FAILED` when the events could not be written to *out*;
+        :data:`EXIT_RECORD_FAILED` when writing the ``--record`` file failed.
     """
     stop = asyncio.Event()
-    printer = EventPrinter(out, json_mode, on_closed=stop.set, verbose=verbose)
+
+    def output_failed() -> None:  # said at once; the run ends gracefully, exit 4
+        stop.set()
+        err.write(f"looptui: cannot write the events to the output: {printer.error}; "
+                  "stopping (exit 4)\n")
+        err.flush()
+
+    printer = EventPrinter(out, json_mode, on_closed=output_failed, verbose=verbose)
     session.add_sink(printer)
     loop = asyncio.get_running_loop()
     signals = _install_signals(stop, session)  # before the import: it may hang
@@ -452,14 +470,48 @@ async def follow(
     if stragglers:
         err.write("looptui: these loops did not stop: "
                   + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
+    if printer.error is not None:
+        _quiet(out)
+        return EXIT_OUTPUT_FAILED
     status = EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0
+    reason = None
+    lost = _lost_programs(session)
+    if lost:
+        err.write("looptui attach: " + "; ".join(lost) + "\n")
+        if status == 0:
+            status, reason = EXIT_FAILED, "an attached program went away"
     if session.record_error:
         err.write(f"looptui: {safe_text(session.record_error)} (the record is incomplete)\n")
         status = EXIT_RECORD_FAILED
     if not json_mode and not printer.closed:
         try:
-            out.write("\n".join(closing_lines(printer.last_summary, status)) + "\n")
+            out.write("\n".join(closing_lines(printer.last_summary, status, reason)) + "\n")
             out.flush()
         except (BrokenPipeError, ValueError, OSError):  # the reader went away meanwhile
             pass
     return status
+
+
+def _lost_programs(session: SessionView) -> list[str]:
+    """The attached programs that were gone at the end (and why), so a run that lost
+    its program does not end as if all went well."""
+    lost = []
+    for connection in getattr(session, "connections", None) or []:
+        if not connection.connected:
+            why = connection.refused or connection.last_error or "unreachable"
+            lost.append(f"{connection.label} was not connected at the end "
+                        f"({safe_text(why, 200, multiline=False)})")
+    return lost
+
+
+def _quiet(out: TextIO) -> None:
+    """Point the output that failed at ``/dev/null``, so the interpreter's last flush
+    of it at exit does not print a traceback of its own."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, out.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (a test's StringIO)
+        pass

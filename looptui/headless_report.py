@@ -80,8 +80,10 @@ class EchoFilter:
         return {**event, "text": "\n".join(kept)}
 
 
-def closing_lines(summary: dict[str, Any] | None, status: int) -> list[str]:
-    """The short summary: ``FAILED`` lines, then ``== 1 failed, 2 stopped · exit 3 … ==``."""
+def closing_lines(summary: dict[str, Any] | None, status: int,
+                  reason: str | None = None) -> list[str]:
+    """The short summary: ``FAILED`` lines, then ``== 1 failed, 2 stopped · exit 3 … ==``
+    (*reason*: why the status, when not the usual one of :data:`EXIT_REASONS`)."""
     loops = (summary or {}).get("loops") or []
     lines: list[str] = []
     for entry in loops:
@@ -101,7 +103,7 @@ def closing_lines(summary: dict[str, Any] | None, status: int) -> list[str]:
     counts = ", ".join(f"{states[s]} {safe_text(s, 20, multiline=False)}" for s in order)
     if not loops:
         counts = "no loops"
-    reason = EXIT_REASONS.get(status, "")
+    reason = reason or EXIT_REASONS.get(status, "")
     verdict = f"{counts} · exit status {status}" + (f": {reason}" if reason else "")
     lines.append(f"== {verdict} ==")
     return lines

@@ -23,11 +23,14 @@ class Program:
     """
 
     def __init__(self, socket_path: Path | str, *extra: str, runtime: Path | None = None,
-                 script: Path = PROGRAM) -> None:
-        env = dict(os.environ, PYTHONUNBUFFERED="1")
+                 script: Path = PROGRAM, env: dict[str, str] | None = None) -> None:
+        env = dict(os.environ if env is None else env, PYTHONUNBUFFERED="1")
         if runtime is not None:
             env["XDG_RUNTIME_DIR"] = str(runtime)
         self.socket = socket_path
+        self._stderr: str | None = None
+        self.rest = ""
+        """What the program printed on stdout that was not read (once it was killed)."""
         self.proc = subprocess.Popen(
             [sys.executable, str(script), str(socket_path), *extra],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True,
@@ -53,10 +56,13 @@ class Program:
         return line.decode().strip()
 
     def stderr(self) -> str:
+        """What the program wrote on stderr (once it ended)."""
         if self.proc.poll() is None:
             return "(still running)"
-        assert self.proc.stderr is not None
-        return self.proc.stderr.read()
+        if self._stderr is None:
+            assert self.proc.stderr is not None
+            self._stderr = self.proc.stderr.read()
+        return self._stderr
 
     @property
     def pid(self) -> int:
@@ -66,6 +72,9 @@ class Program:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait(GUARD)
+        self.stderr()
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.rest = self.proc.stdout.read()
         for stream in (self.proc.stdout, self.proc.stderr):
             if stream is not None:
                 stream.close()

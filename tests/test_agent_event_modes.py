@@ -16,6 +16,7 @@ import pytest
 from looptui.headless import EventPrinter
 from looptui.session.remote.address import parse_address
 from looptui.session.remote.remote_session import RemoteSession
+from looptui.session.remote.wire import PROTOCOL
 
 from agent_helpers import GUARD, Program, until
 
@@ -45,7 +46,7 @@ class RawClient:
         reader, writer = await asyncio.open_unix_connection(str(sock), limit=1 << 22)
         client = cls(reader, writer)
         client.hello = json.loads(await asyncio.wait_for(reader.readline(), GUARD))
-        hello: dict[str, Any] = {"type": "hello", "protocol": 1, "token": None}
+        hello: dict[str, Any] = {"type": "hello", "protocol": PROTOCOL, "token": None}
         if events is not None:
             hello["events"] = events
         writer.write(json.dumps(hello).encode() + b"\n")

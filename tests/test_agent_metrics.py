@@ -171,3 +171,25 @@ def test_buckets_are_cumulative_and_a_value_on_a_bound_counts_in_it() -> None:
     lateness = dict(counts.lateness_buckets())
     assert (lateness["0.0005"], lateness["5.0"], lateness["+Inf"]) == (2, 2, 3)
     assert counts.lateness_sum == 10.0005 and counts.duration_sum == 100.003
+
+
+def test_a_taken_metrics_port_is_a_usage_error_before_the_program_runs(tmp_path: Path) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    marker = tmp_path / "ran"
+    target = tmp_path / "bot.py"
+    target.write_text(f"open({str(marker)!r}, 'w').close()\n"
+                      "from looptui import loop\n@loop(seconds=1)\nasync def beat(): pass\n")
+    busy = socket.create_server(("127.0.0.1", 0))
+    try:
+        port = busy.getsockname()[1]
+        out = subprocess.run([sys.executable, "-m", "looptui", str(target), "--headless",
+                              "--for", "1", "--metrics", f"127.0.0.1:{port}"],
+                             capture_output=True, text=True, timeout=GUARD)
+    finally:
+        busy.close()
+    assert out.returncode == 2, out.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in out.stderr and "Traceback" not in out.stderr
+    assert not marker.exists()  # the program's code never ran

@@ -69,7 +69,10 @@ def test_json_without_headless():
 
 
 @pytest.mark.parametrize(("option", "value"), [("--for", "-1"), ("--for", "soon"),
-                                               ("--refresh", "0"), ("--refresh", "nan")])
+                                               ("--refresh", "0"), ("--refresh", "nan"),
+                                               ("--buffer-budget", "1e308"),
+                                               ("--block-threshold", "1e308"),
+                                               ("--refresh", "1e308"), ("--for", "1e308")])
 def test_bad_numbers(option, value):
     assert_short_error(looptui(str(TARGETS / "noloops.py"), option, value), 2, option)
 

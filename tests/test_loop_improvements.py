@@ -286,3 +286,51 @@ def test_after_loop_raising_still_resets_the_loop() -> None:
     theirs = run_trace("discord.py", after_loop_raises_during_cancel)
     assert theirs[2] == "5 raised LookupError | cur=0 run=0 failed=0 cancelling=1 next=None"
     assert theirs[-3] == "25 next run ended: False | cur=1 run=1 failed=0 cancelling=1 next=25"
+
+
+def test_change_interval_refuses_nan_and_infinity():
+    """discord.py accepts them and the loop never runs again; looptui says no, as it does
+    for a negative interval (ValueError), and the loop keeps its interval."""
+    import math
+
+    from looptui import loop
+
+    @loop(seconds=5)
+    async def job() -> None:
+        pass
+
+    for bad in (math.nan, math.inf):
+        with pytest.raises(ValueError, match="finite"):
+            job.change_interval(seconds=bad)
+        with pytest.raises(ValueError, match="finite"):
+            job.change_interval(minutes=bad)
+    with pytest.raises(ValueError):
+        job.change_interval(seconds=-math.inf)
+    assert job.seconds == 5
+    with pytest.raises(ValueError, match="finite"):
+        loop(hours=math.inf)(job.coro)
+
+
+def test_the_controls_of_a_discord_py_loop_refuse_a_non_finite_interval():
+    import math
+
+    from discord.ext import tasks as dtasks
+
+    from looptui import adapters
+    from looptui.core.registry import Registry
+    from looptui.session.commands import run_command
+
+    registry = Registry()
+    adapters.install(registry)
+
+    @dtasks.loop(seconds=5)
+    async def job() -> None:
+        pass
+
+    adapters.recognise(job)
+    tracker = adapters.tracker_for(job)
+    assert tracker is not None
+    for bad in (math.nan, math.inf):
+        reply = run_command(tracker, "interval", ("seconds", bad))
+        assert not reply.ok and "finite" in reply.text
+    assert job.seconds == 5

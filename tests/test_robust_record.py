@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -186,3 +187,50 @@ async def test_a_5_mb_exception_message_is_recorded_whole_without_blaming_the_lo
     assert len(failed) == 1
     message = "é" + "x" * (5 * 1024 * 1024)
     assert failed[0]["message"] == message
+
+
+def test_record_refuses_the_programs_own_source_through_links(tmp_path):
+    """A symbolic link (also from a subfolder, ``sub/rec.jsonl -> ../bot.py``) or a hard
+    link to the program's source is refused before the program runs: exit 2, a message,
+    the source unchanged."""
+    bot = tmp_path / "bot.py"
+    marker = tmp_path / "ran"
+    source = (f"open({str(marker)!r}, 'w').close()\n"
+              "from looptui import loop\n@loop(seconds=0.05)\nasync def beat(): pass\n")
+    bot.write_text(source)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.jsonl").symlink_to(bot)
+    (tmp_path / "sub" / "rec.jsonl").symlink_to(Path("..") / "bot.py")
+    os.link(bot, tmp_path / "hard.jsonl")
+    for record, why in (("link.jsonl", "through a link"), ("sub/rec.jsonl", "through a link"),
+                        ("hard.jsonl", "a hard link")):
+        done = subprocess.run([sys.executable, "-m", "looptui", "bot.py", "--headless",
+                               "--for", "0.5", "--record", record],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2, (record, done.stderr)
+        assert why in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert bot.read_text() == source and not marker.exists()
+
+
+@pytest.mark.asyncio
+async def test_the_event_of_a_5_mb_exception_is_built_outside_the_failing_loops_task(isolated):
+    """Its traceback is formatted in a callback of the event loop, not in the task of the
+    loop that failed (the watchdog would blame that loop for the time it takes), and the
+    events keep their order: the failure before the state change it causes."""
+    import asyncio
+
+    from looptui.session import Session
+    from robust_support import wait_for
+
+    seen: list[tuple[str, object, object]] = []
+    session = Session(target("huge_message.py"), watch=False)
+    session.add_sink(lambda e: seen.append((e["event"], e.get("state"), asyncio.current_task())))
+    try:
+        await session.start()
+        await wait_for(lambda: ("state", "failed") in [(k, s) for k, s, _ in seen])
+    finally:
+        await session.shutdown()
+    kinds = [(kind, state) for kind, state, _ in seen]
+    at = kinds.index(("iteration_failed", None))
+    assert seen[at][2] is None  # no task: a callback of the event loop
+    assert kinds.index(("state", "failed")) > at  # the events kept their order

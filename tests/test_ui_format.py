@@ -82,3 +82,19 @@ def test_pure_helpers_do_not_import_textual() -> None:
         "assert 'textual' not in sys.modules, 'textual imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_infinite_and_huge_times_read_as_never_instead_of_crashing():
+    """A loop told to wait forever (``change_interval`` of a library that allows it, or an
+    attached program's mirror) must not take the table down with an OverflowError."""
+    import math
+
+    from looptui.ui import format as fmt
+
+    for far in (math.inf, 1e308):
+        assert fmt.countdown(far, 0.0) == "never"
+        assert fmt.clock_time(far, 0.0) == "never"
+        assert fmt.duration(far) == "never"
+    assert fmt.countdown(math.nan, 0.0) == "—" and fmt.ago(math.inf, 0.0) == "—"
+    assert fmt.countdown(90.0, 0.0) == "1m30s"
+    assert fmt.interval(1e300) == "1e+300s"  # the Every column: not a wall of digits

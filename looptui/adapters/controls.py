@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import math
 import sys
 import traceback
 import weakref
@@ -191,6 +192,9 @@ class ForeignControls:
         its offset at the slot's next occurrence (see :mod:`.zones`).
         """
         loop = self._require("change_interval")
+        if times is None and (seconds.__class__ is bool or not math.isfinite(seconds or 0)):
+            # the libraries accept NaN and infinity, and the loop never runs again
+            raise ValueError(f"the interval must be a finite number of seconds, not {seconds!r}")
         if (
             times is None
             and loop.is_running()

@@ -4,7 +4,14 @@ Messages are queued without ever waiting (the registry calls in from loops' code
 written by the client's own writer task, gathered for up to :data:`FLUSH_DELAY` (or
 :data:`FLUSH_BYTES`) so a client following every event of a busy loop costs one write
 per batch, not one system call per event. A client that does not keep up — its queue
-passes :data:`QUEUE_BYTES` — is cut off: the program never waits for a reader.
+passes :data:`QUEUE_BYTES` — is cut off: the program never waits for a reader. Messages
+over :data:`BIG_MESSAGE` (an exception with a megabyte message) have a budget of their
+own, :data:`BIG_BUDGET`, so one such message never cuts off a client that reads.
+
+The snapshot goes first, page by page (:func:`~looptui.session.remote.wire.pages`): each
+page is built only once the one before was written to the client, so the snapshot of
+thousands of loops neither stalls the program nor sits in memory; messages queued
+meanwhile follow it.
 """
 
 from __future__ import annotations
@@ -12,12 +19,16 @@ from __future__ import annotations
 import asyncio
 import collections
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
-__all__ = ["AgentClient", "QUEUE_BYTES", "FLUSH_DELAY", "FLUSH_BYTES", "LoopMark"]
+__all__ = ["AgentClient", "QUEUE_BYTES", "BIG_MESSAGE", "FLUSH_DELAY", "FLUSH_BYTES", "LoopMark"]
 
 QUEUE_BYTES = 4 * 1024 * 1024
 """Bytes a client may have waiting to be written before it is dropped as too slow."""
+BIG_MESSAGE = 1024 * 1024
+"""A message longer than this counts against :data:`BIG_BUDGET`, not :data:`QUEUE_BYTES`."""
+BIG_BUDGET = 16 * 1024 * 1024
+"""Bytes of big messages a client may have waiting (one message is never more)."""
 FLUSH_DELAY = 0.01
 """Seconds queued messages may wait to be written together with the ones that follow."""
 FLUSH_BYTES = 64 * 1024
@@ -46,6 +57,7 @@ class AgentClient:
             or only for those that are not routine (``table``).
         marks: Per loop name, what the client already has (see :class:`LoopMark`).
         dropped: Why the client was cut off, once it was.
+        snapshot: The pages of its snapshot not written yet (``None`` once all were).
     """
 
     writer: asyncio.StreamWriter
@@ -54,6 +66,8 @@ class AgentClient:
     marks: dict[str, LoopMark] = field(default_factory=dict)
     queued_bytes: int = 0
     dropped: str | None = None
+    snapshot: Iterator[bytes] | None = None
+    _big_bytes: int = 0
     _queue: collections.deque[bytes] = field(default_factory=collections.deque)
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -61,11 +75,18 @@ class AgentClient:
         """Queue one encoded message; False (and the client is dropped) when over budget."""
         if self.dropped is not None:
             return False
-        if self.queued_bytes + len(data) > QUEUE_BYTES:
+        size = len(data)
+        if size > BIG_MESSAGE:
+            over = self._big_bytes + size > BIG_BUDGET
+        else:
+            over = self.queued_bytes - self._big_bytes + size > QUEUE_BYTES
+        if over:
             self.drop("too slow: its queue is full")
             return False
+        if size > BIG_MESSAGE:
+            self._big_bytes += size
         self._queue.append(data)
-        self.queued_bytes += len(data)
+        self.queued_bytes += size
         self._wake.set()
         return True
 
@@ -75,7 +96,9 @@ class AgentClient:
             return
         self.dropped = reason
         self._queue.clear()
-        self.queued_bytes = 0
+        self.queued_bytes = self._big_bytes = 0
+        self.snapshot = None
+        self.marks.clear()
         self._wake.set()
         transport = self.writer.transport
         if transport is not None and not transport.is_closing():
@@ -85,6 +108,14 @@ class AgentClient:
         """Write queued messages as the client reads them, until dropped or gone."""
         writer = self.writer
         try:
+            pages = self.snapshot
+            if pages is not None:
+                for page in pages:
+                    if self.dropped is not None:
+                        return
+                    writer.write(page)
+                    await writer.drain()
+                self.snapshot = None
             while self.dropped is None:
                 await self._wake.wait()
                 if self.queued_bytes < FLUSH_BYTES:
@@ -93,7 +124,7 @@ class AgentClient:
                 while self._queue and self.dropped is None:
                     chunk = b"".join(self._queue)
                     self._queue.clear()
-                    self.queued_bytes = 0
+                    self.queued_bytes = self._big_bytes = 0
                     writer.write(chunk)
                     await writer.drain()
         except (ConnectionError, OSError) as err:

@@ -14,9 +14,10 @@ sent to attached clients as ``task_failed`` events.
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from looptui.core.registry import Registry
 from looptui.session.debug.console import Console
@@ -25,6 +26,10 @@ from looptui.session.debug.tasks import TaskBook
 from looptui.session.events import build as events
 from looptui.session.program.live_loops import loop_object
 from looptui.session.program.owners import TaskOwners
+from looptui.session.remote import wire
+
+if TYPE_CHECKING:
+    from .client import AgentClient
 
 __all__ = ["DEBUG_MESSAGES", "TCP_CONSOLE_REFUSED", "AgentDebug"]
 
@@ -48,13 +53,35 @@ class AgentDebug:
         self.console_on_tcp = console_on_tcp
         self.tasks = TaskBook(registry, TaskOwners(registry), on_failed=self._failed)
         self.service = DebugService(self.tasks, Console(_main_globals, self._names))
+        self._answering: set[asyncio.Task[None]] = set()
 
-    def install(self) -> None:
-        """Keep the tasks that die unretrieved from now on (on the program's loop)."""
+    def serve(self, handlers: dict[str, Callable[[AgentClient, dict[str, Any]], None]]
+              ) -> None:
+        """Answer the ``tasks`` and ``eval`` messages (*handlers*: the server's, by message
+        type), and keep the tasks that die unretrieved from now on (on the program's
+        loop)."""
+        for kind in DEBUG_MESSAGES:
+            handlers[kind] = self._on_message
         self.tasks.install()
 
     def uninstall(self) -> None:
+        """Stop keeping failed tasks; requests still being answered are cancelled."""
         self.tasks.uninstall()
+        for task in list(self._answering):
+            task.cancel()
+
+    def _on_message(self, client: AgentClient, message: dict[str, Any]) -> None:
+        """A ``tasks`` or ``eval`` message: answered in a task of its own (an evaluation
+        may wait), so the client's next messages — a cancel — are read meanwhile."""
+        task = asyncio.get_running_loop().create_task(self._reply(client, message),
+                                                      name="looptui-agent-request")
+        self._answering.add(task)
+        task.add_done_callback(self._answering.discard)
+
+    async def _reply(self, client: AgentClient, message: dict[str, Any]) -> None:
+        reply = await self.answer(message, unix=client.peer == "unix")
+        if client.dropped is None:
+            client.send(wire.encode(reply))
 
     async def answer(self, message: dict[str, Any], *, unix: bool) -> dict[str, Any]:
         """The ``reply`` to one ``tasks`` or ``eval`` message of a client."""

@@ -1,7 +1,9 @@
 """Where an agent listens: its Unix socket path, a TCP address, tokens, and finding a pid's socket.
 
-The default endpoint is a Unix domain socket, mode 0600, in ``$XDG_RUNTIME_DIR`` (else the
-temp dir), named ``looptui-<program>-<pid>.sock`` so ``looptui attach <pid>`` finds it.
+The default endpoint is a Unix domain socket, mode 0600, in ``$XDG_RUNTIME_DIR`` (else a
+private folder of the user's in the temp dir, see
+:mod:`looptui.session.remote.discovery`), named ``looptui-<program>-<pid>.sock`` so
+``looptui attach <pid>`` finds it.
 TCP is used only when asked for; it always needs a token.
 """
 
@@ -12,6 +14,7 @@ import os
 import re
 import secrets
 import socket
+import stat
 import sys
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from looptui.session.remote.discovery import socket_dir
 
 __all__ = [
     "socket_dir", "program_name", "default_socket_path", "parse_hostport",
-    "new_token", "same_token", "bind_unix", "LOOPBACK",
+    "new_token", "same_token", "bind_unix", "PathTaken", "socket_name", "LOOPBACK",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -38,9 +41,14 @@ def program_name() -> str:
     return _UNSAFE.sub("_", name)[:40] or "python"
 
 
+def socket_name(pid: int | None = None) -> str:
+    """``looptui-<program>-<pid>.sock``: the name discovery finds by pid and program."""
+    return f"looptui-{program_name()}-{pid or os.getpid()}.sock"
+
+
 def default_socket_path(pid: int | None = None) -> Path:
     """``<socket dir>/looptui-<program>-<pid>.sock``."""
-    return socket_dir() / f"looptui-{program_name()}-{pid or os.getpid()}.sock"
+    return socket_dir() / socket_name(pid)
 
 
 def parse_hostport(text: str, default_host: str = LOOPBACK) -> tuple[str, int]:
@@ -76,30 +84,46 @@ def same_token(given: object, expected: str) -> bool:
     return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode())
 
 
+class PathTaken(OSError):
+    """The socket path is used by something else (a live agent, a file someone put
+    there, a folder that cannot be written): the agent listens elsewhere."""
+
+
 def bind_unix(path: Path) -> socket.socket:
     """A Unix socket bound at *path* with mode 0600, not yet listening.
 
     The mode is set before ``listen()``, so nobody can connect while it is still wider.
-    A stale socket file left by a dead process with the same pid is replaced.
+    A stale socket file of this user's (nothing listens there) is replaced.
 
     Raises:
-        OSError: the path exists and something listens there, or cannot be bound.
+        PathTaken: something listens there, the path holds anything but a socket of
+            this user's, or it cannot be bound.
     """
-    if path.exists():
+    try:
+        info = path.lstat()
+    except FileNotFoundError:
+        info = None
+    except OSError as err:
+        raise PathTaken(f"cannot look at it ({err.strerror or err})") from None
+    if info is not None:
+        if not stat.S_ISSOCK(info.st_mode) or info.st_uid != os.getuid():
+            raise PathTaken("something that is not a socket of this user's is there")
         probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             probe.connect(str(path))
         except OSError:
             path.unlink()  # nobody listens: a leftover
         else:
-            probe.close()
-            raise OSError(f"{path} is in use by a running agent")
+            raise PathTaken("a running agent listens there")
         finally:
             probe.close()
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.bind(str(path))
         os.chmod(path, 0o600)
+    except OSError as err:
+        sock.close()
+        raise PathTaken(err.strerror or str(err)) from None
     except BaseException:
         sock.close()
         raise

@@ -13,9 +13,16 @@ so while only such clients are attached the loops' hot path builds and encodes n
 well, each built and encoded once per iteration for all such clients together.
 
 Clients that misbehave are dropped with bounded memory and without the loops noticing:
-a line longer than :data:`~looptui.session.remote.wire.MAX_LINE`, a hello that is not one
-(or a wrong token), no hello within :data:`HELLO_TIMEOUT`, or a queue that fills up
-because the client does not read (:mod:`looptui.agent.client`).
+a hello that is not one (or a wrong token, or too long), no hello within
+:data:`HELLO_TIMEOUT`, or a queue that fills up because the client does not read
+(:mod:`looptui.agent.client`). At most :data:`MAX_PENDING` connections may be waiting for
+their hello at once and :data:`MAX_CLIENTS` attached; any more are closed at once, so
+clients never take the program's file descriptors. After its hello a client's message
+that is too long, not JSON, or a command with values out of range is answered with an
+``error`` or a refusing ``reply``; the connection goes on.
+
+Messages are handled by type through :attr:`AgentServer.handlers` (``command``,
+``events``, ``ping``): a new message type is one more entry.
 """
 
 from __future__ import annotations
@@ -25,31 +32,82 @@ import os
 import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from looptui.core.registry import Registry, is_routine
 from looptui.core.tracker import Tracker
 from looptui.session.commands import run_command
 from looptui.session.events import build as events
+from looptui.session.events.deferred import InOrder, is_heavy
 from looptui.session.health.lag import LagProbe
 from looptui.session.health.stuck import await_stack
 from looptui.session.output.flood import LogLimiter
 from looptui.session.remote import wire
+from looptui.session.remote.framing import MessageReader, MessageTooBig
 
+from .accept import Acceptor
 from .client import AgentClient, LoopMark
-from .debugging import DEBUG_MESSAGES, AgentDebug
+from .debugging import AgentDebug
 from .endpoint import same_token
+from .memory import release_soon
 
-__all__ = ["AgentServer", "HELLO_TIMEOUT", "UPDATE_INTERVAL", "MAX_CLIENTS", "EVENT_MODES"]
+__all__ = ["AgentServer", "HELLO_TIMEOUT", "UPDATE_INTERVAL", "MAX_CLIENTS", "MAX_PENDING",
+           "EVENT_MODES", "Handler"]
 
 HELLO_TIMEOUT = 5.0
 """Seconds a new connection has to send its hello before it is dropped."""
 UPDATE_INTERVAL = 0.25
 """Seconds between updates of the loops that changed."""
 MAX_CLIENTS = 64
-"""Connections accepted at once; more are refused with a message."""
+"""Clients attached at once; more are refused with a message."""
+MAX_PENDING = 64
+"""Connections waiting for their hello at once; more are closed at once."""
+MAX_ID_CHARS = 100
+"""A command's ``id`` (echoed in its reply) is an integer, or a string up to this long."""
+MAX_NAME_CHARS = 1000
+"""A loop name in a command is at most this long."""
+MAX_INTERVAL = 10 * 365 * 86400.0
+"""The longest interval a client may set (seconds: ten years)."""
+
+Handler = Callable[["AgentClient", dict[str, Any]], None]
+"""Handles one message of an attached client (replies with ``client.send``)."""
 EVENT_MODES = ("all", "table")
 """What a client's hello may ask for in ``events`` (``all`` when it does not say)."""
+
+
+def _ignore(client: AgentClient, message: dict[str, Any]) -> None:
+    """A message that needs no answer (``ping``)."""
+
+
+def _shown(value: object, limit: int = 60) -> str:
+    """A value a client sent, as a short ``repr`` for a message."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _reply_id(value: object) -> object:
+    """The ``id`` echoed in a reply: an integer or a short string, else ``None``."""
+    if wire.is_int(value) or (isinstance(value, str) and len(value) <= MAX_ID_CHARS):
+        return value
+    return None
+
+
+def _interval(value: object) -> tuple[str, Any]:
+    """An ``interval`` command's value checked: ``("seconds", finite number ≥ 0)`` or
+    ``("times", [datetime.time, …])``.
+
+    Raises:
+        ValueError: anything else (NaN, infinity, a bool, too long, a bad zone …).
+    """
+    if not isinstance(value, list) or len(value) != 2 or value[0] not in ("seconds", "times"):
+        raise ValueError('give ["seconds", N] or ["times", [["09:00:00", ZONE], ...]]')
+    kind, new = value
+    if kind == "times":
+        return "times", wire.decode_times(new)
+    if not wire.is_number(new) or not 0 <= new <= MAX_INTERVAL:
+        raise ValueError(f"seconds must be a finite number from 0 to {MAX_INTERVAL:g}, "
+                         f"not {_shown(new)}")
+    return "seconds", float(new)
 
 
 def _version() -> str:
@@ -76,15 +134,16 @@ class AgentServer:
         self.token = token
         self.clients: list[AgentClient] = []
         self.connections = 0
+        self.pending = 0
+        """Connections that have not said hello yet."""
         self.refused = 0
         """Connections dropped before or at their hello (bad token, garbage, silence)."""
         self.drops: list[str] = []
         """Why clients were dropped, newest last (bounded)."""
-        self._servers: list[asyncio.AbstractServer] = []
+        self._servers: list[Acceptor] = []
         self._ticker: asyncio.Task[None] | None = None
         self._probe = LagProbe()
         self._limiter = LogLimiter(self._log_dropped)
-        self._tasks: set[asyncio.Task[Any]] = set()
         self._paths: list[Path] = []
         self._closed = asyncio.Event()
         self._routine: bool | None = None
@@ -93,26 +152,56 @@ class AgentServer:
         """Answers the tasks view's and the console's messages (see :mod:`.debugging`)."""
         self.while_attached: list[Any] = []
         """Parts with ``start()``/``stop()`` that run only while a client is attached."""
+        self._in_order = InOrder("the agent")
+        """Events in order; a failure's built off the failing loop's task."""
+        self.handlers: dict[str, Handler] = {
+            "command": self._on_command, "events": self._on_events, "ping": _ignore,
+        }
+        """What is done with each type of message an attached client sends."""
 
     # --------------------------------------------------------------- listening
-    def track_file(self, path: Path) -> None:
-        """Remove *path* (the Unix socket file) when the agent stops or the program exits."""
+    def track_file(self, path: Path, folder: Path | None = None) -> None:
+        """Remove *path* (the Unix socket file) when the agent stops or the program exits,
+        then *folder* (one made for it) if it is empty."""
         self._paths.append(path)
+        if folder is not None:
+            self._paths.append(folder)
 
     async def serve_socket(self, sock: socket.socket, *, unix: bool) -> None:
         """Accept clients on *sock*, already bound (and listening)."""
-        if unix:
-            server = await asyncio.start_unix_server(self._accept, sock=sock,
-                                                     limit=wire.MAX_LINE)
-        else:
-            if not self.token:
-                sock.close()
-                raise ValueError("a TCP endpoint needs a token")
-            server = await asyncio.start_server(self._accept, sock=sock, limit=wire.MAX_LINE)
+        if not unix and not self.token:
+            sock.close()
+            raise ValueError("a TCP endpoint needs a token")
         if self._closed.is_set():
-            server.close()
+            sock.close()
             return
-        self._servers.append(server)
+        acceptor = Acceptor(sock, lambda conn: self._open(conn, unix), self._admit,
+                            goodbye=wire.encode({"type": "error", "retry": True,
+                                                 "reason": "too many clients"}))
+        acceptor.start()
+        self._servers.append(acceptor)
+
+    def _admit(self) -> bool:
+        """Whether one more connection may wait for its hello (counted from now on)."""
+        self.connections += 1
+        if self.pending >= MAX_PENDING or len(self.clients) >= MAX_CLIENTS:
+            self.refused += 1
+            return False
+        self.pending += 1
+        return True
+
+    async def _open(self, conn: socket.socket, unix: bool) -> None:
+        try:
+            if unix:
+                reader, writer = await asyncio.open_unix_connection(sock=conn,
+                                                                    limit=wire.MAX_LINE)
+            else:
+                reader, writer = await asyncio.open_connection(sock=conn, limit=wire.MAX_LINE)
+        except OSError:
+            self.pending -= 1
+            conn.close()
+            return
+        await self._serve(reader, writer)
 
     async def wait_closed(self) -> None:
         """Wait until :meth:`close_now` is called."""
@@ -121,14 +210,15 @@ class AgentServer:
     def close_now(self) -> None:
         """Stop listening, drop every client, remove the socket files."""
         self._closed.set()
-        for server in self._servers:
-            server.close()
+        tasks = [task for acceptor in self._servers for task in acceptor.tasks]
+        for acceptor in self._servers:
+            acceptor.close()
         self._servers.clear()
         for client in list(self.clients):
             client.drop("the agent stopped")
         self.clients.clear()
         self._idle()
-        for task in list(self._tasks):
+        for task in tasks:
             task.cancel()
         self.remove_files()
 
@@ -136,18 +226,12 @@ class AgentServer:
         """Remove the socket files (also called at interpreter exit)."""
         for path in self._paths:
             try:
-                path.unlink()
+                path.rmdir() if path.is_dir() and not path.is_symlink() else path.unlink()
             except OSError:
                 pass
         self._paths.clear()
 
     # ---------------------------------------------------------------- a client
-    def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.get_running_loop().create_task(self._serve(reader, writer),
-                                                      name="looptui-agent-client")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _hello(self) -> dict[str, Any]:
         return {"type": "hello", "protocol": wire.PROTOCOL, "looptui": _version(),
                 "pid": os.getpid(), "program": self.program,
@@ -155,17 +239,17 @@ class AgentServer:
                 "auth": "token" if self.token else "none", "events": list(EVENT_MODES)}
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
+        """One admitted connection (counted in :attr:`pending` until its hello)."""
         peer = writer.get_extra_info("peername")
         name = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else "unix"
         client: AgentClient | None = None
+        messages = MessageReader(reader)
         try:
-            if len(self.clients) >= MAX_CLIENTS:
-                writer.write(wire.encode({"type": "error", "reason": "too many clients"}))
-                self.refused += 1
-                return
-            writer.write(wire.encode(self._hello()))
-            reason, every = await self._check_hello(reader)
+            try:
+                writer.write(wire.encode(self._hello()))
+                reason, every = await self._check_hello(messages)
+            finally:
+                self.pending -= 1
             if reason is not None:
                 self.refused += 1
                 writer.write(wire.encode({"type": "error", "reason": reason}))
@@ -175,7 +259,7 @@ class AgentServer:
             self._attach(client)
             writer_task = asyncio.get_running_loop().create_task(client.write_forever())
             try:
-                await self._read_commands(reader, client)
+                await self._read_messages(messages, client)
             finally:
                 writer_task.cancel()
         except (ConnectionError, OSError, asyncio.TimeoutError, asyncio.IncompleteReadError):
@@ -187,76 +271,78 @@ class AgentServer:
             if not transport.is_closing():
                 transport.abort() if client is not None and client.dropped else writer.close()
 
-    async def _check_hello(self, reader: asyncio.StreamReader) -> tuple[str | None, bool]:
+    async def _check_hello(self, messages: MessageReader) -> tuple[str | None, bool]:
         """Why the client's hello is refused (``None`` when it is right), and whether the
         client wants every event."""
         try:
-            line = await asyncio.wait_for(reader.readline(), HELLO_TIMEOUT)
+            message = await asyncio.wait_for(messages.read(), HELLO_TIMEOUT)
         except asyncio.TimeoutError:
             return f"no hello within {HELLO_TIMEOUT:g}s", False
-        except (ValueError, asyncio.LimitOverrunError):
+        except MessageTooBig:
             return "line too long", False
-        if not line:
-            return "closed before its hello", False
-        try:
-            message = wire.decode(line)
         except wire.ProtocolError as err:
             return f"not a hello: {err}", False
+        if message is None:
+            return "closed before its hello", False
         if message.get("type") != "hello":
             return "the first message must be a hello", False
-        if message.get("protocol") != wire.PROTOCOL:
-            return (f"protocol {message.get('protocol')!r} not supported "
-                    f"(this agent: {wire.PROTOCOL})"), False
+        protocol = message.get("protocol")
+        if not wire.is_int(protocol) or protocol != wire.PROTOCOL:
+            shown = protocol if wire.is_int(protocol) else _shown(protocol)
+            return (f"protocol {shown} not supported (this agent: {wire.PROTOCOL}; "
+                    "use the same looptui version on both sides)"), False
         if self.token is not None and not same_token(message.get("token"), self.token):
             return "wrong or missing token", False
         mode = message.get("events", "all")
-        if mode not in EVENT_MODES:
-            return f"events {mode!r} not supported (one of: {', '.join(EVENT_MODES)})", False
+        if mode not in EVENT_MODES or not isinstance(mode, str):
+            return (f"events {_shown(mode)} not supported "
+                    f"(one of: {', '.join(EVENT_MODES)})"), False
         return None, mode == "all"
 
-    async def _read_commands(self, reader: asyncio.StreamReader, client: AgentClient) -> None:
+    async def _read_messages(self, messages: MessageReader, client: AgentClient) -> None:
         while client.dropped is None:
             try:
-                line = await reader.readline()
-            except (ValueError, asyncio.LimitOverrunError):
-                client.drop("line too long")
+                message = await messages.read()
+            except wire.ProtocolError as err:  # too long, not JSON: said, then the next one
+                client.send(wire.encode({"type": "error", "id": None, "reason": str(err)}))
+                continue
+            if message is None:
                 return
-            if not line:
-                return
+            handler = self.handlers.get(message["type"])
+            if handler is None:
+                client.send(wire.encode({
+                    "type": "error", "id": _reply_id(message.get("id")),
+                    "reason": f"unknown message type {_shown(message['type'])}"}))
+                continue
             try:
-                message = wire.decode(line)
-            except wire.ProtocolError:
-                client.drop("sent something that is not a message")
-                return
-            kind = message.get("type")
-            if kind == "command":
-                client.send(wire.encode(self._command(message)))
-            elif kind in DEBUG_MESSAGES and self.debug is not None:  # tasks view, console
-                self._spawn(self._debug(message, client))
-            elif kind == "events" and message.get("events") in EVENT_MODES:
-                client.every_event = message["events"] == "all"
-                self._listen()
-            elif kind != "ping":
-                client.send(wire.encode({"type": "error", "id": message.get("id"),
-                                         "reason": f"unknown message type {message['type']!r}"}))
+                handler(client, message)
+            except Exception as err:  # a handler's bug must not end the program's agent
+                client.send(wire.encode({
+                    "type": "error", "id": _reply_id(message.get("id")),
+                    "reason": f"{type(err).__name__}: {_shown(str(err), 200)}"}))
 
-    async def _debug(self, message: dict[str, Any], client: AgentClient) -> None:
-        """Answer a ``tasks`` or ``eval`` message (in a task: an evaluation may wait)."""
-        assert self.debug is not None
-        reply = await self.debug.answer(message, unix=client.peer == "unix")
-        if client.dropped is None:
-            client.send(wire.encode(reply))
+    def _on_command(self, client: AgentClient, message: dict[str, Any]) -> None:
+        client.send(wire.encode(self._command(message)))
 
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.get_running_loop().create_task(coro, name="looptui-agent-request")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _on_events(self, client: AgentClient, message: dict[str, Any]) -> None:
+        mode = message.get("events")
+        if not isinstance(mode, str) or mode not in EVENT_MODES:
+            client.send(wire.encode({"type": "error", "id": None,
+                                     "reason": f"events {_shown(mode)} not supported"}))
+            return
+        client.every_event = mode == "all"
+        self._listen()
 
     def _command(self, message: dict[str, Any]) -> dict[str, Any]:
         loop = message.get("loop")
         command = message.get("command")
-        loop = loop if isinstance(loop, str) else ""
-        reply: dict[str, Any] = {"type": "reply", "id": message.get("id"), "loop": loop}
+        loop = loop if isinstance(loop, str) and len(loop) <= MAX_NAME_CHARS else ""
+        reply: dict[str, Any] = {"type": "reply", "id": _reply_id(message.get("id")),
+                                 "loop": loop}
+        if not isinstance(command, str):
+            reply.update(ok=False, text=f"not a command: {_shown(command)}",
+                         severity="warning", reason="the command must be a string")
+            return reply
         tracker = self.registry.get(loop)
         if command == "details":
             if tracker is None:
@@ -270,17 +356,16 @@ class AgentServer:
                          reason="", snapshot=snap)
             return reply
         value = message.get("value")
-        try:
-            if command == "interval" and isinstance(value, list) and len(value) == 2 \
-                    and value[0] == "times":
-                value = ("times", wire.decode_times(value[1]))
-            elif isinstance(value, list):
-                value = tuple(value)
-        except (ValueError, LookupError) as err:
-            reply.update(ok=False, text=f"{loop}: bad interval: {err}", severity="warning",
-                         reason=str(err))
-            return reply
-        answer = run_command(tracker, str(command), value, loop=loop)
+        if command == "interval":
+            try:
+                value = _interval(value)
+            except ValueError as err:
+                reply.update(ok=False, text=f"{loop}: bad interval: {err}",
+                             severity="warning", reason=str(err))
+                return reply
+        elif value is not None:
+            value = None  # no other command takes a value
+        answer = run_command(tracker, command, value, loop=loop)
         reply.update(ok=answer.ok, text=answer.text, severity=answer.severity,
                      reason=answer.reason)
         return reply
@@ -295,10 +380,11 @@ class AgentServer:
                 part.start()
         self.clients.append(client)
         self._listen()
-        loops = [self._snapshot_for(client, t) for t in self.registry.trackers()]
-        client.send(wire.encode({"type": "snapshot", "loops": loops,
-                                 "session": self._session_fields(),
-                                 "events": "all" if client.every_event else "table"}))
+        trackers = self.registry.trackers()
+        client.snapshot = wire.pages(
+            "snapshot", (self._snapshot_for(client, t) for t in trackers),
+            {"events": "all" if client.every_event else "table"}, more_key="more",
+            last={"session": self._session_fields()})
 
     def _listen(self) -> None:
         """Listen to the registry as the attached clients need: routine events only
@@ -314,6 +400,7 @@ class AgentServer:
     def _detach(self, client: AgentClient) -> None:
         if client.dropped is not None and client.dropped != "the agent stopped":
             self.drops = [*self.drops[-19:], client.dropped]
+            release_soon()  # what was queued for it goes back to the system
         if client in self.clients:
             self.clients.remove(client)
         if not self.clients:
@@ -375,20 +462,27 @@ class AgentServer:
         names = {t.name for t in trackers}
         session = self._session_fields()
         for client in list(self.clients):
-            changed = []
-            for tracker in trackers:
-                mark = client.marks.get(tracker.name)
-                if mark is None or mark.tracker_id != id(tracker) or mark.version != tracker.version:
-                    changed.append(self._snapshot_for(client, tracker))
-            removed = [name for name in client.marks if name not in names]
+            if client.snapshot is not None:
+                continue  # its snapshot is still being sent: the next tick
+            marks = client.marks
+            changed = [tracker for tracker in trackers
+                       if (mark := marks.get(tracker.name)) is None
+                       or mark.tracker_id != id(tracker) or mark.version != tracker.version]
+            removed = [name for name in marks if name not in names]
             for name in removed:
-                del client.marks[name]
-            client.send(wire.encode({"type": "update", "loops": changed, "removed": removed,
-                                     "session": session}))
+                del marks[name]
+            for page in wire.pages("update", [self._snapshot_for(client, t) for t in changed],
+                                   {}, last={"removed": removed, "session": session}):
+                if not client.send(page):
+                    break
 
     def _on_event(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         if kind == "log" and not self._limiter.allow(tracker):
             return
+        self._in_order(self._build_and_send, kind, tracker, fields,
+                       heavy=is_heavy(kind, fields))
+
+    def _build_and_send(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         event = events.loop_event(kind, tracker, fields)
         self._broadcast(event, only_every=is_routine(kind, fields))
 

@@ -30,6 +30,7 @@ import datetime
 import importlib.util
 import inspect
 import logging
+import math
 import sys
 import types
 from collections.abc import Sequence
@@ -903,7 +904,8 @@ class Loop(Generic[LF]):
         while sleeping toward the first ``time=`` slot.
 
         Raises:
-            ValueError: A negative total interval, or an empty ``time`` sequence.
+            ValueError: A negative or non-finite (NaN, infinite) total interval, or an
+                empty ``time`` sequence.
             TypeError: A bad ``time`` value, or ``time`` mixed with relative values.
         """
         if time is MISSING:
@@ -913,6 +915,8 @@ class Loop(Generic[LF]):
             sleep = seconds + (minutes * 60.0) + (hours * 3600.0)
             if sleep < 0:
                 raise ValueError("Total number of seconds cannot be less than zero.")
+            if not math.isfinite(sleep):  # NaN never compares; infinity never wakes
+                raise ValueError(f"Total number of seconds must be finite, not {sleep!r}.")
             self._sleep: float = sleep
             self._seconds: float = float(seconds)
             self._hours: float = float(hours)

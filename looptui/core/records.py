@@ -68,6 +68,11 @@ class ExceptionInfo:
         return self._text
 
     @property
+    def formatted(self) -> bool:
+        """Whether :attr:`traceback` was formatted already (reading it is cheap now)."""
+        return self._text is not None
+
+    @property
     def summary(self) -> str:
         """``Type: message`` on one line (the message's first line only)."""
         first = self.message.splitlines()[0] if self.message else ""

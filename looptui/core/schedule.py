@@ -163,6 +163,8 @@ def format_interval(seconds: float) -> str:
         return str(seconds)
     if seconds < 0:
         return "-" + format_interval(-seconds)
+    if seconds >= 100 * 365 * 86400:  # a century or more: not a wall of digits
+        return f"{seconds:.3g}s"
     if seconds < 60 and seconds != int(seconds):
         return f"{round(seconds, 3):g}s"
     whole = int(seconds)

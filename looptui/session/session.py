@@ -22,6 +22,7 @@ from looptui.core.registry import REGISTRY, ROUTINE_KINDS, ROUTINE_STATES, Regis
 from looptui.core.tracker import Tracker, kept_line
 
 from looptui.session.events import build as events
+from looptui.session.events.deferred import InOrder, is_heavy
 from looptui.session.events.sinks import deliver
 from looptui.session.output.capture import OutputCapture
 from looptui.session.health.lag import LagProbe
@@ -162,7 +163,10 @@ class Session:
         self.live_objects = LiveObjects()
         self.waiting = WaitingWatch(self._waiting_facts)
         self._scan_handle: asyncio.TimerHandle | None = None
-        self.recorder = Recorder(record, on_error=self._record_failed) if record else None
+        self._in_order = InOrder("the session")
+        """Events of one loop in order; failures built off the failing loop's task."""
+        self.recorder = Recorder(record, on_error=self._record_failed,
+                                 program_root=self.root) if record else None
         self.capture = OutputCapture(self._deliver, self.note)
         self.debugger = DebuggerHandover(self.capture)
         self._probe = LagProbe()
@@ -287,8 +291,8 @@ class Session:
                 for want in others:
                     if want(kind, fields):
                         break
-                else:
-                    recorder.take_raw(kind, tracker, fields)  # only the record wants it
+                else:  # only the record wants it (after any event still waiting)
+                    self._in_order(recorder.take_raw, kind, tracker, fields)
                     return
         else:
             wants = self._wants
@@ -300,6 +304,10 @@ class Session:
                     return
         if kind == "log" and not self.log_limiter.allow(tracker):
             return
+        self._in_order(self._build_and_dispatch, kind, tracker, fields,
+                       heavy=is_heavy(kind, fields))
+
+    def _build_and_dispatch(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
         self._dispatch(events.loop_event(kind, tracker, fields))
 
     def _dispatch(self, event: dict[str, Any]) -> None:

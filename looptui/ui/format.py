@@ -26,6 +26,8 @@ __all__ = [
 _MINUTE = 60.0
 _HOUR = 3600.0
 _DAY = 86400.0
+_NEVER = 100 * 365 * _DAY
+"""Spans from a century on read as ``never`` (an interval of 1e308 seconds, infinity)."""
 
 
 interval = format_interval
@@ -37,8 +39,10 @@ def duration(seconds: float | None) -> str:
 
     Two units at most, the smaller one dropped when it is zero; used for countdowns and ages.
     """
-    if seconds is None:
+    if seconds is None or seconds != seconds:
         return "—"
+    if seconds >= _NEVER:
+        return "never"
     s = max(0, int(seconds))
     if s < 60:
         return f"{s}s"
@@ -75,9 +79,11 @@ def took(seconds: float | None) -> str:
 
 def countdown(next_run: float | None, now: float) -> str:
     """Time until *next_run*: ``4s``, ``1m30s``, ``<1s``, ``due`` when past, ``—`` if none."""
-    if next_run is None:
+    if next_run is None or next_run != next_run:
         return "—"
     left = next_run - now
+    if left >= _NEVER:  # a loop told to wait (next to) forever
+        return "never"
     if left <= 0:
         return "due"
     if left < 1:
@@ -87,7 +93,7 @@ def countdown(next_run: float | None, now: float) -> str:
 
 def ago(ts: float | None, now: float) -> str:
     """How long ago *ts* was: ``now``, ``12s ago``, ``5m ago``, ``2h ago``, ``3d ago``."""
-    if ts is None:
+    if ts is None or not math.isfinite(ts):
         return "—"
     delta = now - ts
     if delta < 1:
@@ -114,8 +120,11 @@ def clock_time(
     """
     if ts is None:
         return "—"
-    when = datetime.datetime.fromtimestamp(ts, tz)
-    today = datetime.datetime.fromtimestamp(now, tz)
+    try:
+        when = datetime.datetime.fromtimestamp(ts, tz)
+        today = datetime.datetime.fromtimestamp(now, tz)
+    except (OverflowError, ValueError, OSError):  # NaN, infinity, beyond year 9999
+        return "never" if ts == math.inf or (ts == ts and ts > now) else "—"
     hms = when.strftime("%H:%M:%S" if seconds else "%H:%M")
     if when.date() == today.date():
         return hms

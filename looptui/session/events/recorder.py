@@ -3,7 +3,9 @@
 Checked before anything of the program runs (usage errors, exit 2): the path must be a
 regular file or not exist yet (a FIFO would hang, a device is not a record), must not
 be one of the program's own files (a ``.py`` file: appending JSON to the source would
-break it and trigger a reload at every write), and must be writable.
+break it and trigger a reload at every write — nor a link to one: the path is resolved
+through symbolic links, and a file with several hard links is compared, by inode, with
+the source files in the program's folder), and must be writable.
 
 Writing: events are kept for at most :data:`FLUSH_EVERY` seconds and then written with
 one ``write`` of whole lines and a flush to the operating system (also at exit). While an
@@ -52,12 +54,55 @@ class RecordError(TargetUsageError):
     """The ``--record`` file cannot be used (exit 2)."""
 
 
-def _check_path(path: Path, given: str) -> None:
-    if path.suffix.lower() in (".py", ".pyw"):
-        raise RecordError(
-            f"--record {given}: that is a Python source file; recording would append JSON "
-            "to your program's code.\nGive a file of its own, e.g. --record events.jsonl."
-        )
+_SOURCE_SUFFIXES = (".py", ".pyw")
+_SKIPPED_FOLDERS = frozenset({"__pycache__", "node_modules", "site-packages", "venv"})
+MAX_FILES_COMPARED = 20_000
+"""Source files of the program's folder compared with an existing ``--record`` file."""
+
+
+def _source_files(root: Path) -> Any:
+    """The ``.py`` files under *root* (not in hidden folders, caches, virtual envs)."""
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [d for d in subfolders
+                         if not d.startswith(".") and d not in _SKIPPED_FOLDERS]
+        for name in files:
+            if name.lower().endswith(_SOURCE_SUFFIXES):
+                yield Path(folder) / name
+
+
+def _same_as_source(info: os.stat_result, root: Path | None) -> Path | None:
+    """The program's source file that is the same file (inode) as *info*, if any."""
+    if root is None:
+        return None
+    for count, source in enumerate(_source_files(root)):
+        if count >= MAX_FILES_COMPARED:
+            return None
+        try:
+            other = source.stat()
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
+            return source
+    return None
+
+
+def _refuse_source(given: str, what: str) -> RecordError:
+    return RecordError(
+        f"--record {given}: {what}; recording would append JSON to your program's "
+        "code.\nGive a file of its own, e.g. --record events.jsonl."
+    )
+
+
+def _check_path(path: Path, given: str, program_root: Path | None = None) -> None:
+    if path.suffix.lower() in _SOURCE_SUFFIXES:
+        raise _refuse_source(given, "that is a Python source file")
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError):  # a link loop: opening it fails below, said there
+        resolved = path
+    if resolved.suffix.lower() in _SOURCE_SUFFIXES:
+        raise _refuse_source(given, f"it leads (through a link) to the Python source "
+                                    f"file {resolved}")
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -74,6 +119,9 @@ def _check_path(path: Path, given: str) -> None:
             "Give a file name, e.g. --record events.jsonl; for a stream of events use "
             "--headless --json."
         )
+    same = _same_as_source(info, program_root) if info.st_nlink > 1 else None
+    if same is not None:
+        raise _refuse_source(given, f"it is the same file as {same} (a hard link)")
 
 
 def _ends_mid_line(path: Path) -> bool:
@@ -98,20 +146,23 @@ class Recorder:
     """
 
     def __init__(self, path: str | Path, on_error: Callable[[str], None] | None = None,
-                 writer_process: bool = True) -> None:
+                 writer_process: bool = True, program_root: str | Path | None = None) -> None:
         """Check and open *path* for appending; *writer_process*: hand batches to a writer
-        process while an event loop runs (``False``: always encode and write here).
+        process while an event loop runs (``False``: always encode and write here);
+        *program_root*: the program's folder, whose source files the record must not be
+        (a hard link to one of them).
 
         Raises:
-            RecordError: *path* is a directory, not a regular file, a ``.py`` file, or
-                cannot be opened for appending.
+            RecordError: *path* is a directory, not a regular file, a ``.py`` file (also
+                through a symbolic link, or a hard link to a source file in
+                *program_root*), or cannot be opened for appending.
         """
         given = str(path)
         self.path = Path(path).expanduser()
         self.error: str | None = None
         self.written = 0
         self.on_error = on_error
-        _check_path(self.path, given)
+        _check_path(self.path, given, Path(program_root) if program_root else None)
         fresh_line = _ends_mid_line(self.path)
         try:
             # backslashreplace: a lone surrogate (undecodable output) becomes a JSON \u escape

@@ -21,6 +21,16 @@ from typing import Callable, TextIO
 
 __all__ = ["LineWriter", "MAX_WAITING"]
 
+
+def _why(err: BaseException) -> str:
+    """A write error in words: ``the reader went away (broken pipe)``, ``No space left
+    on device``."""
+    if isinstance(err, BrokenPipeError):
+        return "the reader went away (broken pipe)"
+    if isinstance(err, ValueError):
+        return "the stream was closed"
+    return getattr(err, "strerror", None) or str(err) or type(err).__name__
+
 MAX_WAITING = 10_000
 """Pieces of text that may wait for the writer thread before writers wait instead."""
 
@@ -37,6 +47,8 @@ class LineWriter:
     def __init__(self, out: TextIO, on_closed: Callable[[], None] | None = None) -> None:
         self.out = out
         self.closed = False
+        self.error: str | None = None
+        """Why the stream stopped taking text (``None`` while it takes it)."""
         self._on_closed = on_closed
         self._waiting: list[str] = []
         self._lock = threading.Lock()  # guards _waiting
@@ -92,7 +104,8 @@ class LineWriter:
         try:
             self.out.write("".join(waiting))
             self.out.flush()
-        except (OSError, ValueError):  # reader went away (BrokenPipeError) / stream closed
+        except (OSError, ValueError) as err:  # reader gone (broken pipe), disk full, closed
             self.closed = True
+            self.error = _why(err)
             if self._on_closed is not None:
                 self._on_closed()

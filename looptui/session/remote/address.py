@@ -1,8 +1,9 @@
 """What ``looptui attach`` accepts as an address, and how each is reached.
 
-A socket path, ``unix:PATH``, ``HOST:PORT`` (``?token=…`` or ``--token``), the pid of a
-program whose agent socket is found in ``$XDG_RUNTIME_DIR`` or the temp dir, or a
-program's name (every live socket of that program). A pid or a name *follows* the
+A socket path, ``unix:PATH``, ``HOST:PORT`` (its token from ``$LOOPTUI_TOKEN``,
+``--token-file``, ``?token=…`` or ``--token``), the pid of a
+program whose agent socket is found in ``$XDG_RUNTIME_DIR`` or the user's private
+folder in the temp dir (sockets of other users are never used), or a program's name (every live socket of that program). A pid or a name *follows* the
 program: when it restarts (a new pid, a new socket), its new socket is found by name.
 """
 
@@ -11,12 +12,12 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .discovery import AgentSocket, agent_sockets, pid_alive, socket_dirs
 
-__all__ = ["Address", "parse_address", "resolve_addresses", "AddressError",
+__all__ = ["Address", "parse_address", "resolve_addresses", "AddressError", "redact",
            "find_pid_socket", "program_sockets"]
 
 
@@ -29,7 +30,8 @@ class Address:
     """One program to attach to.
 
     Attributes:
-        text: The address as given (shown until the program says its name).
+        text: The address as given without its token (shown until the program says
+            its name; the token is never shown, logged or put in an event).
         path: The Unix socket, for ``unix`` addresses.
         pid: For a pid (or one socket of a program named): the process first attached.
         program: For a program named: its name (a pid learns it from the agent's hello).
@@ -42,7 +44,7 @@ class Address:
     program: str | None = None
     host: str | None = None
     port: int | None = None
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # never shown, not even in a repr
 
     @property
     def follows(self) -> bool:
@@ -94,7 +96,7 @@ def parse_address(text: str, token: str | None = None) -> Address:
     """
     addresses, _notes = resolve_addresses([text], token)
     if len(addresses) != 1:
-        raise AddressError(f"{text}: names {len(addresses)} programs, not one")
+        raise AddressError(f"{redact(text)}: names {len(addresses)} programs, not one")
     return addresses[0]
 
 
@@ -115,6 +117,13 @@ def resolve_addresses(texts: list[str],
     return addresses, notes
 
 
+def redact(text: str) -> str:
+    """*text* (an address) without its ``?token=…`` part: how an address is shown,
+    logged, recorded and sent in events."""
+    base, sep, _ = text.partition("?")
+    return base if sep else text
+
+
 def _resolve(raw: str, token: str | None, notes: list[str]) -> list[Address]:
     if raw.startswith("unix:"):
         return [Address(raw, path=Path(raw[5:]))]
@@ -127,13 +136,13 @@ def _resolve(raw: str, token: str | None, notes: list[str]) -> list[Address]:
         given = params.get("token", [None])[0] or token
         if not given:
             raise AddressError(
-                f"{raw}: a TCP address needs the token the agent printed when it started: "
-                f"{base}?token=TOKEN or --token TOKEN"
+                f"{base}: a TCP address needs the token the agent printed when it started: "
+                "$LOOPTUI_TOKEN, --token-file FILE, or --token TOKEN"
             )
         port = int(match.group("port"))
         if port > 65535:
-            raise AddressError(f"{raw}: port {port} is out of range")
-        return [Address(raw, host=match.group("v6") or match.group("host"), port=port,
+            raise AddressError(f"{base}: port {port} is out of range")
+        return [Address(base, host=match.group("v6") or match.group("host"), port=port,
                         token=given)]
     path = Path(raw)
     if path.exists():
@@ -141,7 +150,7 @@ def _resolve(raw: str, token: str | None, notes: list[str]) -> list[Address]:
     if _PROGRAM.match(raw):
         return _program_addresses(raw, notes)
     raise AddressError(
-        f"{raw}: not an agent address. Give a pid, a program name, a socket path, "
+        f"{redact(raw)}: not an agent address. Give a pid, a program name, a socket path, "
         "unix:PATH or HOST:PORT (the agent prints its address when it starts)."
     )
 

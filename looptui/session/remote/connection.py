@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
+import socket
+import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -22,6 +25,7 @@ from looptui.session.interface import Reply
 
 from . import wire
 from .address import Address, find_pid_socket, program_sockets
+from .framing import MessageReader, MessageTooBig
 from .mirror import MirrorTracker
 
 if TYPE_CHECKING:
@@ -39,16 +43,36 @@ CONNECT_TIMEOUT = 5.0
 """Seconds to connect and receive the agent's hello."""
 
 
+def _check_peer(writer: asyncio.StreamWriter) -> None:
+    """Refuse a socket served by a process of another user (Linux: ``SO_PEERCRED``).
+
+    Raises:
+        PermissionError: the process at the other end runs as another user.
+    """
+    sock = writer.get_extra_info("socket")
+    option = getattr(socket, "SO_PEERCRED", None)
+    if sock is None or option is None:
+        return
+    try:
+        _, uid, _ = struct.unpack("3i", sock.getsockopt(socket.SOL_SOCKET, option,
+                                                        struct.calcsize("3i")))
+    except (OSError, struct.error):
+        return
+    if uid != os.getuid():
+        raise PermissionError(f"the socket is served by another user (uid {uid})")
+
+
 class Refused(Exception):
     """The agent said no (wrong token, another protocol version): retrying will not help."""
 
 
-async def _greeting_message(reader: asyncio.StreamReader) -> dict[str, Any]:
+async def _greeting_message(messages: MessageReader) -> dict[str, Any]:
     """The agent's next message while connecting (``{"type": "closed"}`` if it hung up);
     an ``error`` message refuses the connection."""
-    message = wire.decode(await asyncio.wait_for(reader.readline(), CONNECT_TIMEOUT)
-                          or b'{"type": "closed"}')
+    message = await asyncio.wait_for(messages.read(), CONNECT_TIMEOUT) or {"type": "closed"}
     if message.get("type") == "error":
+        if message.get("retry") is True:  # busy now (too many clients): try again later
+            raise ConnectionRefusedError(str(message.get("reason")))
         raise Refused(str(message.get("reason")))
     return message
 
@@ -103,6 +127,8 @@ class Connection:
         self._program = address.program
         self.mirrors: dict[str, MirrorTracker] = {}
         self.attempts = 0
+        self.skipped = 0
+        """Messages from the agent left out because they were over the size limits."""
         self.first_attempt = asyncio.Event()
         self._writer: asyncio.StreamWriter | None = None
         self._replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -134,10 +160,11 @@ class Connection:
             try:
                 reader, writer = await asyncio.wait_for(self._open(), CONNECT_TIMEOUT)
                 self._writer = writer
+                messages = MessageReader(reader)
                 try:
-                    await self._greet(reader, writer)
+                    await self._greet(messages, writer)
                     pause = BACKOFF_MIN
-                    await self._read(reader)
+                    await self._read(messages)
                 finally:
                     writer.close()
                     self._writer = None
@@ -166,7 +193,14 @@ class Connection:
         if path is None:
             raise FileNotFoundError(self._why_no_socket())
         self.path = path
-        return await asyncio.open_unix_connection(str(path), limit=wire.MAX_LINE)
+        reader, writer = await asyncio.open_unix_connection(str(path), limit=wire.MAX_LINE)
+        if address.follows:  # found by looking around: served by this user, or not used
+            try:
+                _check_peer(writer)
+            except OSError:
+                writer.close()
+                raise
+        return reader, writer
 
     def _choose_socket(self) -> Path | None:
         """The process's own live socket, else a live one of the same program not held."""
@@ -186,19 +220,27 @@ class Connection:
                     "has an agent socket yet")
         return f"no agent socket for pid {self._pid}"
 
-    async def _greet(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        hello = await _greeting_message(reader)
+    async def _greet(self, messages: MessageReader, writer: asyncio.StreamWriter) -> None:
+        hello = await _greeting_message(messages)
         if hello.get("type") != "hello":
             raise wire.ProtocolError("the agent did not say hello")
-        if hello.get("protocol") != wire.PROTOCOL:
-            raise Refused(f"the agent speaks protocol {hello.get('protocol')!r}, "
+        protocol = hello.get("protocol")
+        if not wire.is_int(protocol) or protocol != wire.PROTOCOL:
+            raise Refused(f"the agent speaks protocol {str(protocol)[:20]}, "
                           f"this looptui {wire.PROTOCOL}: use the same looptui version")
         writer.write(wire.encode({"type": "hello", "protocol": wire.PROTOCOL,
                                   "token": self.address.token, "events": self.events}))
         await writer.drain()
-        first = await _greeting_message(reader)
+        first = await _greeting_message(messages)
         if first.get("type") != "snapshot":
             raise wire.ProtocolError("the agent did not send its snapshot")
+        loops = list(first.get("loops") or [])
+        while first.get("more") is True:  # the snapshot comes in pages
+            first = await _greeting_message(messages)
+            if first.get("type") != "snapshot":
+                raise wire.ProtocolError("the agent's snapshot was cut short")
+            loops += first.get("loops") or []
+        first["loops"] = loops
         label = f"{hello.get('program')}[{hello.get('pid')}]"
         self.previous_label = self.label if self.hello and label != self.label else None
         self.hello = hello
@@ -215,12 +257,18 @@ class Connection:
             mirror.set_connected(True)
         self.first_attempt.set()
 
-    async def _read(self, reader: asyncio.StreamReader) -> None:
+    async def _read(self, messages: MessageReader) -> None:
         while True:
-            line = await reader.readline()
-            if not line:
+            try:
+                message = await messages.read()
+            except MessageTooBig as err:  # left out; the connection goes on
+                self.skipped += 1
+                self.on_event({"event": "log", "time": iso(clock.now()), "loop": None,
+                               "stream": "stderr", "process": self.label,
+                               "text": f"looptui attach: {err}"})
+                continue
+            if message is None:
                 raise ConnectionResetError("the program closed the connection")
-            message = wire.decode(line)
             kind = message["type"]
             if kind == "event" and isinstance(message.get("data"), dict):
                 event = message["data"]

@@ -12,6 +12,7 @@ only when the tracker changed, and the tracebacks only when the exceptions did.
 from __future__ import annotations
 
 import datetime
+import math
 from typing import Sequence, TYPE_CHECKING, Any, ClassVar
 
 from rich.syntax import Syntax
@@ -87,6 +88,8 @@ def next_runs(tracker: Tracker, controls: Any, n: int = NEXT_RUNS) -> list[float
     first = tracker.next_run
     if first is None or tracker.state not in _SCHEDULED:
         return []
+    if not math.isfinite(first):  # never (an infinite interval set by the program)
+        return [first]
     runs = [first]
     times = None
     try:
@@ -106,7 +109,7 @@ def next_runs(tracker: Tracker, controls: Any, n: int = NEXT_RUNS) -> list[float
             runs.append(after.timestamp())
         return runs
     step = _interval_seconds(controls)
-    if step and step > 0:
+    if step and 0 < step < math.inf:
         runs.extend(first + step * k for k in range(1, n))
     return runs
 
