@@ -73,12 +73,13 @@ async def wait_for_first_data():
 
 
 if __name__ == "__main__":
-    # Without looptui: start the loops yourself and watch the prints for 10 seconds.
+    # Without looptui too (python examples/backup.py): the loops run until Ctrl+C.
     async def main() -> None:
         record_activity.start()
         backup_data.start()
-        await asyncio.sleep(10)
-        record_activity.cancel()
-        backup_data.cancel()
+        await asyncio.Event().wait()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -54,12 +54,13 @@ async def cleanup_temp_files():
 
 
 if __name__ == "__main__":
-    # Without looptui: start the loops yourself and watch the prints for 10 seconds.
+    # Without looptui too (python examples/cleanup.py): the loops run until Ctrl+C.
     async def main() -> None:
         make_temp_files.start()
         cleanup_temp_files.start()
-        await asyncio.sleep(10)
-        make_temp_files.cancel()
-        cleanup_temp_files.cancel()
+        await asyncio.Event().wait()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -111,14 +111,14 @@ async def soon():
 
 
 if __name__ == "__main__":
-    # Without looptui: start the loops yourself; only ``soon`` fires in the next 10 seconds.
+    # Without looptui too (python examples/daily_times.py): the loops run until Ctrl+C.
     async def main() -> None:
-        everything = [daily_reset, reminder_check, eastern_morning_report, world_standup,
-                      weekly_summary, soon]
-        for each in everything:
+        for each in (daily_reset, reminder_check, eastern_morning_report, world_standup,
+                     weekly_summary, soon):
             each.start()
-        await asyncio.sleep(10)
-        for each in everything:
-            each.cancel()
+        await asyncio.Event().wait()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -58,12 +58,15 @@ async def heartbeat():
 
 
 if __name__ == "__main__":
-    # Without looptui: the failure is printed to stderr and the loop stops.
+    # Without looptui too (python examples/failing.py): the loops run until Ctrl+C.
     async def main() -> None:
         for each in (parse_feed, load_settings, heartbeat):
             each.start()
         await asyncio.sleep(4)
         print("parse_feed failed:", parse_feed.failed())
-        heartbeat.cancel()
+        await asyncio.Event().wait()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -78,12 +78,13 @@ async def strict_fetch():
 
 
 if __name__ == "__main__":
-    # Without looptui: watch the retries in the output for 15 seconds.
+    # Without looptui too (python examples/flaky.py): the loops run until Ctrl+C.
     async def main() -> None:
         for each in (fetch_feed, push_metrics, strict_fetch):
             each.start()
-        await asyncio.sleep(15)
-        fetch_feed.cancel()
-        push_metrics.cancel()
+        await asyncio.Event().wait()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -59,12 +59,13 @@ async def guild_churn():
 
 
 if __name__ == "__main__":
-    # Without looptui: start the loops yourself and watch the prints for 10 seconds.
+    # Without looptui too (python examples/status_updater.py): the loops run until Ctrl+C.
     async def main() -> None:
         status_updater.start()
         guild_churn.start()
-        await asyncio.sleep(10)
-        status_updater.cancel()
-        guild_churn.cancel()
+        await asyncio.Event().wait()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    except KeyboardInterrupt:
+        pass

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.program.loader import TargetError, TargetImportError, check_target
+from looptui.session.program.as_main import check_program
+from looptui.session.program.loader import TargetError, TargetImportError
 from looptui.session.program.runner import run_bounded
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.signals import QuitSignals, forced_exit_started
@@ -50,7 +51,8 @@ _DESCRIPTION = (
 _EPILOG = """\
 examples:
   looptui mybot.py                  open the monitor on mybot.py's loops
-  looptui mybot.py --main main      also run `async def main()` (e.g. to start a bot)
+  looptui mybot.py --main main      also run main(): `async def main()`, or `def main(): bot.run(...)`
+  looptui -m mybot                  a package with __main__.py, as python -m mybot
   looptui bot.py --offline          run a Discord bot's loops without logging in
   looptui bot.py -- --verbose       the program's own arguments go after --
   looptui mybot.py --headless --for 30 --json > events.jsonl
@@ -130,11 +132,15 @@ def build_parser() -> argparse.ArgumentParser:
         prog="looptui", description=_DESCRIPTION, epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("target", metavar="TARGET",
-                   help="path to a .py file, or an importable module name")
+    p.add_argument("target", metavar="TARGET", nargs="?",
+                   help="path to a .py file (run as `python FILE` runs it), a package with "
+                        "a __main__.py, or an importable module name")
+    p.add_argument("-m", dest="module", metavar="MODULE",
+                   help="run a module or package as `python -m MODULE` does")
     p.add_argument("--main", metavar="NAME",
-                   help="after import, run the module's coroutine function NAME() on the same "
-                        "loop (e.g. one that starts the bot); its failure is shown, not fatal")
+                   help="after the program ran, call its function NAME() on the same loop: a "
+                        "coroutine function, or a plain one that calls bot.run() / "
+                        "asyncio.run() (taken over); its failure is shown, not fatal")
     p.add_argument("--no-start", action="store_true",
                    help="don't start discovered loops that the module's code did not start")
     p.add_argument("--no-reload", action="store_true", help="don't watch files")
@@ -244,7 +250,7 @@ def _session(args: argparse.Namespace) -> SessionView:
     return Session(args.target, main=args.main, start_loops=not args.no_start,
                    watch=not args.no_reload, record=args.record,
                    block_threshold=args.block_threshold, offline=args.offline,
-                   args=args.program_args)
+                   args=args.program_args, as_module=getattr(args, "as_module", False))
 
 
 def _attach_session(args: argparse.Namespace) -> SessionView:
@@ -341,7 +347,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         # Everything that can be checked is checked before any of the program's code
         # runs (its import may start loops, and a body may send a message): the target,
         # the record file, then the terminal.
-        check_target(args.target)
+        check_program(args.target, args.as_module)
         session = _session(args)
     if not _has_terminal():
         close_record = getattr(session, "close_record", None)
@@ -578,6 +584,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(own)
         args.program_args = program_args
+        _pick_target(parser, args)
     except SystemExit as exc:  # --help, --version, usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_USAGE
     if args.json and not args.headless:
@@ -599,6 +606,18 @@ def run(argv: Sequence[str] | None = None) -> int:
         unused = getattr(args, "metrics_socket", None)
         if unused is not None:  # the run ended before serving metrics
             unused.close()
+
+
+def _pick_target(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """``TARGET`` or ``-m MODULE``, exactly one of them (a usage error otherwise)."""
+    if args.module is not None and args.target is not None:
+        parser.error(f"give either TARGET or -m MODULE, not both ({args.target!r} and "
+                     f"-m {args.module!r}); the program's own arguments go after --")
+    if args.module is None and args.target is None:
+        parser.error("the following arguments are required: TARGET (or -m MODULE)")
+    args.as_module = args.module is not None
+    if args.as_module:
+        args.target = args.module
 
 
 def main(argv: Sequence[str] | None = None) -> None:

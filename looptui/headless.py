@@ -207,6 +207,11 @@ def format_event(event: dict[str, Any]) -> list[str]:
                 f"(never retrieved) at {safe_text(event.get('where'), 200, multiline=False)}"
                 f": {error}")
         extra = _indented(event.get("traceback") or "")
+    elif kind == "hook_failed":
+        error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
+        text = (f"{safe_text(event.get('client'), 80, multiline=False)}."
+                f"{safe_text(event.get('hook'), 40, multiline=False)} failed: {error}")
+        extra = _indented(event.get("traceback") or "")
     elif kind == "record_failed":
         text = safe_text(event.get("error"), 300, multiline=False)
     elif kind == "reload_failed":
@@ -455,9 +460,15 @@ async def follow(
             except asyncio.TimeoutError:
                 pass
         if not session.registry.trackers():
-            hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
-                    + (".\n" if session.main_name is not None else
-                       ", or pass --main NAME to run code that creates them.\n"))
+            explain = getattr(session, "why_no_loops", None)
+            reason = explain() if callable(explain) else None
+            if reason is not None:
+                hint = (f"{safe_text(reason.what, 400, multiline=False)}\n"
+                        f"{safe_text(reason.then, 400, multiline=False)}\n")
+            else:
+                hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
+                        + (".\n" if session.main_name is not None else
+                           ", or pass --main NAME to run code that creates them.\n"))
             message = f"no loops found in {safe_text(session.module_name, multiline=False)}\n" + hint
             printer.flush()
             (err if json_mode else out).write(message)

@@ -19,8 +19,15 @@ def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """
     monkeypatch.setattr(sys, "path", list(sys.path))
     before = set(sys.modules)
+    main = sys.modules.get("__main__")
     REGISTRY.clear()
     yield
     REGISTRY.clear()
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+    if main is not None:
+        sys.modules["__main__"] = main
+    gone = {name: sys.modules.pop(name) for name in set(sys.modules) - before}
+    for name, module in gone.items():  # no package kept may still point at a forgotten child
+        parent, _, child = name.rpartition(".")
+        kept = sys.modules.get(parent) if parent else None
+        if kept is not None and getattr(kept, child, None) is module:
+            delattr(kept, child)

@@ -132,11 +132,22 @@ def test_offline_failures_of_calls_that_need_discord_show_on_their_loop() -> Non
 
 
 def test_offline_starts_clients_nothing_started() -> None:
-    result = looptui("dpy_guarded", "--offline", "--for", "1.5")
+    result = looptui("dpy_unstarted", "--offline", "--for", "1.5")
     assert result.returncode == 0, result.stderr
     events = events_of(result)
     started = one(events, "main_started")
-    assert started["name"] == "Bot.start() offline (created at bot.py:8)"
+    assert started["name"] == "Bot.start() offline (created at bot.py:6)"
+    assert {e["loop"] for e in events if e["event"] == "iteration_finished"} == {"heartbeat"}
+
+
+def test_the_main_guard_runs_as_under_python() -> None:
+    result = looptui("dpy_guarded", "--offline", "--for", "1.5")
+    assert result.returncode == 1  # python bot.py fails the same way without the variable
+    assert "KeyError: 'DISCORD_TOKEN'" in result.stderr and "bot.py\", line 22" in result.stderr
+    result = looptui("dpy_guarded", "--offline", "--for", "1.5", env={"DISCORD_TOKEN": "x"})
+    assert result.returncode == 0, result.stderr
+    events = events_of(result)
+    assert one(events, "main_started")["name"] == "bot.run() at bot.py:22"
     assert {e["loop"] for e in events if e["event"] == "iteration_finished"} == {"heartbeat"}
 
 

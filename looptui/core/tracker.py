@@ -127,7 +127,8 @@ class Tracker:
         state_since: Epoch seconds when the state last changed.
         schedule: Human text of the interval (``30s``, ``09:00, 15:00 UTC``).
         count: The loop's ``count`` (``None`` for endless).
-        iterations: Bodies completed in the current (or last) run, for ``n/count``.
+        iterations: Scheduled bodies run in the current (or last) run (ended ok, or
+            failed for good), for ``n/count``.
         total_iterations / failures / retries: Counters over the tracker's life.
         next_run: Epoch seconds of the next scheduled body, or ``None``.
         history: Ring of :class:`IterationRecord` (newest last), stored compactly and
@@ -393,14 +394,22 @@ class Tracker:
     def iteration_failed(
         self, seq: int, exc: BaseException, retrying: bool
     ) -> ExceptionInfo:
-        """The body raised *exc*; *retrying* when the loop will retry (reconnect)."""
+        """The body raised *exc*; *retrying* when the loop will retry (reconnect).
+
+        A scheduled iteration that failed for good counts in :attr:`iterations` too (it
+        ran: the Iter column, the details and the summary say the same number); a retried
+        one is run again under the same number and counts once, when it ends.
+        """
         info = self.exception(exc, "body", retried=retrying, emit=False)
+        record = None if retrying else self.history.record(seq)
         duration = self._end(seq, RETRIED if retrying else FAILED, info)
         self.total_iterations += 1
         if retrying:
             self.retries += 1
         else:
             self.failures += 1
+            if record is None or not record.triggered:
+                self.iterations += 1
         if self.histograms is not None:
             self.histograms.observe(duration, self._facts(seq)[1])
         registry = self.registry

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import inspect
 import os
 import sys
 from pathlib import Path
@@ -27,7 +28,7 @@ from looptui.session.events.sinks import deliver
 from looptui.session.output.capture import OutputCapture
 from looptui.session.health.lag import LagProbe
 from looptui.session.program.loader import (
-    LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops, load_target, resolve_target,
+    LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops,
     user_traceback,
 )
 from looptui.session.events.encode import RAW_KINDS
@@ -41,6 +42,8 @@ from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, 
 from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 from looptui.session.program.clients import ClientWatch
 from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
+from looptui.session.program.empty_reason import EmptyReason, program_line, why_no_loops
+from looptui.session.program.as_main import Program, resolve_program, restore_main, run_program
 from looptui.session.program.main_plan import MainPlan, build_plan
 from looptui.session.program.runcalls import RunCalls
 from looptui.session.health.import_watch import ImportWatch
@@ -92,6 +95,8 @@ class Session:
         main_state: ``None`` without a main; else ``running``, ``finished`` or ``failed``.
         main_exception: What the main raised, if it failed.
         offline: Whether Discord clients run without logging in (``--offline``).
+        hook_failures: Hooks ``--offline`` ran that raised (``setup_hook``), oldest
+            first: ``client``, ``hook``, ``error``, ``message``, ``summary``, ``time``.
         program_args: The program's own arguments (``sys.argv[1:]`` while it runs).
         clients: The Discord clients the program created
             (:class:`~looptui.session.program.clients.ClientWatch`).
@@ -132,6 +137,7 @@ class Session:
         block_threshold: float = DEFAULT_THRESHOLD,
         offline: bool = False,
         args: list[str] | None = None,
+        as_module: bool = False,
     ) -> None:
         """Prepare a session; nothing is imported or started until :meth:`start`.
 
@@ -139,6 +145,8 @@ class Session:
             RecordError: *record* names a file that cannot be opened for appending.
         """
         self.target = target
+        self.as_module = as_module
+        self.program: Program | None = None
         self.main_option = main
         self.main_name: str | None = main
         self.main_source: str | None = None
@@ -149,7 +157,7 @@ class Session:
         self.start_loops = start_loops
         self.watch = watch
         self.registry = registry
-        self.module_name = target if not target.endswith(".py") else Path(target).name
+        self.module_name = _display_name(target, as_module)
         self.module: ModuleType | None = None
         self.module_loops: list[Any] = []
         self.general_output: collections.deque[tuple[float, str, str]] = collections.deque(
@@ -158,8 +166,10 @@ class Session:
         self.output_version = 0
         self.main_state: str | None = None
         self.main_exception: ExceptionInfo | None = None
-        self.root = _program_root(target)
-        self.clients = ClientWatch(self.root, offline, report=lambda text: self.say("stderr", text))
+        self.root = _program_root(target, as_module)
+        self.clients = ClientWatch(self.root, offline, report=lambda text: self.say("stderr", text),
+                                   hook_failed=self._hook_failed)
+        self.hook_failures: list[dict[str, Any]] = []
         self.live_objects = LiveObjects()
         self.waiting = WaitingWatch(self._waiting_facts)
         self._scan_handle: asyncio.TimerHandle | None = None
@@ -245,6 +255,19 @@ class Session:
         """Run *func* (``--main``) alone as the program's main."""
         self.launch_main(build_plan([], self.main_option or getattr(func, "__name__", "main"),
                                     func, []))  # type: ignore[arg-type]
+
+    def why_no_loops(self) -> EmptyReason | None:
+        """Why there are no loops (the main failed, is logging in …) and the next step;
+        ``None`` when the program simply defines none (see :mod:`.empty_reason`)."""
+        info = self.main_exception
+        target = f"-m {self.target}" if self.as_module else self.target
+        return why_no_loops(
+            main_state=self.main_state, main_name=self.main_name, main_where=self.main_where,
+            main_error=info.exc if info is not None else None,
+            main_summary=info.summary if info is not None else None,
+            clients=[(k.client, k.where, k.started) for k in self.clients.live()],
+            offline=self.offline, module=self.module, root=self.root, target=target,
+            hook_failures=self.hook_failures)
 
     def failed_loops(self) -> list[str]:
         """Display names of loops whose state is ``failed``."""
@@ -385,6 +408,22 @@ class Session:
                            "stack": block.stack, "monitor": monitor}
         self.emit("blocked", time=now, loop=name, duration=block.duration, stack=block.stack)
 
+    def _hook_failed(self, client: Any, hook: str, exc: BaseException) -> None:
+        """A hook ``--offline`` ran on the way to ready raised: output, event, notification."""
+        info = ExceptionInfo(exc, hook, clock.now())
+        info._text = user_traceback(exc)
+        name = type(client).__name__
+        failure = {"client": name, "hook": hook, "error": info.type_name,
+                   "message": info.message, "summary": info.summary, "time": info.time,
+                   "where": program_line(exc, self.root)}
+        self.hook_failures.append(failure)
+        self.note("stderr", f"looptui --offline: {name}.{hook} raised {info.summary} "
+                            "(a call that needs Discord?); going on to ready")
+        for line in info.traceback.rstrip("\n").splitlines():
+            self.note("stderr", line)
+        self.emit("hook_failed", loop=None, client=name, hook=hook, error=info.type_name,
+                  message=info.message, traceback=info)
+
     def _log_dropped(self, tracker: Tracker | None, count: int) -> None:
         """``log`` lines of one source left out of the events (see :mod:`.flood`)."""
         if not self._sinks:
@@ -412,7 +451,7 @@ class Session:
         if self._started:
             return
         self._started = True
-        resolve_target(self.target)  # usage errors before anything is installed
+        self.program = resolve_program(self.target, self.as_module)  # usage errors first
         self.capture.install()
         self.debugger.install()
         self._probe.start()
@@ -433,7 +472,7 @@ class Session:
         self.module_loops = find_module_loops(self.module)
         # A run call at import (asyncio.run(main())) is how the program starts its loops:
         # starting them first would make its own .start() raise "already launched".
-        if self.start_loops and (plan is None or plan.source != "import"):
+        if self.start_loops and (plan is None or not plan.took_over):
             self._start_module_loops()
             self._start_import_created(before)
         self.scan_live_objects()
@@ -526,41 +565,48 @@ class Session:
             what = "has no function" if func is None else "has something that is not a function"
             raise TargetUsageError(
                 f"--main {name}: {self.module_name} {what} named {name}.\n"
-                f"Give the name of a coroutine function defined in {self.module_name}, "
-                "e.g. --main main for `async def main(): ...`."
+                f"Give the name of a function defined in {self.module_name}: a coroutine "
+                "function (`async def main(): ...`) or one that starts the bot "
+                "(`def main(): bot.run(TOKEN)`)."
             )
         return func
 
     def import_program(self, module_name: str | None = None, *,
                        announce: bool = False) -> tuple[ModuleType, MainPlan | None]:
-        """Import the target afresh; return it and its main (``None``: it has none).
+        """Run the target afresh as ``__main__``; return it and its main (``None``: none).
 
-        Run calls the import makes (``bot.run(TOKEN)``, ``asyncio.run(main())``) return
+        Run calls the program makes (``bot.run(TOKEN)``, ``asyncio.run(main())``) return
         at once and become the main (see :mod:`~looptui.session.program.runcalls`);
         ``--main NAME`` follows them; with ``--offline`` and neither, the clients the
-        import created are started offline. With *announce*, an import that takes more
+        program created are started offline. With *announce*, an import that takes more
         than a second says where it is on the terminal (see
-        :mod:`~looptui.session.health.import_watch`).
+        :mod:`~looptui.session.health.import_watch`). *module_name* is not used (the
+        program always runs as ``__main__``); it is accepted for callers of old.
 
         Raises:
-            TargetUsageError / TargetImportError: as :func:`load_target`; also when the
-                user interrupts (Ctrl+C) an import that blocks, naming where it was.
+            TargetUsageError / TargetImportError: as :func:`run_program`; ``--main`` that
+                names no function, or a plain function that neither returned a
+                coroutine nor made a run call; also when the user interrupts (Ctrl+C) an
+                import that blocks, naming where it was.
         """
+        program = self.program or resolve_program(self.target, self.as_module)
         calls = RunCalls(self.root)
         known_before = len(self.clients.clients)
         out = self.capture.original_stderr if announce else None
         watch = ImportWatch(self.module_name, self.root, out)
+        main_step: Callable[[], Any] | None = None
         try:
             try:
                 with calls:
                     if announce:
                         with watch:
-                            module = load_target(self.target, module_name=module_name)
+                            module, late_exit = run_program(program, lambda: bool(calls.calls))
                     else:
-                        module = load_target(self.target, module_name=module_name)
+                        module, late_exit = run_program(program, lambda: bool(calls.calls))
             finally:
                 self.after_import()
-            func = self.main_function(module) if self.main_option else None
+            if self.main_option:
+                main_step = self._main_step(self.main_function(module))
         except KeyboardInterrupt:
             calls.discard()
             where = watch.where or watch.sample() or "?"
@@ -572,13 +618,56 @@ class Session:
             calls.discard()
             raise
         offline_starts = []
-        if self.offline and not calls.calls and func is None:
+        if self.offline and not calls.calls and main_step is None:
             for known in self.clients.clients[known_before:]:
                 client = known.client
                 if client is not None and not known.started:
                     label = f"{type(client).__name__}.start() offline (created at {known.where})"
                     offline_starts.append((label, client.start))
-        return module, build_plan(calls.calls, self.main_option, func, offline_starts)
+        plan = build_plan(calls.calls, self.main_option, main_step, offline_starts)
+        if plan is not None and late_exit is not None:
+            plan.steps.append(_raiser(late_exit))  # what the program does once its run call ended
+        return module, plan
+
+    def _main_step(self, func: Callable[[], Any]) -> Callable[[], Any]:
+        """What the main runs for ``--main NAME``.
+
+        A coroutine function is called in the main's task, as before. A plain function
+        is called now, with its run calls taken over as at import (``bot.run()`` and
+        ``asyncio.run(...)`` return at once: no second event loop, no library clean-up
+        cancelling looptui's tasks); the main then runs what it returned (a coroutine)
+        or what its run calls would have run.
+
+        Raises:
+            TargetUsageError: the function returned no coroutine and made no run call.
+        """
+        if inspect.iscoroutinefunction(func):
+            return func
+        calls = RunCalls(self.root)
+        try:
+            with calls:
+                result = func()
+        except Exception as exc:  # the main failed: shown as main_failed, not fatal
+            calls.discard()
+            return _raiser(exc)
+        steps: list[Callable[[], Any]] = [call.run for call in calls.calls]
+        if inspect.isawaitable(result):
+            steps.append(lambda: result)
+        if not steps:
+            name = self.main_option
+            raise TargetUsageError(
+                f"--main {name}: {name}() returned {type(result).__name__} and started "
+                "nothing (no coroutine returned, no bot.run() or asyncio.run() call).\n"
+                f"Give a coroutine function (`async def {name}(): ...`), or a function that "
+                "starts the program (`bot.run(TOKEN)`, `asyncio.run(...)`); or leave "
+                "--main out when the program starts itself."
+            )
+        async def in_order() -> None:
+            for step in steps:
+                await step()
+
+        in_order.took_over = bool(calls.calls)  # type: ignore[attr-defined]
+        return in_order
 
     def launch_main(self, plan: MainPlan) -> None:
         """Run *plan* as the program's main, in a task of its own (``main_started``)."""
@@ -704,6 +793,7 @@ class Session:
         if self._saved_argv is not None:
             sys.argv = self._saved_argv
             self._saved_argv = None
+            restore_main()
         self._probe.stop()
         self.watchdog.stop()
         self.stuck.stop()
@@ -775,12 +865,28 @@ class Session:
         await asyncio.wait([task], timeout=_CANCEL_WAIT)
 
 
-def _program_root(target: str) -> str:
+def _program_root(target: str, as_module: bool) -> str:
     """The program's folder: file names in messages are relative to it."""
-    path = Path(target)
-    if target.endswith(".py") and path.exists():
-        return str(path.resolve().parent)
-    return os.getcwd()
+    try:
+        return resolve_program(target, as_module).path0
+    except TargetUsageError:
+        return os.getcwd()
+
+
+def _display_name(target: str, as_module: bool) -> str:
+    """What the header calls the program: ``bot.py``, ``mypkg``, ``mypkg.bot``."""
+    try:
+        return resolve_program(target, as_module).display or target
+    except TargetUsageError:
+        return target if not target.endswith(".py") else Path(target).name
+
+
+def _raiser(exc: BaseException) -> Callable[[], Any]:
+    """A main step that raises *exc* (an exit or failure the program had already made)."""
+    def step() -> None:
+        raise exc
+
+    return step
 
 
 def _loop_label(lp: object) -> str:

@@ -191,6 +191,7 @@ class LoopTuiApp(App[list[str]]):
         self._quit_started = 0.0
         self._timer: Timer | None = None
         self._main_reported: object = None
+        self._hooks_reported = 0
         self._record_reported = False
         self._log_version = -1
         self._reload_seen: int | None = None
@@ -395,6 +396,7 @@ class LoopTuiApp(App[list[str]]):
                     active = [t for t in trackers if t.state not in TERMINAL_STATES]
                     layer.show(active, now - self._quit_started)
             self._report_main()
+            self._report_hooks()
             self._report_reload()
             self._report_record()
 
@@ -489,7 +491,9 @@ class LoopTuiApp(App[list[str]]):
             table.display = True
             return
         if not any_loops:
-            hint.update(no_loops_text(self.session.module_name))
+            explain = getattr(self.session, "why_no_loops", None)
+            hint.update(no_loops_text(self.session.module_name,
+                                      explain() if callable(explain) else None))
         elif table.trouble_only:
             hint.update(no_trouble_text(table.filter_text))
         else:
@@ -520,6 +524,19 @@ class LoopTuiApp(App[list[str]]):
                 hint = "\n--offline runs the bot's setup and loops without Discord"
             self.notify(f"{what} failed: {one_line(info.summary, 300)}{hint}", title="main",
                         severity="error", timeout=15, markup=False)
+
+    def _report_hooks(self) -> None:
+        """Say once for each hook ``--offline`` ran on the way to ready that raised
+        (``setup_hook``): the client went on to ready, but what the hook had still to
+        do (load cogs, start loops) did not happen."""
+        failures = getattr(self.session, "hook_failures", None) or []
+        for failure in failures[self._hooks_reported:]:
+            self.notify(f"{one_line(failure['client'], 60)}.{failure['hook']} failed: "
+                        f"{one_line(failure['summary'], 300)}\nthe client went on to ready; "
+                        "what the hook did after that line did not run (l: the log has "
+                        "the traceback)", title="--offline", severity="error", timeout=15,
+                        markup=False)
+        self._hooks_reported = len(failures)
 
     def on_screen_resume(self) -> None:
         self.refresh_now()

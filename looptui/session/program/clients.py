@@ -12,7 +12,8 @@ itself), and restores it at the end:
   handlers, nor its cancelling every task of the event loop;
 * with ``offline`` set, ``start(...)`` does not log in or connect: it runs what the
   library runs on the way to ready (discord.py: ``setup_hook``, so extensions and cogs
-  load), then marks the client ready (``wait_until_ready()`` returns, ``on_ready``
+  load) with what login sets set to an offline identity (``client.user`` …), then marks
+  the client ready (``wait_until_ready()`` returns, ``on_ready``
   listeners run) and waits until the client is closed.
 """
 
@@ -20,16 +21,15 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import sys
-import sysconfig
 import weakref
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Callable
 
 from looptui.adapters import importhook
-from looptui.session.program.runcalls import call_site, capturing
+from looptui.session.program.offline_identity import give_offline_identity
+from looptui.session.program.runcalls import call_site, capturing, program_frame
 
 __all__ = ["ClientWatch", "KnownClient", "PACKAGES", "client_library"]
 
@@ -39,6 +39,7 @@ _CLOSED_POLL = 0.25
 """Seconds between checks of whether an offline client was closed."""
 
 Report = Callable[[str], None]
+HookFailed = Callable[[Any, str, BaseException], None]
 
 
 @dataclass
@@ -71,22 +72,6 @@ def client_library(client: object) -> str | None:
     return None
 
 
-_STDLIB = tuple({os.path.join(sysconfig.get_paths()[key], "") for key in ("stdlib", "platstdlib")})
-_LOOPTUI = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(__file__))), "")
-"""The standard library and looptui itself: frames that are never the program's."""
-
-
-def _user_frame(frame: Any, library_dir: str) -> Any:
-    """The first frame outwards that is the program's (not the library's, looptui's, stdlib's)."""
-    while frame is not None:
-        filename = frame.f_code.co_filename
-        if not (filename.startswith((library_dir, _LOOPTUI, "<frozen"))
-                or (filename.startswith(_STDLIB) and "site-packages" not in filename)):
-            return frame
-        frame = frame.f_back
-    return None
-
-
 class ClientWatch:
     """Hooks the Discord ``Client`` classes for one session (see the module docstring).
 
@@ -94,16 +79,20 @@ class ClientWatch:
         root: The program's folder (``where`` is relative to it).
         offline: Whether ``start()`` skips login and connection.
         clients: Every client the program created, oldest first.
-        report: Called with a line of text for the user (an offline ``setup_hook``
-            that raised, …); the session shows it as its own output.
+        report: Called with a line of text for the user (a logging set-up that
+            failed, …); the session shows it as its own output.
+        hook_failed: Called with ``(client, hook name, exception)`` when a hook that
+            ``--offline`` runs on the way to ready (``setup_hook``) raised; the session
+            makes it a ``hook_failed`` event and a notification.
     """
 
     def __init__(self, root: str | None, offline: bool = False,
-                 report: Report | None = None) -> None:
+                 report: Report | None = None, hook_failed: HookFailed | None = None) -> None:
         self.root = root
         self.offline = offline
         self.clients: list[KnownClient] = []
         self.report = report or (lambda text: None)
+        self.hook_failed = hook_failed or (lambda client, hook, exc: None)
         self._saved: dict[type, dict[str, Any]] = {}
         self._watched: list[str] = []
 
@@ -138,7 +127,6 @@ class ClientWatch:
         if not all(callable(getattr(cls, name, None)) for name in ("__init__", "run", "start")):
             return
         library = package.__name__
-        library_dir = os.path.dirname(getattr(package, "__file__", "") or "") + os.sep
         saved = {name: cls.__dict__[name] for name in ("__init__", "run", "start")}
         orig_init, orig_run, orig_start = saved["__init__"], saved["run"], saved["start"]
         watch = self
@@ -147,7 +135,7 @@ class ClientWatch:
         def __init__(client: Any, *args: Any, **kwargs: Any) -> None:
             orig_init(client, *args, **kwargs)
             try:
-                frame = _user_frame(sys._getframe(1), library_dir)
+                frame = program_frame(sys._getframe(1), client)
                 where = call_site(frame, watch.root)[0] if frame is not None else "?"
                 watch.clients.append(KnownClient(weakref.ref(client), where, library))
             except TypeError:  # not weakly referenceable: nothing to list
@@ -229,7 +217,15 @@ class ClientWatch:
 
     # -------------------------------------------------------------- offline
     async def _offline_start(self, client: Any) -> None:
-        """``start()`` without Discord: the library's way to ready, then wait for close."""
+        """``start()`` without Discord: what login sets (an offline identity, see
+        :mod:`.offline_identity`), the library's way to ready, then wait for close.
+
+        Cancelled (looptui quits, or a reload replaces the program), the client is
+        closed, as ``run()`` closes it at its end.
+        """
+        problem = give_offline_identity(client, client_library(client) or "discord")
+        if problem:
+            self.report(f"looptui --offline: {problem}")
         setup_state = getattr(client, "_async_setup_hook", None)
         if callable(setup_state):  # discord.py: loop-bound state, then setup_hook
             if not isinstance(getattr(client, "loop", None), asyncio.AbstractEventLoop):
@@ -238,20 +234,19 @@ class ClientWatch:
             if callable(setup_hook):
                 try:
                     await setup_hook()
-                except Exception as exc:
-                    from looptui.core.tb import format_user_exception
-
-                    self.report(
-                        f"looptui --offline: {type(client).__name__}.setup_hook raised "
-                        f"{type(exc).__name__}: {exc} (a call that needs Discord?); "
-                        f"going on to ready\n{format_user_exception(exc).rstrip()}"
-                    )
+                except Exception as exc:  # reported; the client still gets ready
+                    self.hook_failed(client, "setup_hook", exc)
         ready = getattr(client, "_ready", None)
         if isinstance(ready, asyncio.Event):
             ready.set()
         client.dispatch("ready")
-        while not client.is_closed():
-            await asyncio.sleep(_CLOSED_POLL)
+        try:
+            while not client.is_closed():
+                await asyncio.sleep(_CLOSED_POLL)
+        except asyncio.CancelledError:
+            if not client.is_closed():
+                await client.close()
+            raise
 
 
 async def _start_keeping_cogs(client: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:

@@ -25,6 +25,7 @@ from looptui.core.tb import format_user_exception
 __all__ = [
     "TargetError", "TargetUsageError", "TargetImportError", "load_target",
     "resolve_target", "find_module_loops", "LOOP_RECOGNISERS", "user_traceback",
+    "find_module_spec", "import_error", "not_importable",
 ]
 
 
@@ -108,10 +109,11 @@ def check_target(target: str) -> None:
         return
     _add_to_path(os.getcwd())  # as load_target does
     if importlib.util.find_spec(where) is None:
-        raise _not_importable(target)
+        raise not_importable(target)
 
 
-def _not_importable(target: str) -> TargetUsageError:
+def not_importable(target: str) -> TargetUsageError:
+    """The usage error for a module name that nothing can import."""
     return TargetUsageError(
         f"{target}: no module with that name can be imported.\n"
         "Give a path to a .py file, or a module name importable from here "
@@ -157,9 +159,9 @@ def load_target(target: str, module_name: str | None = None) -> ModuleType:
     else:
         _add_to_path(os.getcwd())  # like ``python -m``: modules beside you are importable
         name = where
-        spec = _find_spec(where)
+        spec = find_module_spec(where)
     if spec is None or spec.loader is None:
-        raise _not_importable(target)
+        raise not_importable(target)
     module = importlib.util.module_from_spec(spec)
     previous = sys.modules.get(name)
     sys.modules[name] = module
@@ -170,22 +172,28 @@ def load_target(target: str, module_name: str | None = None) -> ModuleType:
             sys.modules[name] = previous
         else:
             sys.modules.pop(name, None)
-        raise _import_error(target, exc) from None
+        raise import_error(target, exc) from None
     return module
 
 
-def _find_spec(name: str) -> Any:
+def find_module_spec(name: str) -> Any:
+    """``importlib.util.find_spec(name)``; ``None`` when a package on the way is missing.
+
+    Raises:
+        TargetImportError: a parent package raised, or imports a missing module.
+    """
     try:
         return importlib.util.find_spec(name)
     except ModuleNotFoundError as exc:
         if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
             return None  # a package on the way to *name* does not exist
-        raise _import_error(name, exc) from None  # the package imports a missing module
+        raise import_error(name, exc) from None  # the package imports a missing module
     except (Exception, SystemExit) as exc:  # a parent package raised while importing
-        raise _import_error(name, exc) from None
+        raise import_error(name, exc) from None
 
 
-def _import_error(target: str, exc: BaseException) -> TargetImportError:
+def import_error(target: str, exc: BaseException) -> TargetImportError:
+    """The one-screen error for *exc* raised by the program's code (with its traceback)."""
     text = user_traceback(exc)
     if isinstance(exc, SystemExit):
         what = f"called sys.exit({exc.code!r}) while being imported"

@@ -31,6 +31,8 @@ class MainPlan:
         where: ``file:line`` of the first run call, or ``None``.
         steps: Run in order.
         beside: Run at the same time as the steps (offline starts of idle clients).
+        took_over: Whether a run call of the program's (at import, or in a plain
+            ``--main`` function) was taken over: the program starts its loops itself.
     """
 
     name: str
@@ -38,6 +40,7 @@ class MainPlan:
     where: str | None = None
     steps: list[Callable[[], Awaitable[Any] | Any]] = field(default_factory=list)
     beside: list[Callable[[], Awaitable[Any]]] = field(default_factory=list)
+    took_over: bool = False
 
     async def run(self) -> None:
         """Run the steps in order, and the ``beside`` ones alongside; raise the first failure."""
@@ -90,4 +93,5 @@ def build_plan(calls: list[MainCall], main_name: str | None,
         where=calls[0].where if calls else None,
         steps=steps,
         beside=[start for _label, start in offline_starts],
+        took_over=bool(calls) or bool(getattr(main_func, "took_over", False)),
     )

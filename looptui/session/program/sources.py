@@ -56,13 +56,16 @@ def program_root(module: ModuleType) -> Path:
     """The folder holding the user's program: the target's folder, or its top package's.
 
     ``mypkg.sub.bot`` (``…/mypkg/sub/bot.py``) has root ``…/mypkg``; a file target or a
-    top-level module has its own folder.
+    top-level module has its own folder. A module run as ``__main__`` with ``-m`` is
+    placed by its real name (``mypkg.__main__``: ``…/mypkg``).
     """
     file = source_path(module)
     if file is None:
         return Path.cwd()
     folder = Path(file).parent
-    depth = module.__name__.count(".")
+    spec = getattr(module, "__spec__", None)
+    name = getattr(spec, "name", None) or module.__name__
+    depth = name.count(".")
     if Path(file).name != "__init__.py":
         depth -= 1
     for _ in range(max(depth, 0)):

@@ -18,12 +18,12 @@ import asyncio
 import inspect
 import os
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any, Iterable
+from types import FunctionType, ModuleType
+from typing import Any, Iterable, Mapping
 
 from looptui.session.program.sources import source_path
 
-__all__ = ["Extension", "loaded_extensions", "extensions_for", "check_source",
+__all__ = ["Extension", "loaded_extensions", "extensions_for", "helper_modules", "check_source",
            "reload_through_library", "library_cause"]
 
 
@@ -59,19 +59,87 @@ def loaded_extensions(clients: Iterable[Any]) -> list[Extension]:
     return found
 
 
-def extensions_for(files: Iterable[str], clients: Iterable[Any]) -> list[Extension] | None:
-    """The extensions to reload for the saved *files*, or ``None`` if one is not an extension.
+def extensions_for(files: Iterable[str], clients: Iterable[Any],
+                   modules: Mapping[str, ModuleType] | None = None) -> list[Extension] | None:
+    """The extensions to reload for the saved *files*, or ``None`` if one has no owner.
 
-    Every file must be the source of an extension some client loaded; a file loaded by two
-    clients is reloaded in both.
+    A file is owned by an extension when it is the extension's source, or the source of
+    one of *modules* (the program's own modules) that the extension imports, directly or
+    through other modules of the program (``cogs/help/help.py`` imported by the extension
+    ``cogs.help``). A file loaded by two clients is reloaded in both.
     """
     wanted = {os.path.abspath(f) for f in files}
     if not wanted:
         return None
-    loaded = [ext for ext in loaded_extensions(clients) if ext.file in wanted]
-    if {ext.file for ext in loaded} != wanted:
+    loaded = loaded_extensions(clients)
+    helpers = _modules_of(wanted - {ext.file for ext in loaded}, modules or {})
+    chosen: list[Extension] = []
+    owned: set[str] = set()
+    for ext in loaded:
+        uses = {ext.file} | {helpers[name] for name in _imported(ext.module, helpers, modules or {})}
+        if uses & wanted:
+            chosen.append(ext)
+            owned |= uses & wanted
+    if owned != wanted:
         return None
-    return loaded
+    return chosen
+
+
+def helper_modules(files: Iterable[str], extensions: Iterable[Extension],
+                   modules: Mapping[str, ModuleType]) -> list[str]:
+    """Names of the saved *files*' modules that are not extensions themselves: they leave
+    :data:`sys.modules` before the library reloads the extensions that import them, so the
+    extension's fresh import runs the new code of its helpers too."""
+    own = {ext.file for ext in extensions}
+    return sorted(_modules_of({os.path.abspath(f) for f in files} - own, modules))
+
+
+def _modules_of(files: set[str], modules: Mapping[str, ModuleType]) -> dict[str, str]:
+    """``{module name: file}`` of *modules* whose source is one of *files*."""
+    found: dict[str, str] = {}
+    for name, module in modules.items():
+        file = source_path(module)
+        if file in files:
+            found[name] = file
+    return found
+
+
+def _imported(module: ModuleType, targets: Mapping[str, str],
+              modules: Mapping[str, ModuleType]) -> set[str]:
+    """Which of *targets* (module names) *module* uses, directly or through *modules*."""
+    found: set[str] = set()
+    seen = {module.__name__}
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for name in _referenced(current):
+            if name in seen:
+                continue
+            seen.add(name)
+            if name in targets:
+                found.add(name)
+            inner = modules.get(name)
+            if inner is not None:
+                todo.append(inner)
+    return found
+
+
+def _referenced(module: ModuleType) -> set[str]:
+    """Names of the modules *module*'s globals are (``import x``) or come from
+    (``from x import f``: ``f.__module__``)."""
+    names: set[str] = set()
+    for value in list(vars(module).values()):
+        if isinstance(value, ModuleType):
+            names.add(value.__name__)
+            continue
+        try:
+            owner = getattr(value, "__module__", None) if isinstance(
+                value, (type, FunctionType)) or callable(value) else None
+        except Exception:  # an odd object: it refers to nothing we reload
+            continue
+        if isinstance(owner, str):
+            names.add(owner)
+    return names
 
 
 def check_source(file: str) -> None:

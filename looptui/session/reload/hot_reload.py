@@ -20,9 +20,12 @@ One reload at a time (a lock), in this order:
    counters and — if looptui starts it, by the same rules as the first start — starts:
    an old and a new body of one loop never run side by side, and a slow body elsewhere
    delays no other loop. Loops the old code creates while stopping are stopped too.
-5. Tasks still running code of the old modules, and ``--main``, are cancelled; the new
-   ``--main`` runs. ``reload`` is emitted with the names ``added``, ``removed`` and
-   ``changed`` (:mod:`~looptui.session.reload.fingerprint`).
+5. Tasks still running code of the old modules, and the old main, are cancelled (a
+   client it runs is closed); the new main runs. Loops the old main had created at run
+   time (a cog loaded in ``setup_hook``) take their names, history and counters back
+   when the new main creates them again (for up to :data:`LATE_GRACE` seconds). Then
+   ``reload`` is emitted with the names ``added``, ``removed`` and ``changed``
+   (:mod:`~looptui.session.reload.fingerprint`).
 
 When every saved file is an extension a Discord client loaded (``cogs/ticker.py`` after
 ``bot.load_extension("cogs.ticker")``, at import or later), the program is not imported
@@ -30,7 +33,10 @@ again: the library reloads the extension (``reload_extension``, see
 :mod:`~looptui.session.reload.extensions`), which tears the old cog down and sets the new
 one up. Only the loops defined in those files are a generation: they are hidden while the
 library works, old ones still running are stopped as in step 4, and each new loop takes
-over the name and history of the old one. A file that does not compile is refused before
+over the name and history of the old one. A saved module such an extension imports (its
+helper: ``cogs/help/help.py`` of the extension ``cogs.help``) reloads that extension,
+which then imports the helper's new code; a saved file that no extension owns reloads
+the whole program. A file that does not compile is refused before
 the library touches the cog; any other failure leaves the library's rollback (the previous
 code, set up again) running, under the same names, and is reported as ``reload_failed``.
 """
@@ -50,7 +56,8 @@ from looptui.core.states import LoopState
 from looptui.core.tb import is_own_frame
 
 from looptui.session.reload.extensions import (
-    Extension, check_source, extensions_for, library_cause, loaded_extensions, reload_through_library,
+    Extension, check_source, extensions_for, helper_modules, library_cause, loaded_extensions,
+    reload_through_library,
 )
 from looptui.session.reload.fingerprint import loop_coroutine, loop_fingerprint, loop_object
 from looptui.session.reload.handover import carry_over, hide, release, show
@@ -74,6 +81,10 @@ WAITING_GRACE = 0.3
 """Seconds an old loop still in ``before_loop`` gets before it is cancelled."""
 POLL = 0.005
 """Seconds between checks while old loops end."""
+LATE_GRACE = 3.0
+"""Seconds a whole-program reload waits for loops the new main creates at run time."""
+LATE_POLL = 0.02
+"""Seconds between looks for those loops."""
 
 
 class HotReload:
@@ -140,7 +151,10 @@ class HotReload:
         path = os.path.abspath(path)
         if self.broken or path in self._relevant:
             return True
-        return any(ext.file == path for ext in self._extensions())
+        if any(ext.file == path for ext in self._extensions()):
+            return True
+        # a module of the program imported after the import (an extension's helper)
+        return any(source_path(m) == path for m in self._current_modules().values())
 
     def _extensions(self) -> list[Extension]:
         try:
@@ -202,9 +216,11 @@ class HotReload:
                 session.reload_version += 1
 
     async def _attempt(self, files: list[str] | None) -> ReloadResult:
-        extensions = extensions_for(files, self.session.live_clients()) if files else None
+        modules = self._current_modules()
+        extensions = (extensions_for(files, self.session.live_clients(), modules)
+                      if files else None)
         if extensions:
-            return await self._attempt_extensions(extensions, files or [])
+            return await self._attempt_extensions(extensions, files or [], modules)
         session = self.session
         registry = session.registry
         began = time.perf_counter()
@@ -273,11 +289,17 @@ class HotReload:
         return [os.path.relpath(f, self.root) for f in files] if files else []
 
     # ---------------------------------------------------------------- extensions
-    async def _attempt_extensions(self, extensions: list[Extension],
-                                  files: list[str]) -> ReloadResult:
-        """Reload *extensions* through their library (see the module docstring)."""
+    async def _attempt_extensions(self, extensions: list[Extension], files: list[str],
+                                  modules: dict[str, Any]) -> ReloadResult:
+        """Reload *extensions* through their library (see the module docstring).
+
+        Saved helper modules the extensions import leave :data:`sys.modules` first, so
+        the extensions' fresh imports run their new code; a failed reload puts them back.
+        """
         began = time.perf_counter()
-        for file in sorted({ext.file for ext in extensions}):
+        helpers = {name: modules[name] for name in helper_modules(files, extensions, modules)}
+        helper_files = {f for f in map(source_path, helpers.values()) if f}
+        for file in sorted({ext.file for ext in extensions} | helper_files):
             try:
                 check_source(file)
             except (SyntaxError, ValueError, OSError) as exc:  # the running cog is untouched
@@ -290,7 +312,9 @@ class HotReload:
         listeners = registry.silence()
         others = set(registry.trackers()) - set(old)
         hide(registry, old)
-        forget_bytecode({ext.file for ext in extensions})
+        forget_bytecode({ext.file for ext in extensions} | helper_files)
+        for name in helpers:
+            sys.modules.pop(name, None)
         importlib.invalidate_caches()
         previous = sys.dont_write_bytecode
         sys.dont_write_bytecode = True
@@ -301,6 +325,8 @@ class HotReload:
                     await reload_through_library(ext)
                 except Exception as exc:  # the library put the previous module back
                     failure = exc
+                    for name, module in helpers.items():  # and so do we, for the helpers
+                        sys.modules[name] = module
                     break
         finally:
             sys.dont_write_bytecode = previous
@@ -340,12 +366,54 @@ class HotReload:
             old_main.cancel()
         stragglers = await self._retire(old, set(new), new_by_name, to_start, old_globals)
         await self._cancel_old_tasks(old_globals, old_main)
-        self._let_go(old, new_by_name)
+        orphans = {t.name: t for t in old if t.name not in new_by_name} if main is not None else {}
+        self._let_go([t for t in old if t.name not in orphans], new_by_name)
         if main is not None:
             session.launch_main(main)
+        if orphans:
+            came_back = await self._adopt_late(orphans, old_prints)
+            removed = [name for name in removed if name not in came_back]
+            changed = [*changed, *(name for name, differs in came_back.items() if differs)]
         result = self._succeeded(began, files, added, removed, changed, stragglers)
         await self._follow_new_folders()
         return result
+
+    async def _adopt_late(self, orphans: dict[str, Tracker],
+                          old_prints: dict[Tracker, Hashable]) -> dict[str, bool]:
+        """Old loops the new code creates only once its main runs (in ``setup_hook``,
+        ``cog_load``, ``on_ready``) take their names, history and counters back as they
+        appear: for up to :data:`LATE_GRACE` seconds, or until the new main ended.
+
+        *orphans* (old trackers by name, still hidden) lose the ones that came back; the
+        rest are let go (``loop_removed``). Returns ``{name: changed}`` of those that came
+        back.
+        """
+        session = self.session
+        registry = session.registry
+        evloop = asyncio.get_running_loop()
+        deadline = evloop.time() + LATE_GRACE
+        main = session.main_task
+        came_back: dict[str, bool] = {}
+        seen = -1
+        while True:
+            if registry.version != seen:
+                seen = registry.version
+                for name in list(orphans):
+                    successor = registry.get(name)
+                    if successor is None or successor is orphans[name]:
+                        continue
+                    gone = orphans.pop(name)
+                    carry_over(successor, gone)
+                    self._fingerprints[successor] = loop_fingerprint(successor)
+                    came_back[name] = old_prints.get(gone) != self._fingerprints[successor]
+                    self._let_go([gone], {name: successor})
+            if not orphans or evloop.time() >= deadline or main is None or main.done():
+                break
+            await asyncio.sleep(LATE_POLL)
+            session.scan_live_objects()  # a new cog's never-started loops come back too
+        self._let_go(list(orphans.values()), {})
+        orphans.clear()
+        return came_back
 
     def _compare(self, old: list[Tracker], old_prints: dict[Tracker, Hashable],
                  new: list[Tracker]) -> tuple[dict[str, Tracker], list[str], list[str], list[str]]:

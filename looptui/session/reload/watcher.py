@@ -21,12 +21,14 @@ of a virtualenv inside the project. No Textual here; ``watchfiles`` is imported 
 from __future__ import annotations
 
 import asyncio
+import inspect
+import logging
 import os
 from typing import Any, Awaitable, Callable, Iterable
 
 from looptui.session.program.sources import is_ignored_dir
 
-__all__ = ["FileWatcher", "python_source_filter", "STEP_MS", "DEBOUNCE_MS", "MISSING_GRACE"]
+__all__ = ["FileWatcher", "keep_own_logs", "python_source_filter", "STEP_MS", "DEBOUNCE_MS", "MISSING_GRACE"]
 
 STEP_MS = 50
 """A batch is reported once no further change came for this many milliseconds."""
@@ -46,6 +48,43 @@ def python_source_filter(_change: Any, path: str) -> bool:
     if not name.endswith(".py") or name.startswith("."):
         return False
     return not any(is_ignored_dir(part) for part in os.path.dirname(path).split(os.sep) if part)
+
+
+WATCHFILES_LOGGER = "watchfiles"
+
+
+def awatch_arguments(awatch: Callable[..., Any], dirs: list[str]) -> tuple[list[str], dict[str, Any]]:
+    """The folders and options to give this version of ``watchfiles.awatch``.
+
+    ``recursive`` came in watchfiles 0.17 and ``ignore_permission_denied`` in 0.20; older
+    versions (0.15 and 0.16, which some bots' other tools pin) watch every folder
+    recursively: they are given only the outermost folders, so no change is reported
+    twice (the filter still drops files in ignored folders).
+    """
+    try:
+        accepted = inspect.signature(awatch).parameters
+    except (TypeError, ValueError):
+        accepted = {}  # type: ignore[assignment]
+    options: dict[str, Any] = {}
+    if "ignore_permission_denied" in accepted:
+        options["ignore_permission_denied"] = True
+    if "recursive" in accepted:
+        options["recursive"] = False
+        return list(dirs), options
+    ordered = sorted(dirs)
+    outermost = [d for d in ordered
+                 if not any(d != other and d.startswith(other.rstrip(os.sep) + os.sep)
+                            for other in ordered)]
+    return outermost, options
+
+
+def keep_own_logs() -> None:
+    """Keep ``watchfiles``' own log records ("1 change detected") out of the program's
+    logging: they are looptui's, not the program's, and would show as its output."""
+    logger = logging.getLogger(WATCHFILES_LOGGER)
+    logger.propagate = False
+    if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+        logger.addHandler(logging.NullHandler())
 
 
 class FileWatcher:
@@ -137,11 +176,14 @@ class FileWatcher:
     async def _pump(self, dirs: list[str], stop_event: asyncio.Event) -> None:
         from watchfiles import awatch  # imported here: it costs ~70 ms
 
+        keep_own_logs()
+
+        paths, options = awatch_arguments(awatch, dirs)
         try:
             async for changes in awatch(
-                *dirs, watch_filter=python_source_filter, debounce=self.debounce_ms,
+                *paths, watch_filter=python_source_filter, debounce=self.debounce_ms,
                 step=self.step_ms, stop_event=stop_event, rust_timeout=RUST_TIMEOUT_MS,
-                recursive=False, ignore_permission_denied=True,
+                **options,
             ):
                 self._queue.put_nowait({path for _change, path in changes})
         except asyncio.CancelledError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -10,8 +12,18 @@ from ..text import one_line
 __all__ = ["EmptyHint", "no_loops_text", "no_match_text", "no_trouble_text"]
 
 
-def no_loops_text(module: str) -> Text:
+def no_loops_text(module: str, reason: Any = None) -> Text:
+    """The empty table: why there are no loops (*reason*: ``what`` and ``then``, from the
+    session) or, when the program simply defines none, how to write one."""
     text = Text(justify="center", end="")
+    if reason is not None:
+        text.append("No loops yet in ", style="bold")
+        text.append(one_line(module, 80), style="bold cyan")
+        text.append("\n\n", style="bold")
+        text.append(one_line(str(reason.what), 300), style="")
+        text.append("\n" + one_line(str(reason.then), 200), style="bold")
+        text.append("\n\nl log · ? help · q quit", style="dim")
+        return text
     text.append("No loops found in ", style="bold")
     text.append(one_line(module, 80), style="bold cyan")
     text.append(".\n\n", style="bold")
