@@ -73,7 +73,7 @@ async def test_a_stop_hands_over_and_back(tmp_path: Path) -> None:
     @contextlib.contextmanager
     def front() -> Iterator[None]:
         calls.append("enter")
-        module = sys.modules.get("prog")
+        module = session.module
         if module is not None:
             module.FRONT.append("suspended")
         yield
@@ -87,7 +87,7 @@ async def test_a_stop_hands_over_and_back(tmp_path: Path) -> None:
         tracker = REGISTRY.get("body")
         assert tracker is not None
         await wait_for(lambda: tracker.state.value == "finished")
-        module: Any = sys.modules["prog"]
+        module: Any = session.module
         assert len(module.STOPS) == 1
         stop = module.STOPS[0]
         assert stop["front"] == ["suspended"]  # the front end had stepped aside
