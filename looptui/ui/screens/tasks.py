@@ -233,9 +233,10 @@ class TasksScreen(Screen[None]):
         self._drawn = drawn
         title = Text(end="", no_wrap=True, overflow="ellipsis")
         title.append("tasks", style="bold")
-        title.append(f" · {self.total} task{'s' if self.total != 1 else ''}")
-        if self.total > len(self.rows):
-            title.append(f" ({len(self.rows)} oldest shown: / finds others)", style="dim")
+        count = len(self.rows)
+        title.append(f" · {count} task{'s' if count != 1 else ''}")
+        if count >= SHOWN:  # there may be more (self.total counts looptui's own too)
+            title.append(f" (the {SHOWN} oldest: / finds others)", style="dim")
         if self.failed_total:
             title.append(" · ")
             title.append(f"{self.failed_total} failed, never retrieved",
