@@ -18,20 +18,14 @@ from .core.states import LoopState
 from .core.tracker import Stats, Tracker
 
 
-
 def __getattr__(name: str) -> Any:
-    """``__version__``, read from the package metadata on first use.
-
-    ``importlib.metadata`` costs tens of milliseconds to import, paid by every start of
-    the monitor if it were read eagerly; only ``--version`` and curious code need it.
-    """
+    """``__version__``, read from the package metadata on first use (see
+    :func:`~looptui.core.version.looptui_version`: reading it eagerly would cost every
+    start of the monitor the import of ``importlib.metadata``)."""
     if name == "__version__":
-        from importlib.metadata import PackageNotFoundError, version
+        from .core.version import looptui_version
 
-        try:
-            value = version("looptui")
-        except PackageNotFoundError:  # running from a source tree that was never installed
-            value = "0+unknown"
+        value = looptui_version()
         globals()["__version__"] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -19,19 +19,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from typing import TYPE_CHECKING, Any, Callable, Coroutine, Sequence, TextIO
+from typing import TYPE_CHECKING, Any, Callable, Coroutine, NoReturn, Sequence, TextIO
 
 from looptui.core.budget import BUDGET, DEFAULT_BUDGET_MB, KEEP_NEWEST
-from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.program.as_main import check_program
-from looptui.session.program.loader import TargetError, TargetImportError
-from looptui.session.program.runner import run_bounded
-from looptui.session.output.sanitize import safe_text
-from looptui.session.program.signals import QuitSignals, forced_exit_started
-from looptui.session.health.watchdog import DEFAULT_THRESHOLD
+from looptui.session.front import (
+    DEFAULT_THRESHOLD,
+    EXIT_RECORD_FAILED,
+    QuitSignals,
+    TargetError,
+    TargetImportError,
+    attached_session,
+    check_program,
+    forced_exit_started,
+    run_bounded,
+    safe_text,
+)
 from looptui.ui.terminal import TerminalGuard
 
 if TYPE_CHECKING:
+    from looptui.agent.metrics import MetricsServer
     from looptui.session.interface import SessionView
 
 __all__ = ["main", "run", "build_parser", "EXIT_OK", "EXIT_IMPORT", "EXIT_USAGE", "EXIT_RECORD_FAILED"]
@@ -65,17 +71,6 @@ exit status: 0 ok, 1 the module failed to import, 2 usage error, 3 (headless) a 
 """
 
 
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("looptui")
-    except PackageNotFoundError:
-        from looptui import __version__
-
-        return __version__
-
-
 class _VersionAction(argparse.Action):
     """``--version``: the version is read from the package metadata only when asked."""
 
@@ -84,7 +79,9 @@ class _VersionAction(argparse.Action):
                          help="show program's version number and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: object, **kwargs: object) -> None:
-        sys.stdout.write(f"looptui {_version()}\n")
+        from looptui.core.version import looptui_version
+
+        sys.stdout.write(f"looptui {looptui_version()}\n")
         parser.exit()
 
 
@@ -118,7 +115,7 @@ def _positive(kind: str, allow_zero: bool, maximum: float = 10 * 365 * 86400.0,
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         """Usage errors: the usage line, the problem, a pointer to --help; exit 2."""
         self.print_usage(sys.stderr)
         sys.stderr.write(f"looptui: error: {safe_text(message)}\n"
@@ -255,17 +252,8 @@ def _session(args: argparse.Namespace) -> SessionView:
 
 def _attach_session(args: argparse.Namespace) -> SessionView:
     """The session of ``looptui attach`` (nothing connected yet)."""
-    from looptui.session.remote.address import AddressError, resolve_addresses
-    from looptui.session.remote.remote_session import RemoteSession
-    from looptui.session.program.loader import TargetUsageError
-
-    try:
-        addresses, notes = resolve_addresses(args.addresses, _attach_token(args))
-    except AddressError as err:
-        raise TargetUsageError(str(err)) from None
-    for note in notes:
-        sys.stderr.write(f"looptui attach: {note}\n")
-    return RemoteSession(addresses, record=args.record, notes=notes)
+    return attached_session(args.addresses, _attach_token(args), record=args.record,
+                            say=lambda note: sys.stderr.write(f"looptui attach: {note}\n"))
 
 
 def _attach_token(args: argparse.Namespace) -> str | None:
@@ -273,7 +261,7 @@ def _attach_token(args: argparse.Namespace) -> str | None:
     ``$LOOPTUI_TOKEN`` (an address's own ``?token=`` comes first)."""
     import os
 
-    from looptui.session.program.loader import TargetUsageError
+    from looptui.session.front import TargetUsageError
 
     if args.token:
         return str(args.token)
@@ -298,13 +286,13 @@ def _count_for_metrics(args: argparse.Namespace, session: SessionView) -> None:
         session.registry.collect_histograms()
 
 
-async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> object:
+async def _serve_metrics(args: argparse.Namespace, session: SessionView) -> MetricsServer:
     """Start ``--metrics`` for the session's loops (after the session started)."""
     from looptui.agent.endpoint import parse_hostport
     from looptui.agent.metrics import MetricsServer
 
     host, port = parse_hostport(args.metrics)
-    server = MetricsServer(session.registry, host, port,  # type: ignore[arg-type]
+    server = MetricsServer(session.registry, host, port,
                            sock=getattr(args, "metrics_socket", None))
     args.metrics_socket = None  # the server owns it now
     await server.serve()
@@ -350,9 +338,8 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         check_program(args.target, args.as_module)
         session = _session(args)
     if not _has_terminal():
-        close_record = getattr(session, "close_record", None)
-        if close_record is not None:
-            close_record()
+        if session.local is not None:
+            session.local.close_record()
         _err().write(
             "looptui: error: the monitor needs a terminal (stdin and stderr are not one).\n"
             "For pipes, CI and logs use: looptui TARGET --headless [--json] [--for SECONDS]\n"
@@ -376,9 +363,9 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
     # graceful quit follows (the app's driver reports a failed read or write as SIGHUP)
     signals = QuitSignals(request_quit, request_quit, on_hangup=guard.hang_up)
     signals.install()  # before the import: the program may install handlers of its own
-    hooks = getattr(session, "import_hooks", None)  # (a session in this process)
-    if hooks is not None:
-        hooks.append(signals.reassert)
+    local = session.local
+    if local is not None:
+        local.import_hooks.append(signals.reassert)
     _count_for_metrics(args, session)
     signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
@@ -399,7 +386,7 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
         raise
     finally:
         signals.importing = False
-    metrics = None
+    metrics: MetricsServer | None = None
     try:
         metrics = await _serve_metrics(args, session) if getattr(args, "metrics", None) else None
         if asked_early:  # a signal came between the import and the first frame
@@ -429,12 +416,12 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
             guard.restore()  # only if the app did not give the terminal back itself
             signals.uninstall()
             if metrics is not None:
-                metrics.close()  # type: ignore[attr-defined]
+                metrics.close()
     if stragglers:
         _err().write("looptui: these loops did not stop: "
                      + ", ".join(safe_text(n, 60, multiline=False) for n in stragglers) + "\n")
     crashed = app.return_code if app is not None else None  # non-zero: the app crashed
-    record_error = getattr(session, "record_error", None)
+    record_error = session.record_error
     if record_error:
         _err().write(f"looptui: {safe_text(record_error)} (the record is incomplete)\n")
         return crashed or EXIT_RECORD_FAILED
@@ -443,8 +430,8 @@ async def _run_tui(args: argparse.Namespace, guard: TerminalGuard,
 
 async def _start(session: SessionView) -> None:
     """Start *session*; a local one without its background work (the app starts it)."""
-    if callable(getattr(session, "start_background", None)):
-        await session.start(background=False)  # type: ignore[call-arg]
+    if session.local is not None:
+        await session.local.start(background=False)
     else:
         await session.start()
 
@@ -453,7 +440,7 @@ def _waits_for_fix(args: argparse.Namespace, session: SessionView) -> bool:
     """Whether a failed import at start waits for a save (the TUI of ``looptui TARGET``
     with reload on; headless exits 1 at once, as a CI run should)."""
     return (not getattr(args, "no_reload", True) and not getattr(args, "headless", False)
-            and callable(getattr(session, "start_background", None)))
+            and session.local is not None)
 
 
 def _watched_folder(target: str) -> str:
@@ -514,19 +501,19 @@ async def _run_headless(args: argparse.Namespace, session: SessionView | None = 
 
     session = session if session is not None else _session(args)
     _count_for_metrics(args, session)
+    metrics: MetricsServer | None = None
     started = None
     if getattr(args, "metrics", None):
         async def started(view: SessionView) -> None:
             nonlocal metrics
             metrics = await _serve_metrics(args, view)
-    metrics: object = None
     try:
         return await follow(session, json_mode=args.json, duration=args.duration,
                             verbose=getattr(args, "verbose", False),
                             out=sys.stdout, err=sys.stderr, on_started=started)
     finally:
         if metrics is not None:
-            metrics.close()  # type: ignore[attr-defined]
+            metrics.close()
 
 
 def run_attach(argv: Sequence[str]) -> int:

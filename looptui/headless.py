@@ -17,14 +17,16 @@ import json
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, TextIO
 
 from looptui.headless_report import EchoFilter, closing_lines
-from looptui.session.events.recorder import EXIT_RECORD_FAILED
-from looptui.session.output.cells import cell_width
-from looptui.session.output.clip import clip_line
-from looptui.session.output.flood import RATE as LOG_RATE
-from looptui.session.output.line_writer import LineWriter
-from looptui.session.output.sanitize import ELLIPSIS, safe_text
-from looptui.session.program.signals import QuitSignals
-from looptui.session.health.watchdog import DEFAULT_THRESHOLD
+from looptui.session.front import (
+    DEFAULT_THRESHOLD,
+    EXIT_RECORD_FAILED,
+    LOG_RATE,
+    LineWriter,
+    QuitSignals,
+    cell_width,
+    clip_line,
+    safe_text,
+)
 
 if TYPE_CHECKING:
     from looptui.session.interface import SessionView
@@ -119,7 +121,7 @@ def _summary_lines(event: dict[str, Any]) -> list[str]:
     lines = [head + (f", {failed} failed" if failed else "")]
     names = [_name(entry.get("loop"), None) for entry in loops]  # whole, never cut
     width = max([cell_width(name) for name in names] + [4])
-    for entry, name in zip(loops, names):
+    for entry, name in zip(loops, names, strict=True):
         line = (
             f"  {_pad(name, width)}  {entry.get('state', '?'):<9}  "
             f"{_count(_int(entry.get('iterations')), 'iteration')}, {_errors(entry)}"
@@ -296,7 +298,7 @@ class EventPrinter:
         if self.json_mode or self.verbose:
             return True
         rule = SHOWN_BY_DEFAULT.get(kind, True)
-        return rule if rule.__class__ is bool else bool(rule(fields))
+        return rule if isinstance(rule, bool) else bool(rule(fields))
 
     def __call__(self, event: dict[str, Any]) -> None:
         if self._writer.closed:
@@ -342,7 +344,7 @@ def _should_end(session: SessionView, deadline: float | None, now: float) -> boo
     Without ``--for`` a module with no loops ends at once. With it, the run waits the
     full time for loops to appear, unless loops existed and all of them ended.
     """
-    if getattr(session, "live", False):  # attached: the programs run on their own
+    if session.live:  # attached: the programs run on their own
         return deadline is not None and now >= deadline
     if session.main_state == "running" or session.reloading:  # mid-reload: new loops start
         return deadline is not None and now >= deadline
@@ -438,9 +440,8 @@ async def follow(
     session.add_sink(printer)
     loop = asyncio.get_running_loop()
     signals = _install_signals(stop, session)  # before the import: it may hang
-    hooks = getattr(session, "import_hooks", None)  # (a session in this process)
-    if hooks is not None:
-        hooks.append(signals.reassert)  # the program may install handlers of its own
+    if session.local is not None:  # the program may install handlers of its own
+        session.local.import_hooks.append(signals.reassert)
     signals.importing = True  # the event loop cannot serve a signal until the import ends
     try:
         await session.start()
@@ -460,11 +461,10 @@ async def follow(
             except asyncio.TimeoutError:
                 pass
         if not session.registry.trackers():
-            explain = getattr(session, "why_no_loops", None)
-            reason = explain() if callable(explain) else None
-            if reason is not None:
-                hint = (f"{safe_text(reason.what, 400, multiline=False)}\n"
-                        f"{safe_text(reason.then, 400, multiline=False)}\n")
+            empty = session.local.why_no_loops() if session.local is not None else None
+            if empty is not None:
+                hint = (f"{safe_text(empty.what, 400, multiline=False)}\n"
+                        f"{safe_text(empty.then, 400, multiline=False)}\n")
             else:
                 hint = ("Define one at module level (from looptui import loop; @loop(seconds=5))"
                         + (".\n" if session.main_name is not None else
@@ -486,7 +486,7 @@ async def follow(
         return EXIT_OUTPUT_FAILED
     status = EXIT_FAILED if session.failed_loops() or session.main_state == "failed" else 0
     reason = None
-    lost = _lost_programs(session)
+    lost = session.lost_programs()
     if lost:
         err.write("looptui attach: " + "; ".join(lost) + "\n")
         if status == 0:
@@ -501,18 +501,6 @@ async def follow(
         except (BrokenPipeError, ValueError, OSError):  # the reader went away meanwhile
             pass
     return status
-
-
-def _lost_programs(session: SessionView) -> list[str]:
-    """The attached programs that were gone at the end (and why), so a run that lost
-    its program does not end as if all went well."""
-    lost = []
-    for connection in getattr(session, "connections", None) or []:
-        if not connection.connected:
-            why = connection.refused or connection.last_error or "unreachable"
-            lost.append(f"{connection.label} was not connected at the end "
-                        f"({safe_text(why, 200, multiline=False)})")
-    return lost
 
 
 def _quiet(out: TextIO) -> None:

@@ -49,7 +49,7 @@ class EchoFilter:
 
     def failed(self, loop: str, traceback: str) -> None:
         """A failure of *loop* with *traceback* was printed: its echo may follow."""
-        lines = [line for line in traceback.rstrip("\n").split("\n")]
+        lines = list(traceback.rstrip("\n").split("\n"))
         self._expect[loop] = lines
 
     def log(self, event: dict[str, Any]) -> dict[str, Any] | None:

@@ -49,6 +49,7 @@ import selectors
 from typing import Any, Awaitable, Callable, Mapping, TypeVar
 
 from .core import clock as _clock
+from .core.asyncio_internals import clock_resolution, set_clock_resolution
 
 __all__ = [
     "DEFAULT_START",
@@ -71,7 +72,7 @@ ends the wait at once). The bound is only a safety net against a missed wake-up.
 """
 
 _RESOLUTION = 1e-6
-"""Timers due within this many virtual seconds of now are run (see ``_clock_resolution``)."""
+"""Timers due within this many virtual seconds of now are run (see :func:`~looptui.core.asyncio_internals.set_clock_resolution`)."""
 
 
 def _epoch(start: datetime.datetime | float) -> float:
@@ -158,7 +159,7 @@ class VirtualTimeEventLoop(asyncio.SelectorEventLoop):
         # epoch-sized (~1.8e9), where a float step is ~2.4e-7 s, so the monotonic clock's
         # 1e-9 s resolution would vanish in the addition and a timer jumped to exactly
         # would never count as due. One microsecond is the finest step a datetime has.
-        self._clock_resolution = max(self._clock_resolution, _RESOLUTION)
+        set_clock_resolution(self, max(clock_resolution(self), _RESOLUTION))
         self.clock = VirtualClock(self)
         """The wall clock that moves with this loop (install with ``set_clock``)."""
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable
+
+import polling
 
 PROGRAM = Path(__file__).parent / "fixtures" / "agent" / "program.py"
 GUARD = 20.0
@@ -88,22 +88,9 @@ class Program:
 
 async def until(condition: Callable[[], Any], what: str = "condition") -> Any:
     """Wait until *condition()* is truthy; fail after :data:`GUARD` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + GUARD
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert loop.time() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.02)
+    return await polling.until(condition, timeout=GUARD, what=what, every=0.02)
 
 
 def wait_until(condition: Callable[[], Any], what: str = "condition") -> Any:
     """:func:`until` for code outside an event loop."""
-    deadline = time.monotonic() + GUARD
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.02)
+    return polling.wait_until(condition, timeout=GUARD, what=what, every=0.02)

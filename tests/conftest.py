@@ -31,3 +31,25 @@ def isolated_imports(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         kept = sys.modules.get(parent) if parent else None
         if kept is not None and getattr(kept, child, None) is module:
             delattr(kept, child)
+
+
+SLOW_MODULES = frozenset({
+    "test_adapters_install", "test_adapters_pycord", "test_agent_attach", "test_agent_clients",
+    "test_agent_event_modes", "test_agent_metrics", "test_attach_follow", "test_attach_output",
+    "test_attach_ui", "test_capture_logging", "test_cli", "test_examples", "test_headless",
+    "test_import_hygiene", "test_real_bots", "test_real_bots_pycord",
+    "test_record_writer_process", "test_reload_parts", "test_robust_faults", "test_robust_flood",
+    "test_robust_hangup", "test_robust_record", "test_robust_signals", "test_terminal_guard",
+    "test_ui_format", "test_agent_crowd", "test_attach_neighbour", "test_attach_sizes",
+    "test_empty_states", "test_headless_output", "test_run_as_main", "test_run_as_main_pycord",
+    "test_tmux_keys",
+})
+"""Modules whose tests start processes (looptui itself, an agent's program, a fresh
+interpreter) or drive a real terminal (a pty): they carry the ``slow`` marker, so
+``pytest -m "not slow"`` runs the in-process rest for a quick check while working."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.stem in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)

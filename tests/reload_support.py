@@ -14,6 +14,8 @@ import types
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
+import polling
+
 PROBE = "looptui_reload_probe"
 
 
@@ -53,12 +55,7 @@ def heartbeat_program(version: int, extra: str = "") -> str:
 async def wait_for(condition: Callable[[], Any], timeout: float = 10.0,
                    what: str = "condition") -> None:
     """Wait until ``condition()`` is true, or fail after *timeout* seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"{what} not met within {timeout}s")
-        await asyncio.sleep(0.005)
+    await polling.until(condition, timeout=timeout, what=what, every=0.005)
 
 
 def run(main: Callable[[], Awaitable[Any]], timeout: float = 60.0) -> Any:

@@ -6,7 +6,6 @@ tests do not depend on the speed of the machine.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -16,7 +15,7 @@ from typing import Any, Callable
 
 import pytest
 
-from looptui.core.registry import REGISTRY
+import polling
 
 ROBUST = Path(__file__).parent / "fixtures" / "robust"
 TIMEOUT = 60.0
@@ -29,34 +28,19 @@ def target(name: str) -> str:
 
 
 @pytest.fixture
-def isolated(monkeypatch):
-    """A clean registry and module table around a test that imports targets."""
-    monkeypatch.setattr(sys, "path", list(sys.path))
-    before = set(sys.modules)
-    REGISTRY.clear()
-    yield
-    REGISTRY.clear()
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
+def isolated(isolated_imports: None) -> None:
+    """A clean registry and module table around a test that imports targets (the
+    shared ``isolated_imports`` of conftest.py, under the name these tests use)."""
 
 
 async def wait_for(condition: Callable[[], Any], timeout: float = TIMEOUT) -> None:
     """Wait until ``condition()`` is true (virtual or real time), or fail."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+    await polling.until(condition, timeout=timeout, every=0.01)
 
 
 def wait_until(condition: Callable[[], Any], timeout: float = TIMEOUT) -> None:
     """The same, for code outside an event loop (subprocess tests)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        time.sleep(0.02)
+    polling.wait_until(condition, timeout=timeout, every=0.02)
 
 
 def looptui_process(*args: str, **kwargs: Any) -> subprocess.Popen[str]:

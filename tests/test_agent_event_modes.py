@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from looptui.core.version import looptui_version
 from looptui.headless import EventPrinter
 from looptui.session.remote.address import parse_address
 from looptui.session.remote.remote_session import RemoteSession
@@ -85,6 +86,7 @@ async def test_a_table_client_sees_the_table_move_and_every_failure(tmp_path: Pa
         client = await RawClient.connect(program.socket, "table")
         try:
             assert client.hello["events"] == ["all", "table"]
+            assert client.hello["looptui"] == looptui_version()  # the one version
             assert client.snapshot["type"] == "snapshot" and client.snapshot["events"] == "table"
             first = next(s for s in client.snapshot["loops"] if s["name"] == "tick")
             for n in range(1, 6):  # boom fails each time it is started again

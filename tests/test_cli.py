@@ -1,4 +1,4 @@
-"""The command line (DESIGN §4): every exit code and the message for each mistake.
+"""The command line (README "Using looptui"): every exit code and the message for each mistake.
 
 Each case runs ``python -m looptui`` in a subprocess, as a user would.
 """

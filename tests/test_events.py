@@ -1,4 +1,4 @@
-"""Event dicts (DESIGN §5): keys, types and conversions, from hand-made trackers.
+"""Event dicts (README "Headless mode and events"): keys, types and conversions, from hand-made trackers.
 
 :func:`check_event` is the schema every ``--json``/``--record`` line must satisfy; the
 headless tests apply it to a real run.
@@ -47,7 +47,7 @@ may be null)."""
 
 
 def check_event(event: dict) -> None:
-    """Assert that *event* has the keys and types DESIGN §5 promises for its kind."""
+    """Assert that *event* has the keys and types the README promises for its kind."""
     json.dumps(event)  # JSON-ready
     kind = event["event"]
     assert kind in SCHEMA, f"unknown event kind {kind!r}"

@@ -190,7 +190,7 @@ def test_main_can_create_the_loops():
 def test_failing_main_is_not_fatal_but_exits_3():
     result = looptui(str(TARGETS / "with_main.py"), "--headless", "--main", "broken_main",
                      "--for", "0.2")
-    assert result.returncode == 3, result.stderr  # DESIGN §4: the main coroutine failed
+    assert result.returncode == 3, result.stderr  # exit code 3: the main coroutine failed
     assert "main failed: broken_main: RuntimeError: main could not connect" in result.stdout
     assert "summary:" in result.stdout  # the run went on to its graceful end
 

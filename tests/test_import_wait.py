@@ -64,13 +64,18 @@ async def test_q_gives_up(tmp_path: Path) -> None:
 
 
 def test_who_waits_for_a_fix(tmp_path: Path) -> None:
-    class Local:
-        def start_background(self) -> None: ...
+    class Local:  # a session of a program in this process: it is its own ``local``
+        @property
+        def local(self) -> Local:
+            return self
+
+    class Attached:
+        local = None
 
     tui = argparse.Namespace(no_reload=False, headless=False)
     assert _waits_for_fix(tui, Local())  # type: ignore[arg-type]
     assert not _waits_for_fix(argparse.Namespace(no_reload=True, headless=False), Local())  # type: ignore[arg-type]
     assert not _waits_for_fix(argparse.Namespace(no_reload=False, headless=True), Local())  # type: ignore[arg-type]
-    assert not _waits_for_fix(tui, object())  # type: ignore[arg-type]  # attached: no files
+    assert not _waits_for_fix(tui, Attached())  # type: ignore[arg-type]  # attached: no files
     script = tmp_path / "bot.py"
     assert _watched_folder(str(script)) == str(tmp_path)

@@ -18,9 +18,8 @@ from looptui.session.program.loader import (
 TARGETS = Path(__file__).parent / "fixtures" / "targets"
 
 
-@pytest.fixture(autouse=True)
-def _isolation(isolated_imports: None) -> None:
-    """Every test here loads user programs: see ``isolated_imports``."""
+pytestmark = pytest.mark.usefixtures("isolated_imports")
+"""Every test here loads user programs: see ``isolated_imports`` in conftest.py."""
 
 
 def write(folder: Path, name: str, source: str) -> Path:

@@ -1,6 +1,6 @@
-"""Where looptui's Loop deliberately differs from discord.py's (DESIGN §2), checked in
-virtual time. Each test shows looptui's behaviour and, where useful, discord.py's for
-contrast, so a reader sees exactly what changed and why.
+"""Where looptui's Loop deliberately differs from discord.py's (README "Differences from
+discord.py"), checked in virtual time. Each test shows looptui's behaviour and, where
+useful, discord.py's for contrast, so a reader sees exactly what changed and why.
 
 The scenarios use the differential harness (``tests/differential``), which runs the same
 code against either implementation. The extensions (pause, trigger, stop_now, states,
@@ -247,7 +247,7 @@ def test_a_time_loop_woken_exactly_on_its_slot_reports_no_clock_drift(
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
 
 
-# -- teardown always resets the loop (not listed in DESIGN §2; discord.py differs) -----
+# -- teardown always resets the loop (not in the README's list; discord.py differs) -----
 
 
 async def after_loop_raises_during_cancel(env: Env) -> None:

@@ -1,4 +1,4 @@
-"""Real bots as they are (DESIGN §4 "Real bots"): unmodified fixture bots of discord.py,
+"""Real bots as they are (README "Your bot, as it is"): unmodified fixture bots of discord.py,
 nextcord and disnake under ``looptui --headless --json``, online (no token: login fails
 before any connection) and ``--offline``; and the TUI's explanations of idle and waiting
 loops.

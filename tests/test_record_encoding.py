@@ -2,7 +2,7 @@
 
 ``encode_loop_event`` (and its per-kind templates, ``iteration_line``) must give the line
 ``encode_line(loop_event(kind, tracker, fields))`` gives: same text, so the same parsed
-JSON with the keys in the documented order (DESIGN §5: ``event``, ``time``, ``loop``,
+JSON with the keys in the documented order (README "Headless mode and events": ``event``, ``time``, ``loop``,
 then the fields), for hostile names and text too (terminal controls, non-ASCII, lone
 surrogates, huge strings, non-finite numbers), and for the fields a real tracker emits.
 """

@@ -55,9 +55,8 @@ dynamic = make_dynamic()
 RELOADS = 50
 
 
-@pytest.fixture(autouse=True)
-def _isolation(isolated_imports: None) -> None:
-    """Every test here loads user programs: see ``isolated_imports``."""
+pytestmark = pytest.mark.usefixtures("isolated_imports")
+"""Every test here loads user programs: see ``isolated_imports`` in conftest.py."""
 
 
 def live_loops() -> int:

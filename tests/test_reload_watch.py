@@ -18,9 +18,8 @@ from looptui.core.registry import REGISTRY
 from looptui.session import Session
 
 
-@pytest.fixture(autouse=True)
-def _isolation(isolated_imports: None) -> None:
-    """Every test here loads user programs: see ``isolated_imports``."""
+pytestmark = pytest.mark.usefixtures("isolated_imports")
+"""Every test here loads user programs: see ``isolated_imports`` in conftest.py."""
 
 
 @pytest.fixture()

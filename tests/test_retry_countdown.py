@@ -9,7 +9,7 @@ import logging
 from looptui import loop
 from looptui.core import clock
 from looptui.core.states import LoopState
-from looptui.core.tb import is_own_frame
+from looptui.core.tracebacks import is_own_frame
 from looptui.testing import run_virtual
 from looptui.ui.rows import time_cells
 

@@ -22,22 +22,18 @@ from looptui.session import Session, TargetImportError, TargetUsageError
 from looptui.session.health.lag import LagProbe
 from looptui.testing import run_virtual
 
+import polling
+
 TARGETS = Path(__file__).parent / "fixtures" / "targets"
 
 
-@pytest.fixture(autouse=True)
-def _isolation(isolated_imports: None) -> None:
-    """Every test here loads user programs: see ``isolated_imports``."""
+pytestmark = pytest.mark.usefixtures("isolated_imports")
+"""Every test here loads user programs: see ``isolated_imports`` in conftest.py."""
 
 
 async def wait_for(condition, timeout: float = 10.0) -> None:
     """Wait until ``condition()`` is true (virtual or real time), or fail."""
-    loop_ = asyncio.get_running_loop()
-    deadline = loop_.time() + timeout
-    while not condition():
-        if loop_.time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.01)
+    await polling.until(condition, timeout=timeout, every=0.01)
 
 
 def target(name: str) -> str:

@@ -19,6 +19,7 @@ from looptui.ui.screens.stopping import StoppingScreen
 from looptui.ui.widgets.filter_input import FilterInput
 from looptui.ui.widgets.text_lines import TextLines
 
+from polling import until_drawn
 from ui_reading import plain
 from ui_fakes import FakeSession, FrozenClock, demo_session, frozen_time, run_body
 
@@ -58,11 +59,7 @@ def session(clock: FrozenClock) -> FakeSession:
 
 async def until(pilot: Pilot, predicate: Callable[[], object], what: str = "") -> None:
     """Let the app process events until *predicate* holds (bounded number of rounds)."""
-    for _ in range(200):
-        if predicate():
-            return
-        await pilot.pause()
-    raise AssertionError(f"condition never became true: {what or predicate}")
+    await until_drawn(pilot, predicate, rounds=200, what=what)
 
 
 def selected(app: LoopTuiApp) -> str | None:
@@ -534,7 +531,7 @@ async def test_footer_shows_the_keys(session: FakeSession) -> None:
 
 # -------------------------------------------------------------------- reload
 
-async def test_reload_unavailable_without_session_support(session: FakeSession) -> None:
+async def test_a_session_that_refuses_to_reload_says_why(session: FakeSession) -> None:
     app = RecordingApp(session)
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("R")

@@ -21,7 +21,8 @@ from looptui.ui.screens.interval_dialog import IntervalDialog
 
 from ui_reading import until
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("isolated_imports")]
+# (every test here loads user programs: see ``isolated_imports`` in conftest.py)
 
 BOT = textwrap.dedent(
     '''
@@ -51,11 +52,6 @@ BOT = textwrap.dedent(
         pass
     '''
 )
-
-
-@pytest.fixture(autouse=True)
-def _isolation(isolated_imports: None) -> None:
-    """Every test here loads user programs: see ``isolated_imports``."""
 
 
 @pytest.fixture

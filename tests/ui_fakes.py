@@ -23,6 +23,7 @@ from looptui.core.states import TERMINAL_STATES, LoopState
 from looptui.core.tracker import Tracker
 from looptui.session.commands import run_command
 from looptui.session.interface import Reply
+from looptui.ui.rows import recently_blocked
 
 UTC = datetime.timezone.utc
 
@@ -141,7 +142,22 @@ class FakeControls:
 
 
 class FakeSession:
-    """The parts of ``looptui.session.Session`` the TUI reads, with nothing running."""
+    """A :class:`~looptui.session.interface.SessionView` with nothing running: the TUI
+    reads it as it reads a real session (it is not a local one: ``local`` is None)."""
+
+    main_name: str | None = None
+    main_source: str | None = None
+    main_where: str | None = None
+    last_block: dict[str, Any] | None = None
+    offline = False
+    reloading = False
+    reload_error: Any = None
+    reload_version = 0
+    last_reload_attempt: Any = None
+    record_error: str | None = None
+    status = ""
+    live = False
+    local = None
 
     def __init__(self, module_name: str = "mybot") -> None:
         self.registry = Registry()
@@ -159,9 +175,38 @@ class FakeSession:
         self.shutdown_calls: list[float] = []
         self.captured = False
         self.started = False
+        self.sinks: list[Any] = []
+
+    @property
+    def blocked_count(self) -> int:
+        """Loops that blocked the event loop lately (the fake has no watchdog to count
+        stalls: the notes of its trackers say it)."""
+        now = clock.now()
+        return sum(1 for t in self.registry.trackers() if t.notes and recently_blocked(t, now))
 
     async def start(self) -> None:
         self.started = True
+
+    def add_sink(self, sink: Any) -> None:
+        self.sinks.append(sink)
+
+    def failed_loops(self) -> list[str]:
+        return [t.name for t in self.registry.trackers() if t.state is LoopState.FAILED]
+
+    def lost_programs(self) -> list[str]:
+        return []
+
+    def await_stack(self, loop: str) -> str:
+        return "(unknown)"  # nothing runs: no await chain to show
+
+    @property
+    def reload_unavailable(self) -> str | None:
+        """A fake reloads only when a test gives it a ``reload`` of its own."""
+        return None if "reload" in vars(self) else "reload is not available here"
+
+    async def reload(self, files: Any = None) -> Any:
+        """Refused, as an attached session refuses it (tests replace it to see a reload)."""
+        raise RuntimeError("this session does not reload")
 
     def install_capture(self) -> None:
         self.captured = True

@@ -9,6 +9,8 @@ from rich.console import Console
 from rich.text import Text
 from textual.pilot import Pilot
 
+from polling import until_drawn
+
 
 def plain(widget: Any) -> str:
     """What a Static shows, as plain text (Rich tables rendered 300 columns wide)."""
@@ -23,8 +25,4 @@ def plain(widget: Any) -> str:
 
 async def until(pilot: Pilot, predicate: Callable[[], object], rounds: int = 400) -> None:
     """Let the app and the loops run until *predicate* holds (bounded)."""
-    for _ in range(rounds):
-        if predicate():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"condition never became true: {predicate}")
+    await until_drawn(pilot, predicate, rounds=rounds, pause=0.02)

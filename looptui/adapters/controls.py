@@ -66,8 +66,19 @@ class ForeignControls:
     _trigger_task: asyncio.Task[None] | None
     _body_fut: asyncio.Future[None] | None
 
-    # The adapter provides: ``loop`` (the loop, or None), ``_resting_state(loop)``,
-    # ``_wake()`` (ends a pause/hold wait) and ``_wake_library(loop)`` (ends its sleep).
+    if TYPE_CHECKING:  # provided by the adapter (ForeignLoop)
+        @property
+        def loop(self) -> Any:
+            """The loop, or None once it no longer exists."""
+
+        def _resting_state(self, loop: Any) -> LoopState:
+            """The state of the loop between bodies."""
+
+        def _wake(self) -> None:
+            """End a pause or hold wait."""
+
+        def _wake_library(self, loop: Any) -> None:
+            """End the library's sleep."""
 
     def unsupported(self, action: str) -> str | None:
         loop = self.loop

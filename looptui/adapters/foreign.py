@@ -18,19 +18,26 @@ import datetime
 import weakref
 from typing import Any
 
+from ..core.asyncio_internals import peek_exception
 from ..core.context import current_tracker
 from ..core.registry import REGISTRY, Registry
 from ..core.states import LoopState
+from ..core.tracebacks import hide_frame
 from ..core.tracker import Tracker
 from .controls import ForeignControls, set_done
 from .loopinfo import (
-    base_name, describe_schedule, is_class_template, real_coro, timestamp, utcnow, where_defined,
+    base_name,
+    describe_schedule,
+    is_class_template,
+    real_coro,
+    timestamp,
+    utcnow,
+    where_defined,
 )
-from .tracebacks import hide_frame
 from .traits import LibraryTraits
 from .zones import lmt_warning
 
-__all__ = ["ForeignLoop", "adapter_of", "attach", "set_registry"]
+__all__ = ["ForeignLoop", "adapter_of", "attach", "loop_object", "set_registry"]
 
 _S = LoopState
 
@@ -48,6 +55,17 @@ def set_registry(registry: Registry) -> None:
 def adapter_of(loop: object) -> ForeignLoop | None:
     """The adapter of *loop*, or ``None`` if looptui never saw it."""
     return _ADAPTERS.get(id(loop))
+
+
+def loop_object(tracker: Tracker) -> Any:
+    """The loop behind *tracker*: looptui's ``Loop``, the library's loop of an adapter
+    (``None`` once it is gone), or ``None`` for anything else (a loop of another process)."""
+    from ..core.loop import Loop
+
+    controls = tracker.controls
+    if isinstance(controls, ForeignLoop):
+        return controls.loop
+    return controls if isinstance(controls, Loop) else None
 
 
 def attach(loop: Any, traits: LibraryTraits) -> ForeignLoop:
@@ -138,15 +156,15 @@ class ForeignLoop(ForeignControls):
         copied before looptui knew the loop).
         """
         self.register(owner=loop)
-        task = getattr(loop, "_task", None)
+        task: Any = getattr(loop, "_task", None)
         if not hasattr(task, "done"):
             return
         if task.done():
             if task.cancelled():
                 self.tracker.set_state(_S.CANCELLED)
                 return
-            exc = getattr(task, "_exception", None)  # peeked, so asyncio still reports it
-            if isinstance(exc, BaseException):
+            exc = peek_exception(task)  # peeked, so asyncio still reports it
+            if exc is not None:
                 self.tracker.exception(exc, "loop")
                 self.tracker.set_state(_S.FAILED)
             else:
@@ -161,7 +179,7 @@ class ForeignLoop(ForeignControls):
             args = args[1:]
         self._start_args = (args, kwargs)
         self.tracker.run_started()
-        handle = getattr(loop, "_handle", None)
+        handle: Any = getattr(loop, "_handle", None)
         if hasattr(handle, "done") and not handle.done():
             self.tracker.set_next_run(timestamp(getattr(loop, "_next_iteration", None)))
             self.tracker.set_state(self._resting_state(loop))
@@ -214,7 +232,8 @@ class ForeignLoop(ForeignControls):
         if not task.cancelled():
             task.exception()
         loop = self.loop
-        if loop is None or getattr(loop, "_task", None) is not task or not self.tracker.is_active:
+        its_task: Any = getattr(loop, "_task", None)
+        if loop is None or its_task is not task or not self.tracker.is_active:
             return
         if task.cancelled():
             ending = "cancelled"
@@ -408,14 +427,15 @@ class ForeignLoop(ForeignControls):
                     loop._next_iteration = loop._get_next_sleep_time()
                     return
                 slot = loop._get_next_sleep_time()
-                if timestamp(slot) is None or timestamp(slot) <= utcnow().timestamp():  # type: ignore[operator]
+                when = timestamp(slot)
+                if when is None or when <= utcnow().timestamp():
                     return
-                self.tracker.set_next_run(timestamp(slot))
+                self.tracker.set_next_run(when)
                 self.tracker.set_state(_S.SLEEPING)
-                await self._wait(timestamp(slot))
+                await self._wait(when)
                 if self._stop_now or self._paused:
                     continue
-                if utcnow().timestamp() >= timestamp(slot):  # type: ignore[operator]
+                if utcnow().timestamp() >= when:
                     loop._last_iteration = slot
                     loop._next_iteration = loop._get_next_sleep_time(
                         slot + datetime.timedelta(microseconds=1)

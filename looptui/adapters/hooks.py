@@ -20,8 +20,8 @@ import sys
 import types
 from typing import Any
 
+from ..core.tracebacks import hide_frame
 from .foreign import adapter_of, attach
-from .tracebacks import hide_frame
 from .traits import LibraryTraits
 
 __all__ = ["hook_class", "unhook_class", "hooked_classes", "traits_of"]
@@ -36,6 +36,25 @@ _WRAPPED_NAMES = (
     "__init__", "__get__", "_loop", "_call_loop_function", "_try_sleep_until", "start",
     "stop", "change_interval", "coro",
 )
+"""What :func:`hook_class` wraps; a class missing one is left alone (with a warning)."""
+
+# The private names of the libraries' ``Loop`` that looptui relies on, all listed here:
+# the wrapped ones above, and those the adapter reads or sets on a loop (``foreign``,
+# ``controls``, ``loopinfo``, ``traits``), always through ``getattr`` with a default so
+# a missing one costs a detail, never the user's loop. ``tests/test_private_names.py``
+# checks each against every installed library, and that the adapter uses no other.
+LOOP_PRIVATE_NAMES: tuple[str, ...] = (
+    "_task", "_handle", "_injected", "_before_loop", "_error", "_valid_exception",
+    "_current_loop", "_last_iteration", "_next_iteration", "_last_iteration_failed",
+    "_stop_next_iteration", "_get_next_sleep_time",
+)
+"""Read or set on every library's ``Loop`` by the adapter."""
+LIBRARY_ONLY_NAMES: dict[str, tuple[str, ...]] = {
+    "_name": ("discord.py",),  # the name= of a loop
+    "_run_direct": ("py-cord",),  # overlap=: the runners that call the body
+    "_semaphore_runner_factory": ("py-cord",),
+}
+"""Private names read where one library has them (and skipped where it does not)."""
 
 
 def hooked_classes() -> list[type]:
@@ -163,14 +182,15 @@ def hook_class(cls: type, source: str) -> bool:
     runners.add(_runner_codes(cls))
     seen_subclasses: set[type] = set()
 
-    orig_init = cls.__init__
-    orig_get = cls.__get__
-    orig_loop = cls._loop
-    orig_call = cls._call_loop_function
-    orig_sleep = cls._try_sleep_until
-    orig_start = cls.start
-    orig_stop = cls.stop
-    orig_change = cls.change_interval
+    lib: Any = cls  # the library's class, read and patched by name (checked above)
+    orig_init = lib.__init__
+    orig_get = lib.__get__
+    orig_loop = lib._loop
+    orig_call = lib._call_loop_function
+    orig_sleep = lib._try_sleep_until
+    orig_start = lib.start
+    orig_stop = lib.stop
+    orig_change = lib.change_interval
 
     @functools.wraps(orig_init)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
@@ -278,15 +298,15 @@ def hook_class(cls: type, source: str) -> bool:
                 _internal_error()
         return result
 
-    cls.__init__ = __init__  # type: ignore[misc]
-    cls.__get__ = __get__  # type: ignore[attr-defined]
-    cls._loop = _loop  # type: ignore[attr-defined]
-    cls._call_loop_function = _call_loop_function  # type: ignore[attr-defined]
-    cls._try_sleep_until = _try_sleep_until  # type: ignore[attr-defined]
-    cls.start = start  # type: ignore[attr-defined]
-    cls.stop = stop  # type: ignore[attr-defined]
-    cls.change_interval = change_interval  # type: ignore[attr-defined]
-    cls.coro = _CoroSlot(runners)  # type: ignore[attr-defined]
+    lib.__init__ = __init__
+    lib.__get__ = __get__
+    lib._loop = _loop
+    lib._call_loop_function = _call_loop_function
+    lib._try_sleep_until = _try_sleep_until
+    lib.start = start
+    lib.stop = stop
+    lib.change_interval = change_interval
+    lib.coro = _CoroSlot(runners)
     _HOOKED[cls] = (traits, saved)
     return True
 

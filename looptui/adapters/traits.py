@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
+from typing import Any
 
 __all__ = ["LibraryTraits"]
 
@@ -24,10 +26,12 @@ class LibraryTraits:
 
     def __init__(self, cls: type, source: str) -> None:
         self.source = source
+        lib: Any = cls  # the library's Loop class, read by name
+        params: Mapping[str, Any]
         try:
-            params = inspect.signature(cls._get_next_sleep_time).parameters  # type: ignore[attr-defined]
+            params = inspect.signature(lib._get_next_sleep_time).parameters
         except (TypeError, ValueError, AttributeError):
-            params = {}  # type: ignore[assignment]
+            params = {}
         self.slots_from_clock = "now" in params
         default_error = cls.__dict__.get("_error")
         self.default_error_code = getattr(default_error, "__code__", None)

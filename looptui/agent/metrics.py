@@ -57,8 +57,8 @@ from looptui.core.states import LoopState
 from .accept import Acceptor
 
 if TYPE_CHECKING:
-    from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
+    from looptui.session.interface import LoopDirectory
 
 __all__ = ["LoopCollector", "MetricsServer", "LoopRow", "DURATION_BUCKETS",
            "LATENESS_BUCKETS", "REQUEST_TIMEOUT", "MAX_CONNECTIONS", "GATHER_SLICE"]
@@ -199,7 +199,7 @@ class LoopCollector:
     Creating it turns on the trackers' histograms (:meth:`close` turns them off).
     """
 
-    def __init__(self, registry: Registry) -> None:
+    def __init__(self, registry: LoopDirectory) -> None:
         self.registry = registry
         registry.collect_histograms()
 
@@ -238,7 +238,7 @@ class MetricsServer:
             program runs), instead of binding one.
     """
 
-    def __init__(self, registry: Registry, host: str, port: int,
+    def __init__(self, registry: LoopDirectory, host: str, port: int,
                  sock: socket.socket | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
         self.collector = LoopCollector(registry)

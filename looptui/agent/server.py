@@ -36,6 +36,7 @@ from typing import Any, Callable
 
 from looptui.core.registry import Registry, is_routine
 from looptui.core.tracker import Tracker
+from looptui.core.version import looptui_version
 from looptui.session.commands import run_command
 from looptui.session.events import build as events
 from looptui.session.events.deferred import InOrder, is_heavy
@@ -108,15 +109,6 @@ def _interval(value: object) -> tuple[str, Any]:
         raise ValueError(f"seconds must be a finite number from 0 to {MAX_INTERVAL:g}, "
                          f"not {_shown(new)}")
     return "seconds", float(new)
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("looptui")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0"
 
 
 class AgentServer:
@@ -233,7 +225,7 @@ class AgentServer:
 
     # ---------------------------------------------------------------- a client
     def _hello(self) -> dict[str, Any]:
-        return {"type": "hello", "protocol": wire.PROTOCOL, "looptui": _version(),
+        return {"type": "hello", "protocol": wire.PROTOCOL, "looptui": looptui_version(),
                 "pid": os.getpid(), "program": self.program,
                 "python": sys.version.split()[0],
                 "auth": "token" if self.token else "none", "events": list(EVENT_MODES)}

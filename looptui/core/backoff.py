@@ -33,6 +33,7 @@ class ExponentialBackoff:
         self._last_invocation = clock.now()
         self._rng = rng if rng is not None else random.Random()
         self._draw: Callable[[float, float], float] = (
+            # randrange is only used with the integral bounds this mode is given
             self._rng.randrange if integral else self._rng.uniform  # type: ignore[assignment]
         )
 

@@ -38,7 +38,9 @@ class LineHolder(Protocol):
 
     budget: Optional["Budget"]
     budget_stale: int
-    output: Sized
+
+    @property
+    def output(self) -> Sized: ...
 
     def shed_output(self, keep: int) -> int | None: ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import time as _time
-from typing import Protocol
+from typing import Protocol, overload
 
 __all__ = ["Clock", "SystemClock", "get_clock", "set_clock", "now", "now_datetime", "to_datetime"]
 
@@ -52,6 +52,10 @@ def now_datetime() -> datetime.datetime:
     return datetime.datetime.fromtimestamp(now(), UTC)
 
 
+@overload
+def to_datetime(ts: float) -> datetime.datetime: ...
+@overload
+def to_datetime(ts: None) -> None: ...
 def to_datetime(ts: float | None) -> datetime.datetime | None:
     """Convert epoch seconds to an aware UTC datetime (``None`` passes through)."""
     if ts is None:

@@ -24,8 +24,10 @@ class Emitter(Protocol):
             trackers do not build those.
     """
 
-    listeners: Sequence[Any]
-    routine_listeners: Sequence[Any]
+    @property
+    def listeners(self) -> Sequence[Any]: ...
+    @property
+    def routine_listeners(self) -> Sequence[Any]: ...
 
     def emit(self, kind: str, tracker: Any, fields: dict[str, Any]) -> None:
         """Hand the event *kind* of *tracker*, with *fields*, to every listener."""

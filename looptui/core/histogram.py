@@ -34,8 +34,9 @@ def cumulative(bounds: tuple[float, ...], counts: list[int], total: int
                ) -> list[tuple[str, float]]:
     """Per-bucket *counts* as the cumulative ``(le, count)`` pairs Prometheus wants,
     ending with ``("+Inf", total)``."""
-    out, running = [], 0
-    for bound, n in zip(bounds, counts):
+    out: list[tuple[str, float]] = []
+    running = 0
+    for bound, n in zip(bounds, counts, strict=False):  # counts has one more: +Inf
         running += n
         out.append((repr(float(bound)), running))
     out.append(("+Inf", total))
@@ -74,9 +75,9 @@ class LoopHistograms:
     def merge(self, other: LoopHistograms) -> None:
         """Add *other*'s counts (the same loop's earlier generation, across a reload)."""
         self.duration_counts = [a + b for a, b in zip(self.duration_counts,
-                                                      other.duration_counts)]
+                                                      other.duration_counts, strict=True)]
         self.lateness_counts = [a + b for a, b in zip(self.lateness_counts,
-                                                      other.lateness_counts)]
+                                                      other.lateness_counts, strict=True)]
         self.duration_sum += other.duration_sum
         self.lateness_sum += other.lateness_sum
         self.count += other.count

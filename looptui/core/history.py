@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import math
 from array import array
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, overload
+from typing import TYPE_CHECKING, Any, cast, overload
 
-from .records import ExceptionInfo, IterationRecord
+from .records import ExceptionInfo, IterationRecord, Outcome
 
 if TYPE_CHECKING:
     from .budget import Budget
@@ -37,9 +37,12 @@ RECORD_BYTES = STRIDE * 8 + 1
 FIRST_CAPACITY = 4
 """Records a ring has room for before it first grows."""
 
-_NONE: Mapping[int, Any] = MappingProxyType({})
+_NONE = cast("dict[int, Any]", MappingProxyType({}))
+"""The read-only empty map a ring's exception maps start as (most rings never fail: no three
+dicts each); typed as a dict because every write happens after ``_keep_exception`` has
+replaced it with real ones, and reads are the same either way."""
 
-OUTCOMES: tuple[str | None, ...] = (None, "ok", "failed", "retried", "cancelled")
+OUTCOMES: tuple[Outcome | None, ...] = (None, "ok", "failed", "retried", "cancelled")
 """Outcome names by code (code 0: still running)."""
 OK, FAILED, RETRIED, CANCELLED = 1, 2, 3, 4
 """Outcome codes, for :meth:`IterationHistory.end`."""
@@ -72,9 +75,9 @@ class IterationHistory(Sequence[IterationRecord]):
         self._flags = bytearray()
         # Made at the first exception (most loops never have one): until then, read-only
         # empty stand-ins.
-        self._exc: Mapping[int, ExceptionInfo] = _NONE  # key (seq of a run's first record) -> info
-        self._exc_refs: Mapping[int, int] = _NONE  # key -> records in the ring that refer to it
-        self._exc_slot: Mapping[int, int] = _NONE  # slot -> key, for records with an exception
+        self._exc: dict[int, ExceptionInfo] = _NONE  # key (seq of a run's first record) -> info
+        self._exc_refs: dict[int, int] = _NONE  # key -> records in the ring that refer to it
+        self._exc_slot: dict[int, int] = _NONE  # slot -> key, for records with an exception
         self._exc_last = -1  # key of the newest run of failures
 
     # ------------------------------------------------------------------ writing
@@ -227,7 +230,7 @@ class IterationHistory(Sequence[IterationRecord]):
         )
         code = flags & OUTCOME_MASK
         rec.duration = num[base + 3] if code else None
-        rec.outcome = OUTCOMES[code]  # type: ignore[assignment]
+        rec.outcome = OUTCOMES[code]
         key = self._exc_slot.get(slot, -1)
         rec.exception = self._exc.get(key) if key >= 0 else None
         rec.seq = seq

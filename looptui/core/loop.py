@@ -43,7 +43,7 @@ from .records import ExceptionInfo
 from .registry import REGISTRY
 from .schedule import describe_times, format_interval, next_slot, normalize_times
 from .states import LoopState
-from .tb import format_user_exception, user_exc_info
+from .tracebacks import format_user_exception, user_exc_info
 from .tracker import Tracker
 
 __all__ = ["Loop", "loop", "MISSING", "LF", "FT", "ET"]
@@ -401,6 +401,9 @@ class Loop(Generic[LF]):
         try:
             if self._stop_next_iteration:  # stop() called before the first iteration
                 return
+            # _next_iteration and _last_iteration are Optional only before the _set_next
+            # above, and _sleep_target is a float from here on: the `type: ignore`s in
+            # this loop say so without a check on the hot path.
             while True:
                 if self._time is not MISSING:
                     tracker.set_state(_S.STOPPING if self._stop_next_iteration else _S.SLEEPING)
@@ -582,7 +585,7 @@ class Loop(Generic[LF]):
         copy._injected = obj
         copy._before_loop = self._before_loop
         copy._after_loop = self._after_loop
-        copy._error = self._error  # type: ignore[method-assign]
+        copy._error = self._error  # type: ignore[method-assign]  # per loop, as @loop.error sets
         copy._valid_exception = self._valid_exception
         copy._aiohttp_pending = self._aiohttp_pending
         copy._name = self._name
@@ -887,7 +890,7 @@ class Loop(Generic[LF]):
         """
         if not inspect.iscoroutinefunction(coro):
             raise TypeError(f"Expected coroutine function, received {coro.__class__.__name__}.")
-        self._error = coro  # type: ignore[method-assign]
+        self._error = coro  # type: ignore[method-assign]  # the handler is per loop (discord.py's API)
         return coro
 
     def change_interval(
@@ -908,7 +911,7 @@ class Loop(Generic[LF]):
                 empty ``time`` sequence.
             TypeError: A bad ``time`` value, or ``time`` mixed with relative values.
         """
-        if time is MISSING:
+        if isinstance(time, _Missing):  # (not `is MISSING`: that would narrow MISSING itself)
             seconds = seconds or 0
             minutes = minutes or 0
             hours = hours or 0
@@ -942,6 +945,7 @@ class Loop(Generic[LF]):
         if self._schedule_sleep:
             # Also between two runs of a 0-second loop (yielding, with no timer armed):
             # the sleep about to start must aim at the new time, not run one more body.
+            # (_set_next above made _next_iteration a float)
             self._sleep_target = self._next_iteration  # type: ignore[assignment]
         if self._schedule_sleep and self._sleep_fut is not None and self._sleep_handle is not None:
             self._sleep_handle.cancel()

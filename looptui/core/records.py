@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from .tb import format_user_exception
+from .tracebacks import format_user_exception
 
 __all__ = ["ExceptionInfo", "IterationRecord", "Outcome"]
 

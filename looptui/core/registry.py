@@ -206,7 +206,7 @@ class Registry:
 
     def restore(self, saved: tuple[list[Listener], list[Listener]]) -> None:
         """Call the listeners :meth:`silence` stopped again (ahead of any added since)."""
-        for listeners, before in zip((self.listeners, self.routine_listeners), saved):
+        for listeners, before in zip((self.listeners, self.routine_listeners), saved, strict=True):
             listeners[:] = before + [x for x in listeners if x not in before]
 
     def emit(self, kind: str, tracker: Tracker, fields: dict[str, Any]) -> None:
@@ -218,7 +218,8 @@ class Registry:
                 listener(kind, tracker, fields)
             except Exception:  # a broken front end must not kill the loop it watches
                 self.remove_listener(listener)
-                import traceback, sys
+                import sys
+                import traceback
 
                 print(f"looptui: event listener {listener!r} failed and was removed:", file=sys.stderr)
                 traceback.print_exc()

@@ -71,6 +71,7 @@ def slot_instant(day: datetime.date, t: datetime.time) -> datetime.datetime:
     if _is_pytz(tz):
         naive = datetime.datetime.combine(day, t.replace(tzinfo=None))
         # is_dst=False: the later fold when ambiguous, shifted past the gap when imaginary.
+        # a pytz zone (checked just above) has localize/normalize; tzinfo does not
         return tz.normalize(tz.localize(naive, is_dst=False))  # type: ignore[attr-defined]
     return resolve_datetime(datetime.datetime.combine(day, t.replace(tzinfo=None), tzinfo=tz))
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import collections
 import datetime
 import weakref
-from typing import TYPE_CHECKING, Any, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, Sequence, TypedDict
 
 from . import clock
 from .budget import BUDGET, Budget, line_cost
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .histogram import LoopHistograms
 
 __all__ = [
-    "Tracker", "Controls", "Stats", "HISTORY_SIZE", "OUTPUT_SIZE", "OUTPUT_LINE_SIZE", "kept_line",
+    "Tracker", "Controls", "Stats", "Notes", "HISTORY_SIZE", "OUTPUT_SIZE", "OUTPUT_LINE_SIZE", "kept_line",
 ]
 
 HISTORY_SIZE = 200
@@ -65,6 +65,34 @@ def _listening(registry: Any, state: LoopState) -> bool:
     return bool(registry.listeners)
 
 
+class Notes(TypedDict, total=False):
+    """Facts other layers attach to a loop (:attr:`Tracker.notes`), each under its key.
+
+    The details view shows every note; the table and the trouble rules read some. A
+    dict note holds what its writer documents; all of them stay JSON-safe (attach sends
+    them over the wire).
+    """
+
+    blocked: dict[str, Any]
+    """The loop's code blocked the event loop (``session/health/watchdog``)."""
+    stuck: dict[str, Any]
+    """A body, or a hook, has run far longer than it should (``session/health/stuck``)."""
+    waiting: dict[str, Any]
+    """Why the loop still waits in ``before_loop`` (``session/health/waiting``)."""
+    idle: dict[str, Any]
+    """Why the loop was never started (``session/health/waiting``)."""
+    hook: dict[str, Any]
+    """The hook running now and since when: ``error``, ``after_loop`` (``core/loop``)."""
+    time_zone: str
+    """How the library took a named zone it cannot follow (``adapters/foreign``)."""
+    library_error: str
+    """The library's own error handler failed on this loop (``adapters/foreign``)."""
+    disconnected: dict[str, Any]
+    """An attached program went away, since when (``session/remote/mirror``)."""
+    process: str
+    """The program an attached loop runs in (``session/remote/mirror``)."""
+
+
 class Controls(Protocol):
     """Actions a front end can take on a loop.
 
@@ -80,7 +108,8 @@ class Controls(Protocol):
     def ui_restart(self) -> None: ...
     def ui_change_interval(
         self, *, seconds: float | None = None, times: Sequence[datetime.time] | None = None
-    ) -> None: ...
+    ) -> str | None:
+        """Change the schedule; a sentence when the loop's library had to adapt it."""
     def ui_trigger(self) -> None: ...
     def ui_pause(self) -> None: ...
     def ui_resume(self) -> None: ...
@@ -203,7 +232,7 @@ class Tracker:
         self.output: collections.deque[tuple[float, str, str]] | tuple[()] = ()
         self.output_total = 0
         self.dropped = 0
-        self.notes: dict[str, Any] = {}
+        self.notes: Notes = {}
         """Extra facts other layers attach (``blocked``, ``stuck``, ``owner`` …)."""
         self.version = 0
         self.registry: Emitter | None = None
@@ -568,9 +597,9 @@ class Tracker:
             budget.forget(self, self._output_cost, len(self.output))
             self._output_cost = 0
             self.budget_stale += len(self.output)  # its queue entries for these lines
-        kept = self.output = collections.deque()
+        lines = self.output = collections.deque()
         for line in output:
-            kept.append(line)
+            lines.append(line)
             if budget is not None:
                 cost = line_cost(line[2])
                 self._output_cost += cost

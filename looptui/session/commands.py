@@ -104,6 +104,7 @@ def _plan(tracker: Tracker, command: str, value: Any
         return "pause", "pause", lambda c: c.ui_pause(), lambda: "paused"
     if command == "resume":
         return "pause", "resume", lambda c: c.ui_resume(), lambda: "resumed"
+    new: Any  # seconds or a list of times, checked by the loop's change_interval
     kind, new = value if isinstance(value, (tuple, list)) and len(value) == 2 else (None, None)
     adapted: list[str] = []  # how the loop's library took the value, when it had to adapt it
 

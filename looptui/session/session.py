@@ -21,38 +21,40 @@ from looptui.core import clock
 from looptui.core.records import ExceptionInfo
 from looptui.core.registry import REGISTRY, ROUTINE_KINDS, ROUTINE_STATES, Registry
 from looptui.core.tracker import Tracker, kept_line
-
+from looptui.session.commands import run_command
 from looptui.session.events import build as events
 from looptui.session.events.deferred import InOrder, is_heavy
-from looptui.session.events.sinks import deliver
-from looptui.session.output.capture import OutputCapture
-from looptui.session.health.lag import LagProbe
-from looptui.session.program.loader import (
-    LOOP_RECOGNISERS, TargetImportError, TargetUsageError, find_module_loops,
-    user_traceback,
-)
 from looptui.session.events.encode import RAW_KINDS
 from looptui.session.events.recorder import Recorder
-from looptui.session.output.flood import LogLimiter
-from looptui.session.program.owners import TaskOwners
-from looptui.session.health.stuck import StuckWatch, await_stack
-from looptui.session.commands import run_command
-from looptui.session.interface import Reply, Sink
-from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, mark_blocked
-from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
-from looptui.session.program.clients import ClientWatch
-from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
-from looptui.session.program.empty_reason import EmptyReason, program_line, why_no_loops
-from looptui.session.program.as_main import Program, resolve_program, restore_main, run_program
-from looptui.session.program.main_plan import MainPlan, build_plan
-from looptui.session.program.runcalls import RunCalls
+from looptui.session.events.sinks import deliver
 from looptui.session.health.import_watch import ImportWatch
+from looptui.session.health.lag import LagProbe
+from looptui.session.health.stuck import StuckWatch, await_stack
 from looptui.session.health.waiting import WaitingWatch
 from looptui.session.debug.births import TaskBirths
 from looptui.session.debug.console import Console
 from looptui.session.debug.handover import DebuggerHandover
 from looptui.session.debug.service import DebugService
 from looptui.session.debug.tasks import TaskBook
+from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, mark_blocked
+from looptui.session.interface import Reply, Sink
+from looptui.session.output.capture import OutputCapture
+from looptui.session.output.flood import LogLimiter
+from looptui.session.program.as_main import Program, resolve_program, restore_main, run_program
+from looptui.session.program.clients import ClientWatch
+from looptui.session.program.empty_reason import EmptyReason, program_line, why_no_loops
+from looptui.session.program.live_loops import LiveObjects, loop_object, unbound_idle
+from looptui.session.program.loader import (
+    LOOP_RECOGNISERS,
+    TargetImportError,
+    TargetUsageError,
+    find_module_loops,
+    user_traceback,
+)
+from looptui.session.program.main_plan import MainPlan, build_plan
+from looptui.session.program.owners import TaskOwners
+from looptui.session.program.runcalls import RunCalls
+from looptui.session.reload.hot_reload import HotReload, ReloadError, ReloadResult
 
 __all__ = ["Session", "Sink", "GENERAL_OUTPUT_SIZE", "MIN_RECURSION_LIMIT"]
 
@@ -215,6 +217,18 @@ class Session:
             self.add_sink(self.recorder)
 
     # ------------------------------------------------------------------ reading
+    status = ""
+    """Nothing is wrong with a session in this process itself (see SessionView)."""
+    live = False
+    """The run ends with the program's loops (an attached session's does not)."""
+    reload_unavailable = None
+    """A program in this process can always be reloaded."""
+
+    @property
+    def local(self) -> Session:
+        """This session: its program runs in this process."""
+        return self
+
     @property
     def lag(self) -> float:
         """Latest event-loop lag in seconds."""
@@ -253,6 +267,7 @@ class Session:
 
     def start_main(self, func: Callable[[], Any]) -> None:
         """Run *func* (``--main``) alone as the program's main."""
+        # (build_plan returns None only when there is no main at all; here there is func)
         self.launch_main(build_plan([], self.main_option or getattr(func, "__name__", "main"),
                                     func, []))  # type: ignore[arg-type]
 
@@ -269,13 +284,17 @@ class Session:
             offline=self.offline, module=self.module, root=self.root, target=target,
             hook_failures=self.hook_failures)
 
+    def lost_programs(self) -> list[str]:
+        """None: the program runs in this process (see SessionView)."""
+        return []
+
     def failed_loops(self) -> list[str]:
         """Display names of loops whose state is ``failed``."""
         return [t.name for t in self.registry.trackers() if t.state == "failed"]
 
     # ------------------------------------------------------------------- events
     def add_sink(self, sink: Sink) -> None:
-        """Send every event (DESIGN §5 dict) to *sink* from now on.
+        """Send every event (a dict of :mod:`~looptui.session.events.build`) to *sink* from now on.
 
         A sink with a ``wants(kind, fields)`` method is asked first about each loop
         event; when no sink wants one, it is not even built (readable headless output

@@ -16,7 +16,7 @@ import inspect
 import math
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, TypeGuard
 
 from rich.console import Console
 from textual import on, work
@@ -24,18 +24,19 @@ from textual.app import App, ComposeResult, SuspendNotSupported, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.markup import escape
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.timer import Timer
 
 from looptui.core import clock
 from looptui.core.states import TERMINAL_STATES
-from looptui.session.commands import is_paused
+from looptui.session.front import is_paused
 from looptui.session.interface import Reply, SessionView
 
+from . import format as fmt
 from .colours import Colours, theme_defaults
 from .palette_commands import palette_commands
 from .report import loop_report, traceback_text
-from .rows import recently_blocked
 from .sort_orders import ORDERS, next_order
 from .text import one_line
 from .widgets.empty_hint import EmptyHint, no_loops_text, no_match_text, no_trouble_text
@@ -44,10 +45,13 @@ from .widgets.key_bar import KeyBar
 from .widgets.log_pane import LogPane
 from .widgets.loop_table import LoopTable
 from .widgets.status_header import StatusHeader, header_text
-from . import format as fmt
+from .widgets.textual_internals import app_driver
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
+
+    from .screens.details import DetailsScreen
+    from .screens.stopping import StoppingScreen
 
 __all__ = ["LoopTuiApp"]
 
@@ -74,7 +78,7 @@ def _is_screen(screen: object, module_name: str, class_name: str) -> bool:
     return module is not None and isinstance(screen, getattr(module, class_name))
 
 
-def _is_details(screen: object) -> bool:
+def _is_details(screen: object) -> TypeGuard[DetailsScreen]:
     """Whether *screen* is a details view."""
     return _is_screen(screen, "details", "DetailsScreen")
 
@@ -88,14 +92,18 @@ def _is_debug_view(screen: object) -> bool:
             or _is_screen(screen, "console", "ConsoleScreen"))
 
 
+def _is_stopping(screen: object) -> TypeGuard[StoppingScreen]:
+    """Whether *screen* is the "stopping the loops" dialog."""
+    return _is_screen(screen, "stopping", "StoppingScreen")
+
+
 class LoopTuiApp(App[list[str]]):
     """Monitor of the loops of one session.
 
     Args:
-        session: A started ``looptui.session.Session`` (or anything with the same
-            attributes: ``registry``, ``module_name``, ``lag``, ``lag_max``,
-            ``general_output``, ``output_version``, ``main_state``, ``main_exception``,
-            ``shutdown()``, ``install_capture()``; ``reload()`` is optional).
+        session: The session to show: any :class:`~looptui.session.interface.SessionView`
+            (a program in this process, or programs attached to); what only a local
+            session does is asked of its ``local``.
         refresh_hz: Table refreshes per second (bounded to 0.5–30).
         tz: Time zone of absolute times shown (``None``: the local zone).
 
@@ -235,12 +243,12 @@ class LoopTuiApp(App[list[str]]):
         """The app was abandoned (a forced exit while blocking code held the event loop,
         so Textual never stopped its driver): end the driver's input thread and output
         (see :meth:`.driver.HangupSafeDriver.abandon`)."""
-        driver = self._driver
+        driver = app_driver(self)
         abandon = getattr(driver, "abandon", None)
         if abandon is not None:
             abandon()
         elif getattr(driver, "exit_event", None) is not None:
-            driver.exit_event.set()  # type: ignore[union-attr]
+            driver.exit_event.set()
 
     # ------------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -286,9 +294,7 @@ class LoopTuiApp(App[list[str]]):
         return self._pane
 
     def _install_capture(self) -> None:
-        install = getattr(self.session, "install_capture", None)
-        if callable(install):
-            install()
+        self.session.install_capture()
 
     def on_mount(self) -> None:
         self.app_resume_signal.subscribe(self, self._resumed)
@@ -307,9 +313,9 @@ class LoopTuiApp(App[list[str]]):
 
     def _after_first_frame(self) -> None:
         """Start what the first frame did not need (watchdog, file watcher), if not yet."""
-        start_background = getattr(self.session, "start_background", None)
-        if callable(start_background):
-            start_background()
+        local = self.session.local
+        if local is not None:
+            local.start_background()
 
     def _resumed(self, _app: object = None) -> None:
         """Back from a suspension (``kill -TSTP``, then ``fg``): the terminal was used by
@@ -351,7 +357,7 @@ class LoopTuiApp(App[list[str]]):
         with self.batch_update():
             trackers = self._current_trackers()
             status = self._status_word()
-            main_state = getattr(session, "main_state", None)
+            main_state = session.main_state
             view = self._view_text()
             # The header counts every loop's state: on timer ticks at most once a
             # second (or when loops come and go, or what it says otherwise changes), so
@@ -361,22 +367,19 @@ class LoopTuiApp(App[list[str]]):
             if not budgeted or key != self._header_key or now - self._header_at >= HEADER_EVERY:
                 self._header_key = key
                 self._header_at = now
-                blocked = getattr(session, "blocked_count", None)
-                if not isinstance(blocked, int):  # count loops that blocked lately instead
-                    blocked = sum(1 for t in trackers if t.notes and recently_blocked(t, now))
                 self._header.show(header_text(
-                    session.module_name, trackers, getattr(session, "lag", None),
-                    getattr(session, "lag_max", None), status=status,
-                    main_state=main_state, blocked=blocked,
-                    main_name=getattr(session, "main_name", None),
-                    offline=bool(getattr(session, "offline", False)),
+                    session.module_name, trackers, session.lag,
+                    session.lag_max, status=status,
+                    main_state=main_state, blocked=session.blocked_count,
+                    main_name=session.main_name,
+                    offline=session.offline,
                     view=view, colours=self.colours,
                     failed_tasks=int(getattr(session, "failed_tasks", 0) or 0),
                 ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
                 table = self.table
-                table.main_failed = getattr(session, "main_state", None) == "failed"
+                table.main_failed = session.main_state == "failed"
                 budget = None
                 if budgeted:
                     rows = len(table.visible_range())
@@ -385,14 +388,14 @@ class LoopTuiApp(App[list[str]]):
                 self._show_empty_hint(bool(trackers), bool(table.row_count))
             pane = self.log_pane
             if pane.shown:
-                version = getattr(session, "output_version", 0)
+                version = session.output_version
                 general = session.general_output if version != self._log_version else ()
                 self._log_version = version
                 pane.collect(trackers, general)
             for layer in stack[1:]:
                 if _is_details(layer) or _is_screen(layer, "tasks", "TasksScreen"):
                     layer.refresh_view(now)
-                elif _is_screen(layer, "stopping", "StoppingScreen"):
+                elif _is_stopping(layer):
                     active = [t for t in trackers if t.state not in TERMINAL_STATES]
                     layer.show(active, now - self._quit_started)
             self._report_main()
@@ -403,11 +406,11 @@ class LoopTuiApp(App[list[str]]):
     def _current_trackers(self) -> list[Tracker]:
         """The registry's trackers, listed again only when the registry changed."""
         registry = self.session.registry
-        version = getattr(registry, "version", None)
+        version = registry.version
         cached_version, trackers = self._trackers
-        if version is None or version != cached_version:
+        if version != cached_version:
             trackers = registry.trackers()
-            self._trackers = (version if version is not None else -1, trackers)
+            self._trackers = (version, trackers)
         return trackers
 
     def _view_text(self) -> str:
@@ -431,15 +434,15 @@ class LoopTuiApp(App[list[str]]):
         session = self.session
         if self.quitting:
             return "stopping…"
-        if getattr(session, "reloading", False):
+        if session.reloading:
             return "reloading…"
-        record_error = getattr(session, "record_error", None)
+        record_error = session.record_error
         if record_error:
             return "recording failed (l: log)"
-        status = getattr(session, "status", "")  # e.g. an attached program went away
-        if isinstance(status, str) and status:
+        status = session.status  # e.g. an attached program went away
+        if status:
             return one_line(status, 90)
-        error = getattr(session, "reload_error", None)
+        error = session.reload_error
         if error is not None:
             summary = getattr(error, "summary", None) or "see the log (l)"
             return f"reload failed: {one_line(summary, 70)} (e: traceback)"
@@ -447,14 +450,14 @@ class LoopTuiApp(App[list[str]]):
 
     def _report_reload(self) -> None:
         """Say once what each reload did (``R`` or a saved file), or why it failed."""
-        version = getattr(self.session, "reload_version", None)
-        if version is None or version == self._reload_seen:
+        version = self.session.reload_version
+        if version == self._reload_seen:
             return
         first = self._reload_seen is None
         self._reload_seen = version
         if first:
             return
-        attempt = getattr(self.session, "last_reload_attempt", None)
+        attempt = self.session.last_reload_attempt
         if attempt is not None:
             self._say_reload(attempt)
 
@@ -491,9 +494,9 @@ class LoopTuiApp(App[list[str]]):
             table.display = True
             return
         if not any_loops:
-            explain = getattr(self.session, "why_no_loops", None)
+            local = self.session.local
             hint.update(no_loops_text(self.session.module_name,
-                                      explain() if callable(explain) else None))
+                                      local.why_no_loops() if local is not None else None))
         elif table.trouble_only:
             hint.update(no_trouble_text(table.filter_text))
         else:
@@ -503,7 +506,7 @@ class LoopTuiApp(App[list[str]]):
 
     def _report_record(self) -> None:
         """Say once, at once, that the ``--record`` file could not be written."""
-        error = getattr(self.session, "record_error", None)
+        error = self.session.record_error
         if error and not self._record_reported:
             self._record_reported = True
             self.notify(f"{one_line(error, 300)}\nthe loops keep running; looptui will "
@@ -513,13 +516,13 @@ class LoopTuiApp(App[list[str]]):
     def _report_main(self) -> None:
         """Say once when the main coroutine failed (``--main``, or ``bot.run()`` at import):
         it is not fatal; with a Discord library's loops, ``--offline`` is suggested."""
-        info = getattr(self.session, "main_exception", None)
+        info = self.session.main_exception
         if info is not None and info is not self._main_reported:
             self._main_reported = info
-            name = getattr(self.session, "main_name", None)
+            name = self.session.main_name
             what = f"main {one_line(name, 120)}" if name else "main"
             hint = ""
-            if not getattr(self.session, "offline", False) and any(
+            if not self.session.offline and any(
                     t.source != "looptui" for t in self.session.registry.trackers()):
                 hint = "\n--offline runs the bot's setup and loops without Discord"
             self.notify(f"{what} failed: {one_line(info.summary, 300)}{hint}", title="main",
@@ -529,7 +532,8 @@ class LoopTuiApp(App[list[str]]):
         """Say once for each hook ``--offline`` ran on the way to ready that raised
         (``setup_hook``): the client went on to ready, but what the hook had still to
         do (load cogs, start loops) did not happen."""
-        failures = getattr(self.session, "hook_failures", None) or []
+        local = self.session.local
+        failures = local.hook_failures if local is not None else []
         for failure in failures[self._hooks_reported:]:
             self.notify(f"{one_line(failure['client'], 60)}.{failure['hook']} failed: "
                         f"{one_line(failure['summary'], 300)}\nthe client went on to ready; "
@@ -563,8 +567,8 @@ class LoopTuiApp(App[list[str]]):
         name = self.table.selected_name
         return self.session.registry.get(name) if name is not None else None
 
-    def _say(self, message: str, severity: str = "information") -> None:
-        self.notify(message, severity=severity, markup=False)  # type: ignore[arg-type]
+    def _say(self, message: str, severity: SeverityLevel = "information") -> None:
+        self.notify(message, severity=severity, markup=False)
 
     async def _command(self, tracker: Tracker, command: str, value: Any = None) -> Reply:
         """Ask the session to carry out *command* on *tracker*'s loop; say what it answered."""
@@ -742,6 +746,7 @@ class LoopTuiApp(App[list[str]]):
         (theme, keys, screenshot) except its quit, which would not stop loops gracefully."""
         tracker = self.selected()
         yield from palette_commands(
+            # (every entry of both lists is a Binding: no tuple shorthand in this app)
             self, [*LoopTable.BINDINGS, *self.BINDINGS],  # type: ignore[list-item]
             tracker.name if tracker is not None else None, [self.table],
         )
@@ -807,7 +812,7 @@ class LoopTuiApp(App[list[str]]):
 
         rows = key_rows([
             Binding("up,down", "", "Select a loop", key_display="↑/↓ j/k"),
-            *LoopTable.BINDINGS,  # type: ignore[list-item]
+            *LoopTable.BINDINGS,  # type: ignore[list-item]  # Bindings only, as above
             *self.BINDINGS,  # type: ignore[list-item]
             Binding("escape", "", "Back / close / clear the filter (q too, in other screens)",
                     key_display="esc"),
@@ -820,7 +825,7 @@ class LoopTuiApp(App[list[str]]):
         self.push_screen(HelpScreen([r for r in rows if r[0] not in hidden]))
 
     def action_reload_error(self) -> None:
-        error = getattr(self.session, "reload_error", None)
+        error = self.session.reload_error
         if error is None:
             self._say("no failed reload")
             return
@@ -829,12 +834,11 @@ class LoopTuiApp(App[list[str]]):
         self.push_screen(ReloadErrorScreen(error))
 
     def action_reload(self) -> None:
-        reload = getattr(self.session, "reload", None)
-        refusal = getattr(self.session, "reload_unavailable", None)
-        if not callable(reload) or refusal:
-            self._say(one_line(str(refusal or "reload is not available here"), 200), "warning")
+        refusal = self.session.reload_unavailable
+        if refusal:
+            self._say(one_line(refusal, 200), "warning")
             return
-        self._run_reload(reload)
+        self._run_reload(self.session.reload)
 
     @work(exclusive=True, group="reload")
     async def _run_reload(self, reload: Callable[[], Any]) -> None:
@@ -847,7 +851,7 @@ class LoopTuiApp(App[list[str]]):
                       "error")
             return
         # Say what happened now (not again on the next tick, which sees the new version).
-        self._reload_seen = getattr(self.session, "reload_version", None)
+        self._reload_seen = self.session.reload_version
         if hasattr(result, "ok"):
             self._say_reload(result)
         else:

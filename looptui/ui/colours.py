@@ -75,7 +75,7 @@ STATE_TOKEN: dict[str, str] = {
     LoopState.FAILED.value: "failed",
 }
 """The token of each state's word (failed red, retrying amber, paused and stopped dim,
-running bright)."""
+running bright: the README's "Columns")."""
 
 STATE_VARIABLES: tuple[str, ...] = tuple(sorted(
     {str(_TOKENS[token][0]) for token in STATE_TOKEN.values() if _TOKENS[token][0]}))

@@ -23,6 +23,8 @@ from typing import IO, Any
 
 from textual.drivers.linux_driver import LinuxDriver
 
+from .widgets.textual_internals import driver_output, set_driver_output
+
 __all__ = ["HangupSafeDriver", "TerminalOutput"]
 
 
@@ -87,21 +89,21 @@ class HangupSafeDriver(LinuxDriver):
 
     def __init__(self, app: Any, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
-        self._file = TerminalOutput(self._file)  # the writer thread's file (Textual's name)
+        set_driver_output(self, TerminalOutput(driver_output(self)))
 
     def abandon(self) -> None:
         """The app will not stop this driver (a forced exit while blocking code held the
         event loop): end its input thread, which the interpreter would wait for at exit,
         and its output, so that the terminal guard's restore is the last thing written."""
         self.exit_event.set()
-        output = self._file
+        output = driver_output(self)
         if isinstance(output, TerminalOutput):
             output.mute()
 
     def terminal_gone(self) -> bool:
         """Whether the output is no longer a terminal (hung up, or sent to /dev/null)."""
         try:
-            return not os.isatty(self._file.fileno())
+            return not os.isatty(driver_output(self).fileno())
         except (OSError, ValueError):
             return True
 

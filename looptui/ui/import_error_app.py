@@ -90,7 +90,7 @@ class ImportErrorApp(App[bool]):
     async def _watch(self) -> None:
         from watchfiles import awatch
 
-        from looptui.session.reload.watcher import python_source_filter
+        from looptui.session.front import python_source_filter
 
         async for _changes in awatch(self.folder, watch_filter=python_source_filter,
                                      stop_event=self._stop):

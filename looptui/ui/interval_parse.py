@@ -63,7 +63,7 @@ def _parse_seconds(raw: str) -> float:
     if value is None:
         total = 0.0
         pos = 0
-        seen: set[str] = set()
+        seen: set[float] = set()
         while pos < len(raw):
             match = _PART.match(raw, pos)
             if match is None:

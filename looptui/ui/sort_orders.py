@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from .interval_parse import parse_interval
 from .process_column import loop_label, process_label
@@ -36,17 +36,17 @@ class SortOrder:
 
     id: str
     label: str
-    key: Callable[[Tracker, Context], object] | None
+    key: Callable[[Tracker, Context], Any] | None  # a value sorted() can compare
 
 
 @lru_cache(maxsize=512)
 def _period(schedule: str) -> tuple[int, float, str]:
     """Relative intervals by length first, then ``time=`` schedules by their text."""
     try:
-        kind, value = parse_interval(schedule)
+        parsed = parse_interval(schedule)
     except ValueError:
         return (2, 0.0, schedule)
-    return (0, float(value), "") if kind == "seconds" else (1, 0.0, schedule)
+    return (0, float(parsed[1]), "") if parsed[0] == "seconds" else (1, 0.0, schedule)
 
 
 def _errors(t: Tracker, c: Context) -> object:
@@ -94,7 +94,7 @@ ORDERS: dict[str, SortOrder] = {order.id: order for order in (
 DEFINITION = ORDERS["definition"]
 
 CYCLE: tuple[str, ...] = ("definition", "trouble", "errors", "next", "took")
-"""The orders ``o`` goes through, in turn (DESIGN §6)."""
+"""The orders ``o`` goes through, in turn (the README's Keys table lists them)."""
 
 BY_COLUMN: dict[str, str] = {
     "loop": "name", "status": "trouble", "iter": "iterations", "every": "every",

@@ -14,7 +14,7 @@ from typing import Any
 from rich.style import Style
 from rich.text import Text
 
-from looptui.session.output.sanitize import one_line, safe_text
+from looptui.session.front import one_line, safe_text
 
 __all__ = ["safe_text", "safe", "one_line", "clip"]
 

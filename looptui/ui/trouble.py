@@ -1,4 +1,4 @@
-"""What counts as a loop in trouble (DESIGN §6), and how bad it is, in one place.
+"""What counts as a loop in trouble (README "Keys": ``f``), and how bad it is, in one place.
 
 The table's "trouble only" filter (``f``), its "trouble first" order (``o``) and the
 header all ask :func:`trouble_rank`, so a new kind of trouble is one more test here.

@@ -1,4 +1,5 @@
-"""Build the JSON-ready event dicts of DESIGN §5 (``--json`` and ``--record``).
+"""Build the JSON-ready event dicts that ``--json`` and ``--record`` write (their keys are a
+contract: README "Headless mode and events").
 
 Loop events come from registry listener calls ``(kind, tracker, fields)``; session events
 (``log`` without a loop, ``blocked``, ``reload``, ``summary``) are built here too so the
@@ -14,7 +15,6 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from looptui.core import clock
 from looptui.core.records import ExceptionInfo
-
 from looptui.session.output.clip import clip_traceback
 
 if TYPE_CHECKING:

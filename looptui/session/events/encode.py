@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from looptui.session.events.build import iso, loop_event
+
+if TYPE_CHECKING:
+    from looptui.core.tracker import Tracker
 
 __all__ = ["encode_line", "encode_loop_event", "encode_batch", "iteration_line", "RAW_KINDS"]
 
@@ -157,7 +160,7 @@ def encode_loop_event(kind: str, name: str, fields: dict[str, Any], now: float) 
         else:
             text = _json_value(value)
         if text is None:  # something unusual: the general path
-            event = loop_event(kind, _Named(name), dict(fields, time=fields.get("time", now)))
+            event = loop_event(kind, cast("Tracker", _Named(name)), dict(fields, time=fields.get("time", now)))
             return encode_line(event)
         parts.append(f', "{key}": {text}')
     stamp = iso(fields["time"] if "time" in fields else now)

@@ -65,7 +65,7 @@ class WriterProcess:
         try:  # a pipe that holds a whole batch takes it in one write (Linux)
             import fcntl
 
-            fcntl.fcntl(self._out, getattr(fcntl, "F_SETPIPE_SZ"), _PIPE_SIZE)
+            fcntl.fcntl(self._out, fcntl.F_SETPIPE_SZ, _PIPE_SIZE)
         except (ImportError, AttributeError, OSError):
             pass  # the default size: more writes, same bytes
         loop.add_reader(self._reports, self._read_report)

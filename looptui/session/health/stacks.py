@@ -16,6 +16,7 @@ import sysconfig
 from types import FrameType
 from typing import Any
 
+from looptui.core.asyncio_internals import gathered, task_waiter
 
 __all__ = [
     "RawFrame", "walk_frames", "format_frames", "callback_frames", "is_machinery",
@@ -152,8 +153,8 @@ def _describe_awaitable(aw: Any) -> str:
     if isinstance(aw, asyncio.Task):
         return f"task {aw.get_name()!r}"
     if isinstance(aw, asyncio.Future):
-        children = getattr(aw, "_children", None)
-        if isinstance(children, list):  # asyncio.gather
+        children = gathered(aw)
+        if children is not None:  # asyncio.gather
             pending = sum(1 for child in children if not child.done())
             return f"gather of {len(children)} ({pending} pending)"
         text = repr(aw)
@@ -163,7 +164,7 @@ def _describe_awaitable(aw: Any) -> str:
 
 def _waiter(task: Any) -> Any:
     """The future *task* is suspended on (asyncio keeps it; both implementations)."""
-    return getattr(task, "_fut_waiter", None)
+    return task_waiter(task)
 
 
 def await_chain(coro: Any, limit: int = 60, waiting_on: Any = None) -> list[str]:

@@ -22,9 +22,8 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from looptui.core import clock
-
-from looptui.session.program.owners import task_of
 from looptui.session.health.stacks import task_await_text
+from looptui.session.program.owners import task_of
 
 if TYPE_CHECKING:
     from looptui.core.registry import Registry

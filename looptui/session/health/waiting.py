@@ -27,6 +27,7 @@ import sys
 import sysconfig
 from typing import Any, Callable
 
+from looptui.core.asyncio_internals import task_waiter
 from looptui.core.tracker import Tracker
 from looptui.session.health.stacks import await_chain, is_monitor_code, is_stdlib
 from looptui.session.program.clients import PACKAGES
@@ -136,7 +137,7 @@ def explain(tracker: Tracker, *, root: str | None, offline: bool,
         note["why"] = why
     note["reason"] = reason
     note["stack"] = "".join(await_chain(task.get_coro(),
-                                        waiting_on=getattr(task, "_fut_waiter", None)))
+                                        waiting_on=task_waiter(task)))
     return note
 
 

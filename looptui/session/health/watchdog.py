@@ -37,6 +37,7 @@ import time
 import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
+from looptui.core.asyncio_internals import loop_selector
 from looptui.session.health.stacks import RawFrame, walk_frames
 from looptui.session.health.stalls import NO_STACK, Block, Sample, analyse
 
@@ -117,7 +118,7 @@ class Watchdog:
         if self._thread is not None or self.threshold <= 0:
             return self._thread is not None
         loop = asyncio.get_running_loop()
-        selector = getattr(loop, "_selector", None)
+        selector = loop_selector(loop)
         real = getattr(selector, "select", None)
         if real is None or not self._wrap(selector, real):
             self.supported = False

@@ -76,6 +76,7 @@ class _StreamProxy(io.TextIOBase):
         c = self._capture
         return c.original_stdout if self._stream == "stdout" else c.original_stderr
 
+    # TextIO declares encoding and errors as attributes; here they follow the stream.
     @property
     def encoding(self) -> str:  # type: ignore[override]
         return getattr(self._original, "encoding", None) or "utf-8"
@@ -100,7 +101,7 @@ class _StreamProxy(io.TextIOBase):
         if self._capture.tee:
             self._original.flush()
 
-    def write(self, s: str) -> int:  # type: ignore[override]
+    def write(self, s: str) -> int:
         if not isinstance(s, str):
             raise TypeError(f"write() argument must be str, not {type(s).__name__}")
         capture = self._capture

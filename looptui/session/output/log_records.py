@@ -49,13 +49,13 @@ class RecordTap:
         original = logging.Logger.__dict__["callHandlers"]
         tap = self
 
-        def callHandlers(logger: logging.Logger, record: logging.LogRecord) -> None:
-            original(logger, record)
-            tap.copy(logger, record)
+        def callHandlers(self: logging.Logger, record: logging.LogRecord) -> None:
+            original(self, record)
+            tap.copy(self, record)
 
         callHandlers.__wrapped__ = original  # type: ignore[attr-defined]
         self._saved = original
-        logging.Logger.callHandlers = callHandlers  # type: ignore[method-assign]
+        logging.Logger.callHandlers = callHandlers  # type: ignore[method-assign]  # on purpose
 
     def uninstall(self) -> None:
         """Put ``logging.Logger.callHandlers`` back (idempotent)."""

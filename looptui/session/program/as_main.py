@@ -30,7 +30,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 from looptui.session.program.loader import (
-    TargetUsageError, find_module_spec, import_error, not_importable, load_target, resolve_target,
+    TargetUsageError,
+    find_module_spec,
+    import_error,
+    load_target,
+    not_importable,
+    resolve_target,
 )
 
 __all__ = ["Program", "check_program", "resolve_program", "run_program", "restore_main", "MAIN"]

@@ -159,9 +159,10 @@ class ClientWatch:
                 return await orig_start(client, *args, **kwargs)
             return await watch._offline_start(client)
 
-        cls.__init__ = __init__  # type: ignore[misc]
-        cls.run = run  # type: ignore[attr-defined]
-        cls.start = start  # type: ignore[attr-defined]
+        lib: Any = cls  # the library's Client class, patched by name (checked above)
+        lib.__init__ = __init__
+        lib.run = run
+        lib.start = start
         self._saved[cls] = saved
 
     # ---------------------------------------------------------------- reading
@@ -185,7 +186,7 @@ class ClientWatch:
         # already waiting for ready (started in a cog's __init__) would wait forever.
         if hasattr(type(client), "_async_setup_hook"):
             kwargs = dict(kwargs)
-            log = {key: kwargs.pop(key) for key in
+            log: dict[str, Any] = {key: kwargs.pop(key) for key in
                    ("log_handler", "log_formatter", "log_level", "root_logger") if key in kwargs}
             if log.get("log_handler", True) is not None:
                 self._setup_logging(library, log)

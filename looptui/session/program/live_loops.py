@@ -20,19 +20,10 @@ import weakref
 from types import ModuleType
 from typing import Any, Iterable
 
+from looptui.adapters.foreign import loop_object
 from looptui.core.tracker import Tracker
 
 __all__ = ["LiveObjects", "loop_object", "unbound_idle", "is_bound"]
-
-
-def loop_object(tracker: Tracker) -> Any:
-    """The loop behind *tracker*: looptui's ``Loop``, or the foreign loop of an adapter."""
-    from looptui.adapters.foreign import ForeignLoop
-
-    controls = tracker.controls
-    if isinstance(controls, ForeignLoop):
-        return controls.loop
-    return controls
 
 
 def is_bound(tracker: Tracker) -> bool:
@@ -103,7 +94,7 @@ class LiveObjects:
             objects.extend(vars(module).values())
         for client in clients:
             objects.append(client)
-            cogs = getattr(client, "cogs", None)
+            cogs: Any = getattr(client, "cogs", None)
             if isinstance(cogs, dict) or hasattr(cogs, "values"):
                 try:
                     objects.extend(list(cogs.values()))

@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable
 
-from looptui.core.tb import format_user_exception
+from looptui.core.tracebacks import format_user_exception
 
 __all__ = [
     "TargetError", "TargetUsageError", "TargetImportError", "load_target",

@@ -52,7 +52,7 @@ def give_offline_identity(client: Any, library: str) -> str | None:
     if state is not None and isinstance(user_type, type) and not isinstance(
             getattr(state, "user", None), user_type):  # None, or disnake's MISSING
         try:
-            state.user = user_type(state=state, data=_user_data())  # type: ignore[misc]
+            state.user = user_type(state=state, data=_user_data())
         except Exception as exc:
             problem = f"{library}.ClientUser could not be made: {type(exc).__name__}: {exc}"
     if state is not None and not isinstance(getattr(state, "application_id", None), int):

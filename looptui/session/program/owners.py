@@ -41,7 +41,7 @@ def task_of(tracker: Tracker) -> asyncio.Task[Any] | None:
         task = get_task()
     except Exception:  # a foreign loop in a strange state must not break the monitor
         return None
-    return task if isinstance(task, asyncio.Future) else None
+    return task if isinstance(task, asyncio.Task) else None
 
 
 class TaskOwners:

@@ -28,6 +28,7 @@ from types import FrameType, ModuleType
 from typing import Any, Awaitable, Callable
 
 from looptui.adapters import importhook
+from looptui.core.asyncio_internals import running_loop
 
 __all__ = ["MainCall", "RunCalls", "capturing", "call_site", "program_frame", "is_library_file"]
 
@@ -179,7 +180,7 @@ class RunCalls:
         me = self
 
         def run_until_complete(self: Any, future: Any) -> Any:
-            if capturing() is not me or asyncio._get_running_loop() is not loop:
+            if capturing() is not me or running_loop() is not loop:
                 return orig_ruc(self, future)
             where, _line, source = call_site(program_frame(sys._getframe(1)), me.root)
             who = _receiver(source, "run_until_complete", "loop")
@@ -188,7 +189,7 @@ class RunCalls:
             return None
 
         def run_forever(self: Any) -> None:
-            if capturing() is not me or asyncio._get_running_loop() is not loop:
+            if capturing() is not me or running_loop() is not loop:
                 return orig_forever(self)
             where, _line, source = call_site(program_frame(sys._getframe(1)), me.root)
             who = _receiver(source, "run_forever", "loop")
@@ -199,7 +200,7 @@ class RunCalls:
             me.add(MainCall(f"{who}.run_forever()", where, forever))
             return None
 
-        asyncio.run = self._runner(orig_run, "asyncio.run")  # type: ignore[assignment]
+        asyncio.run = self._runner(orig_run, "asyncio.run")
         base.run_until_complete = run_until_complete  # type: ignore[method-assign]
         base.run_forever = run_forever  # type: ignore[method-assign]
         _ACTIVE.append(self)
@@ -226,7 +227,7 @@ class RunCalls:
         loop = self._loop
 
         def run(main: Any, *args: Any, **kwargs: Any) -> Any:
-            if capturing() is not me or asyncio._get_running_loop() is not loop:
+            if capturing() is not me or running_loop() is not loop:
                 return orig(main, *args, **kwargs)
             where, _line, _source = call_site(program_frame(sys._getframe(1)), me.root)
             me.add(MainCall(f"{what}({_coro_label(main)})", where, lambda: main))

@@ -24,11 +24,11 @@ import asyncio
 import sys
 from typing import Any, Coroutine, TypeVar
 
+from looptui.core.asyncio_internals import forget_pending_task
 from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker
-
-from looptui.session.program.owners import task_of
 from looptui.session.output.sanitize import safe_text
+from looptui.session.program.owners import task_of
 from looptui.session.program.signals import ForcedInterrupt
 
 __all__ = ["run_bounded", "loop_that_raised", "CANCEL_GRACE"]
@@ -79,7 +79,7 @@ def _quiet_about_handled_exits(loop: asyncio.AbstractEventLoop) -> None:
         else:
             loop.default_exception_handler(context)
 
-    handler.handled = handled  # type: ignore[attr-defined]
+    handler.handled = handled  # type: ignore[attr-defined]  # a mark on the function itself
     loop.set_exception_handler(handler)
 
 
@@ -131,10 +131,7 @@ def _cancel_leftovers(loop: asyncio.AbstractEventLoop, registry: Registry) -> No
     _run(loop, loop.create_task(asyncio.wait(tasks, timeout=CANCEL_GRACE)), registry, None)
     for task in tasks:
         if not task.done():
-            try:  # abandoned on purpose: no "Task was destroyed but it is pending!" later
-                task._log_destroy_pending = False  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
+            forget_pending_task(task)
         elif not task.cancelled() and task.exception() is not None:
             loop.call_exception_handler({
                 "message": "unhandled exception during shutdown",

@@ -13,6 +13,8 @@ import inspect
 from types import CodeType
 from typing import TYPE_CHECKING, Any, Hashable
 
+from looptui.adapters.foreign import loop_object
+
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
@@ -54,21 +56,12 @@ def function_fingerprint(func: Any) -> Hashable:
         return None
     defaults = getattr(func, "__defaults__", None) or ()
     kwdefaults = getattr(func, "__kwdefaults__", None) or {}
+    extra: tuple[str, ...]
     try:
         extra = (repr(defaults), repr(sorted(kwdefaults.items())))
     except Exception:  # a default with a broken __repr__
         extra = ()
     return (code_fingerprint(code), extra)
-
-
-def loop_object(tracker: Tracker) -> Any:
-    """The loop behind *tracker*: looptui's Loop, or the foreign library's loop object."""
-    from looptui.core.loop import Loop
-
-    controls = tracker.controls
-    if controls is None or isinstance(controls, Loop):
-        return controls
-    return getattr(controls, "loop", None)  # an adapter holds the foreign loop
 
 
 def loop_coroutine(loop: Any) -> Any:

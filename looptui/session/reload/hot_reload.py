@@ -53,21 +53,30 @@ from typing import TYPE_CHECKING, Any, Hashable, Iterable
 
 from looptui.core import clock
 from looptui.core.states import LoopState
-from looptui.core.tb import is_own_frame
-
+from looptui.core.tracebacks import is_own_frame
+from looptui.session.program.loader import find_module_loops
+from looptui.session.program.sources import (
+    forget_bytecode,
+    program_root,
+    source_path,
+    user_modules,
+    watch_dirs,
+)
 from looptui.session.reload.extensions import (
-    Extension, check_source, extensions_for, helper_modules, library_cause, loaded_extensions,
+    Extension,
+    check_source,
+    extensions_for,
+    helper_modules,
+    library_cause,
+    loaded_extensions,
     reload_through_library,
 )
 from looptui.session.reload.fingerprint import loop_coroutine, loop_fingerprint, loop_object
 from looptui.session.reload.handover import carry_over, hide, release, show
-from looptui.session.program.loader import find_module_loops
 from looptui.session.reload.outcome import ReloadError, ReloadResult, describe_failure
-from looptui.session.program.sources import forget_bytecode, program_root, source_path, user_modules, watch_dirs
 
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
-
     from looptui.session.reload.host import ReloadHost
     from looptui.session.reload.watcher import FileWatcher
 

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from looptui.core import clock
-from looptui.core.tb import format_user_exception, is_own_frame
-
+from looptui.core.tracebacks import format_user_exception, is_own_frame
 from looptui.session.program.loader import TargetError, TargetImportError
 
 __all__ = ["ReloadError", "ReloadResult", "describe_failure"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
+from collections.abc import Set
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,7 +61,7 @@ def find_pid_socket(pid: int) -> Path | None:
     return None
 
 
-def program_sockets(program: str, *, exclude: set[Path] = frozenset()) -> list[AgentSocket]:
+def program_sockets(program: str, *, exclude: Set[Path] = frozenset()) -> list[AgentSocket]:
     """The live agent sockets of the program called *program* (not those in *exclude*)."""
     return [found for found in agent_sockets()
             if found.program == program and not found.stale and found.path not in exclude]

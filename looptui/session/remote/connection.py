@@ -388,7 +388,7 @@ class Connection:
         ok = bool(reply.get("ok"))
         reason = str(reply.get("reason") or "")
         text = str(reply.get("text") or f"{mirror.name}: {reason or 'done'}")
-        severity = reply.get("severity")
+        severity: Any = reply.get("severity")  # one of Reply's three, checked here
         if severity not in ("information", "warning", "error"):
             severity = "information" if ok else "warning"
         if isinstance(reply.get("snapshot"), dict):

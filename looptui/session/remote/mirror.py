@@ -11,12 +11,17 @@ from __future__ import annotations
 
 import collections
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from looptui.core.records import ExceptionInfo, IterationRecord
 from looptui.core.states import LoopState
 from looptui.core.tracker import (
-    DISTINCT_EXCEPTIONS, HISTORY_SIZE, OUTPUT_SIZE, Tracker, kept_line,
+    DISTINCT_EXCEPTIONS,
+    HISTORY_SIZE,
+    OUTPUT_SIZE,
+    Notes,
+    Tracker,
+    kept_line,
 )
 
 from .wire import decode_times
@@ -31,6 +36,13 @@ class MirrorStats:
 
     __slots__ = ("iterations", "failures", "retries", "last_duration", "mean_duration",
                  "p95_duration", "max_lateness")
+    iterations: int
+    failures: int
+    retries: int
+    last_duration: float | None
+    mean_duration: float | None
+    p95_duration: float | None
+    max_lateness: float
 
     def __init__(self, values: dict[str, Any]) -> None:
         for name in self.__slots__:
@@ -120,6 +132,13 @@ class MirrorTracker(Tracker):
         process: The program's label (``bot[1234]``), for the Process column and events.
     """
 
+    # A mirror holds what the other program sends in plain deques of records (set in
+    # __init__). For history that is not the core's ring type, but it reads the same to
+    # every front end (len, iteration, [-1], reversed): the one override mypy refuses.
+    history: collections.deque[IterationRecord]  # type: ignore[assignment]
+    exceptions: collections.deque[ExceptionInfo]
+    output: collections.deque[tuple[float, str, str]]
+
     def __init__(self, snapshot: dict[str, Any], process: str) -> None:
         self.mirror_controls = MirrorControls()
         super().__init__(str(snapshot.get("name") or "?"),
@@ -129,7 +148,7 @@ class MirrorTracker(Tracker):
         # compact rings and the shared memory budget are for this process's own loops
         # (a mirror's buffers are bounded per loop, and there are few of them).
         self.release_buffers()
-        self.history = collections.deque(maxlen=HISTORY_SIZE)  # type: ignore[assignment]
+        self.history = collections.deque(maxlen=HISTORY_SIZE)
         self.exceptions = collections.deque(maxlen=DISTINCT_EXCEPTIONS)
         self.output = collections.deque(maxlen=OUTPUT_SIZE)
         self._mirror_current: IterationRecord | None = None
@@ -139,11 +158,11 @@ class MirrorTracker(Tracker):
         self.apply(snapshot)
 
     @property
-    def stats(self) -> MirrorStats:  # type: ignore[override]
+    def stats(self) -> MirrorStats:  # type: ignore[override]  # same fields, as the program sent
         return self._stats
 
     @property
-    def current(self) -> IterationRecord | None:  # type: ignore[override]
+    def current(self) -> IterationRecord | None:
         """The record of the body running in the other program, if any."""
         return self._mirror_current
 
@@ -152,7 +171,7 @@ class MirrorTracker(Tracker):
         self._mirror_current = record
 
     @property
-    def last_started(self) -> float | None:  # type: ignore[override]
+    def last_started(self) -> float | None:
         return self.history[-1].started if self.history else None
 
     def rejoin_budget(self, budget: object = None) -> None:
@@ -214,7 +233,7 @@ class MirrorTracker(Tracker):
         notes = snap.get("notes")
         if isinstance(notes, dict):
             disconnected = self.notes.get("disconnected")
-            self.notes = dict(notes)
+            self.notes = cast("Notes", dict(notes))  # the other program's notes, as sent
             if disconnected is not None:
                 self.notes["disconnected"] = disconnected
         self.notes["process"] = self.process  # the details say which program it is in

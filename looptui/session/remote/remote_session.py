@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import collections
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from looptui.core import clock
 from looptui.core.registry import ROUTINE_KINDS, ROUTINE_STATES, Registry
@@ -20,6 +20,7 @@ from looptui.session.events import build as events
 from looptui.session.events.recorder import Recorder
 from looptui.session.events.sinks import deliver
 from looptui.session.interface import Reply, Sink
+from looptui.session.output.sanitize import safe_text
 from looptui.session.program.loader import TargetUsageError
 
 from . import debug_requests
@@ -27,11 +28,14 @@ from .address import Address
 from .connection import Connection
 from .mirror import MirrorTracker
 
+if TYPE_CHECKING:
+    from looptui.core.records import ExceptionInfo
+
 __all__ = ["RemoteSession", "FIRST_CONNECT_TIMEOUT"]
 
 FIRST_CONNECT_TIMEOUT = 10.0
 """Seconds :meth:`RemoteSession.start` waits for the first attempt on every address."""
-ROUTINE_SAMPLES = ([(kind, {}) for kind in sorted(ROUTINE_KINDS)]
+ROUTINE_SAMPLES: list[tuple[str, dict[str, Any]]] = ([(kind, {}) for kind in sorted(ROUTINE_KINDS)]
                    + [("state", {"state": state}) for state in sorted(ROUTINE_STATES)])
 """One of each routine event, to ask sinks whether they want them."""
 
@@ -66,11 +70,17 @@ class RemoteSession:
     """
 
     live = True
+    local = None
+    """Programs seen over a socket: nothing here runs in this process."""
     lag_max = 0.0
     blocked_count = 0
     last_block: dict[str, Any] | None = None
     main_state: str | None = None
-    main_exception = None
+    main_exception: ExceptionInfo | None = None
+    main_name: str | None = None
+    main_source: str | None = None
+    main_where: str | None = None
+    offline = False
     reloading = False
     reload_error = None
     reload_version = 0
@@ -139,6 +149,17 @@ class RemoteSession:
     def record_error(self) -> str | None:
         return self.recorder.error if self.recorder is not None else None
 
+    def lost_programs(self) -> list[str]:
+        """The attached programs that were gone at the end (and why), so a run that lost
+        its program does not end as if all went well."""
+        lost = []
+        for connection in self.connections:
+            if not connection.connected:
+                why = connection.refused or connection.last_error or "unreachable"
+                lost.append(f"{connection.label} was not connected at the end "
+                            f"({safe_text(why, 200, multiline=False)})")
+        return lost
+
     def failed_loops(self) -> list[str]:
         return [t.name for t in self.registry.trackers() if t.state == "failed"]
 
@@ -186,7 +207,7 @@ class RemoteSession:
             kind = "disconnected"
         self._note(text)
         if not self._closed:
-            extra = {"previous": previous} if previous else {}
+            extra: dict[str, Any] = {"previous": previous} if previous else {}
             self._dispatch(events.session_event(kind, process=connection.label,
                                                 address=connection.address.text,
                                                 reason=None if connection.connected
@@ -244,7 +265,7 @@ class RemoteSession:
         if self._closed:
             return []
         summary = events.summary_event(self.registry.trackers())
-        for entry, tracker in zip(summary["loops"], self.registry.trackers()):
+        for entry, tracker in zip(summary["loops"], self.registry.trackers(), strict=True):
             entry["process"] = getattr(tracker, "process", None)
         self._dispatch(summary)
         await self._close()

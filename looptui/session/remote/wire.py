@@ -11,7 +11,7 @@ Every message is one JSON object on one line with a ``type``:
 * ``snapshot``: ``loops`` (every loop), ``session`` (lag, blocks), ``events`` (the mode
   granted); then ``update`` (the loops that changed, ``removed`` names, ``session``) a
   few times a second.
-* ``event``: ``data`` is a DESIGN §5 event dict: every one for an ``all`` client; for a
+* ``event``: ``data`` is an event dict (:mod:`looptui.session.events.build`): every one for an ``all`` client; for a
   ``table`` client all but the routine ones of each iteration (``iteration_started``,
   ``iteration_finished``, state changes to ``running``/``sleeping``), whose effect its
   updates carry.

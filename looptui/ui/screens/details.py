@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 import math
-from typing import Sequence, TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 from rich.syntax import Syntax
 from rich.table import Table
@@ -27,7 +27,7 @@ from textual.widgets import Static
 from looptui.core import clock
 from looptui.core.schedule import next_slot
 from looptui.core.states import LoopState
-from looptui.core.tb import is_own_frame
+from looptui.core.tracebacks import is_own_frame
 
 from .. import format as fmt
 from ..colours import colours_of
@@ -37,8 +37,11 @@ from ..widgets.log_pane import output_lines
 from ..widgets.text_lines import TextLines
 
 if TYPE_CHECKING:
+    from rich.console import JustifyMethod
+
     from looptui.core.records import ExceptionInfo
     from looptui.core.tracker import Tracker
+    from looptui.session.interface import SessionView
 
 __all__ = ["DetailsScreen", "next_runs", "traceback_lines"]
 
@@ -130,7 +133,7 @@ def duration_bars(records: list[Any], now: float) -> Text:
     top = max(values, default=0.0) or 1.0
     rows = (Text(end="", no_wrap=True), Text(end="", no_wrap=True),
             Text(end="", no_wrap=True))
-    for record, value in zip(records, values):
+    for record, value in zip(records, values, strict=True):
         level = 0 if value <= 0 else max(1, round(value / top * 16))
         mark, style = _OUTCOME_MARK.get(record.outcome, ("?", ""))
         rows[0].append(_BARS[max(0, level - 8)], style=style)
@@ -145,13 +148,12 @@ def duration_bars(records: list[Any], now: float) -> Text:
     return out
 
 
-def _await_stack(session: Any, tracker: Tracker) -> str:
+def _await_stack(session: SessionView | None, tracker: Tracker) -> str:
     """What a stuck body is waiting for (the session knows how to find out)."""
-    ask = getattr(session, "await_stack", None)
-    if ask is None:
+    if session is None:  # a details screen in an app that is not looptui's
         return "(unknown)"
     try:
-        return safe_text(ask(tracker.name), 20_000).rstrip()
+        return safe_text(session.await_stack(tracker.name), 20_000).rstrip()
     except Exception as err:  # a foreign task's frames must not break the view
         return f"(could not read the stack: {type(err).__name__})"
 
@@ -417,7 +419,7 @@ class DetailsScreen(Screen[None]):
                 continue
             grid.add_row(Text(one_line(key, 30), end=""), self._note(value, now))
         if t.notes.get("stuck"):  # a body, or the error handler / after_loop
-            stack = _await_stack(getattr(self.app, "session", None), t)
+            stack = _await_stack(getattr(self.app, "session", None), t)  # (the looptui app's)
             grid.add_row("Awaiting", Text(stack, style="dim", end=""))
         return grid
 
@@ -466,8 +468,10 @@ class DetailsScreen(Screen[None]):
         self._outcomes_w.update(summary)
 
         table = Table(box=None, padding=(0, 1), show_edge=False, header_style="bold dim")
-        for label, justify in (("#", "right"), ("started", "left"), ("took", "right"),
-                               ("late", "right"), ("outcome", "left"), ("", "left")):
+        columns: tuple[tuple[str, JustifyMethod], ...] = (
+            ("#", "right"), ("started", "left"), ("took", "right"), ("late", "right"),
+            ("outcome", "left"), ("", "left"))
+        for label, justify in columns:
             table.add_column(label, justify=justify, no_wrap=True,
                              overflow="ellipsis", max_width=60 if not label else None)
         note = t.notes.get("debugger") if t.notes else None

@@ -7,7 +7,6 @@ print meanwhile. ``escape`` or ``e`` closes it.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -16,6 +15,8 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from looptui.core.records import ExceptionInfo
 
 from ..text import one_line
 from .details import traceback_lines
@@ -51,9 +52,8 @@ class ReloadErrorScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         summary = getattr(self.error, "summary", "") or "reload failed"
-        info = SimpleNamespace(
-            traceback=getattr(self.error, "traceback", "") or "", type_name="", message=summary
-        )
+        info = ExceptionInfo.from_text("", summary, "reload", 0.0, False,
+                                       getattr(self.error, "traceback", "") or "")
         body = Text("\n", end="").join(traceback_lines(info))
         with VerticalScroll():
             yield Static(Text(f"Reload failed: {one_line(summary, 200)}", style="bold red"))

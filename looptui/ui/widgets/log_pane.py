@@ -179,9 +179,9 @@ class LogPane(Vertical):
             self.skipped += skipped
             lines.append(Text(f"… {skipped:,} lines skipped (output faster than shown)",
                               style="dim italic", end=""))
-        for ts, stream, text, name in batch:
+        for ts, stream, text, tag in batch:
             lines.extend(output_lines([(ts, stream, text)],
-                                      name if name is not None else GENERAL_TAG,
+                                      tag if tag is not None else GENERAL_TAG,
                                       self.tz, width))
         if lines:
             self.lines.append(lines)

@@ -67,8 +67,8 @@ from ..text import one_line
 from ..trouble import Context, in_trouble
 
 if TYPE_CHECKING:
-    from looptui.core.registry import Registry
     from looptui.core.tracker import Tracker
+    from looptui.session.interface import LoopDirectory
 
 __all__ = ["LoopTable"]
 
@@ -173,12 +173,12 @@ class LoopTable(DataTable):
         self._page = 0
         """``1`` while the columns hidden for want of room are shown (``→``)."""
         self._widths_dirty = False
-        self.registry: Registry | None = None
+        self.registry: LoopDirectory | None = None
         """Where rows come from; set by the app before the first :meth:`sync`."""
         self._resume = 0
         """Where the next budgeted scan of the visible rows starts."""
         self._line_style: Style | None = None
-        self._columns_at: tuple[int, list[tuple[object, int]]] = (-1, [])
+        self._columns_at: tuple[int, list[tuple[Column, int]]] = (-1, [])
         self._row_keys: dict[str, RowKey] = {}
         self._with_process = False
         """Whether the Process column is shown (loops of two programs or more)."""
@@ -517,7 +517,7 @@ class LoopTable(DataTable):
             self._cells[name] = [name_cell] + [("", "")] * (len(keys) - 1)
             self._row_locations[row_key] = len(self._order)
             self._order.append(name)
-            self._data[row_key] = dict(zip(keys, [self._make(name_cell), *blank]))
+            self._data[row_key] = dict(zip(keys, [self._make(name_cell), *blank], strict=True))
             self.rows[row_key] = Row(row_key, 1)
             loop_width = max(loop_width, min(_MAX_WIDTH["loop"], len(name_cell[0])))
             added += 1
@@ -614,7 +614,7 @@ class LoopTable(DataTable):
             if row_key is None:
                 continue
             self._data[row_key] = {key: self._make(cell)
-                                   for key, cell in zip(self._column_keys, cells)}
+                                   for key, cell in zip(self._column_keys, cells, strict=True)}
             self._row_gen[row_key] = self._row_gen.get(row_key, 0) + 1
         self._cell_segments.clear()
         self._strips.clear()
@@ -704,7 +704,9 @@ class LoopTable(DataTable):
             )
         self._data[row_key][column_key] = value
         self._row_gen[row_key] = self._row_gen.get(row_key, 0) + 1
-        self._refresh_line(self._row_locations.get(row_key))
+        row_index = self._row_locations.get(row_key)
+        if row_index is not None:  # (always: checked above)
+            self._refresh_line(row_index)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # The widget's style is the same for every line of one render: look it up once
@@ -725,6 +727,7 @@ class LoopTable(DataTable):
         """Draw line *y* of the table (header or one row), from a per-row cache."""
         width = self.size.width
         header = self.header_height if self.show_header else 0
+        row_key: RowKey | None
         if y < header:
             row_index = -1
             row_key = self._header_row_key
@@ -773,7 +776,7 @@ class LoopTable(DataTable):
         segments: list[Segment] = []
         total = 0
         cache = self._cell_segments
-        for (_column, render_width), cell in zip(columns, cells):
+        for (_column, render_width), cell in zip(columns, cells, strict=True):
             total += render_width
             cell_key = (id(cell), render_width, pre, post)
             cached = cache.get(cell_key)
@@ -808,9 +811,8 @@ class LoopTable(DataTable):
         used = 0
         # ``Text.render`` yields the spans' styles only; the Text's own style (the cell's
         # colour) is added here, under them.
-        base = text.style
-        if isinstance(base, str):
-            base = Style.parse(base) if base else None
+        own = text.style
+        base = (Style.parse(own) if own else None) if isinstance(own, str) else own
         for segment in text.render(self.app.console):
             if not segment.text or segment.text == "\n":
                 continue

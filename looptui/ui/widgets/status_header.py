@@ -25,11 +25,11 @@ __all__ = ["Part", "StatusHeader", "fit_header", "header_text"]
 _STATE = attrgetter("state")
 TROUBLE_STATES = (LoopState.FAILED, LoopState.RETRYING)
 """States counted first and never cut from the header."""
-_ORDER = [s for s in (
+_ORDER = [
     LoopState.RUNNING, LoopState.SLEEPING, LoopState.WAITING, LoopState.PAUSED,
     LoopState.STOPPING, LoopState.IDLE, LoopState.FINISHED, LoopState.STOPPED,
     LoopState.CANCELLED,
-)]
+]
 """The other states, in the order they are counted (dropped from the end when narrow)."""
 
 NEVER = 0.0
@@ -144,8 +144,8 @@ def fit_header(parts: Sequence[Part], width: int) -> Text:
     ranks = [p.rank for p in parts]
 
     def line_width() -> int:
-        left = [f for p, f in zip(parts, forms) if f is not None and not p.right]
-        right = [f for p, f in zip(parts, forms) if f is not None and p.right]
+        left = [f for p, f in zip(parts, forms, strict=False) if f is not None and not p.right]
+        right = [f for p, f in zip(parts, forms, strict=False) if f is not None and p.right]
         total = sum(f.cell_len for f in left) + 3 * max(0, len(left) - 1)
         total += sum(f.cell_len for f in right) + 2 * max(0, len(right) - 1)
         if left and right:
@@ -155,7 +155,7 @@ def fit_header(parts: Sequence[Part], width: int) -> Text:
         return total
 
     def dropped_count() -> bool:
-        return any(p.count and f is None for p, f in zip(parts, forms))
+        return any(p.count and f is None for p, f in zip(parts, forms, strict=False))
 
     while line_width() > width:
         k = max(range(len(parts)), key=lambda i: ranks[i] if forms[i] is not None else -1)
@@ -183,10 +183,10 @@ def fit_header(parts: Sequence[Part], width: int) -> Text:
                     forms[k] = None
     line = Text(end="", no_wrap=True, overflow="ellipsis")
     right = Text(end="", no_wrap=True)
-    last_count = max((i for i, (p, f) in enumerate(zip(parts, forms))
+    last_count = max((i for i, (p, f) in enumerate(zip(parts, forms, strict=False))
                       if p.count and f is not None), default=-1)
     more = dropped_count()
-    for i, (part, form) in enumerate(zip(parts, forms)):
+    for i, (part, form) in enumerate(zip(parts, forms, strict=False)):
         if form is None:
             continue
         if part.right:

@@ -3,22 +3,26 @@
 An exception raised in a loop's body passes through looptui's ``Loop._run_body`` and
 ``_loop``; an import error passes through importlib. Those frames say nothing about the
 user's bug, so they are dropped (at every level of a chained exception) before display.
+The adapters' wrappers, which re-raise the user's exceptions to the library, drop their
+own frame at once instead (:func:`hide_frame`), so the library's tracebacks read as
+without looptui.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 from types import TracebackType
 
-__all__ = ["format_user_exception", "is_own_frame", "user_exc_info"]
+__all__ = ["format_user_exception", "is_own_frame", "hide_frame", "user_exc_info"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 def is_own_frame(filename: str) -> bool:
     """True for frames of looptui itself or of importlib's bootstrap."""
-    return filename.startswith(_PACKAGE_DIR) or filename.startswith("<frozen importlib")
+    return filename.startswith((_PACKAGE_DIR, "<frozen importlib"))
 
 
 def _chain(te: traceback.TracebackException) -> list[traceback.TracebackException]:
@@ -58,3 +62,15 @@ def format_user_exception(exc: BaseException) -> str:
             [frame for frame in part.stack if not is_own_frame(frame.filename)]
         )
     return "".join(te.format())
+
+
+def hide_frame(exc: BaseException) -> None:
+    """Drop the caller's frame from *exc*'s traceback; call it just before a bare ``raise``.
+
+    The wrappers looptui puts between a library and the user's code catch and re-raise;
+    without this, every traceback the library prints (or the task ends with) would show
+    an extra adapter frame. With it, tracebacks read exactly as without looptui.
+    """
+    tb = exc.__traceback__
+    if tb is not None and tb.tb_frame is sys._getframe(1):
+        exc.__traceback__ = tb.tb_next
