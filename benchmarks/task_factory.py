@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from looptui import loop  # noqa: E402
-from looptui.session.debug.births import TaskBirths  # noqa: E402
+from looptui import loop
+from looptui.session.debug.births import TaskBirths
 
 
 async def _noop() -> None:
@@ -63,7 +63,7 @@ async def run(n: int, repeats: int) -> None:
             results["0-second loop"][mode].append(await _zero_loop(n))
             births.uninstall()
     for name, runs in results.items():
-        ratios = [on / off for off, on in zip(runs["off"], runs["on"])]
+        ratios = [on / off for off, on in zip(runs["off"], runs["on"], strict=True)]
         print(f"{name:<14} without {min(runs['off']) * 1e6:6.2f} µs   with "
               f"{min(runs['on']) * 1e6:6.2f} µs   best {min(runs['on']) / min(runs['off']):.2f}×"
               f"   median of rounds {statistics.median(ratios):.2f}×")

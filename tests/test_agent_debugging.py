@@ -11,15 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from agent_helpers import Program, until
-from ui_reading import until as ui_until
 
+from agent_helpers import Program, until
 from looptui.agent.debugging import TCP_CONSOLE_REFUSED
 from looptui.session.remote.address import parse_address
 from looptui.session.remote.remote_session import RemoteSession
 from looptui.ui.app import LoopTuiApp
 from looptui.ui.screens.console import ConsoleScreen
 from looptui.ui.screens.tasks import TasksScreen
+from ui_reading import until as ui_until
 
 pytestmark = pytest.mark.asyncio
 

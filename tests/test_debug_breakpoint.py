@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from robust_support import PtyRun
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX terminals")

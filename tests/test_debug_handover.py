@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from robust_support import wait_for
-from ui_fakes import frozen_time
 
 from looptui.core.registry import REGISTRY, Registry
 from looptui.core.tracker import Tracker
 from looptui.session import Session
 from looptui.session.health.stuck import StuckWatch
+from robust_support import wait_for
+from ui_fakes import frozen_time
 
 PROGRAM = textwrap.dedent(
     '''

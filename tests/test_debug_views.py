@@ -10,17 +10,17 @@ import contextlib
 import gc
 import sys
 import textwrap
-from pathlib import Path
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from ui_reading import plain, until
 
 from looptui.session import Session
 from looptui.ui.app import LoopTuiApp
 from looptui.ui.screens.console import ConsoleScreen
 from looptui.ui.screens.tasks import ConfirmScreen, TasksScreen, TaskStackScreen
+from ui_reading import plain, until
 
 pytestmark = pytest.mark.asyncio
 

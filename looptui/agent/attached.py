@@ -16,8 +16,8 @@ from typing import Any, Callable
 from looptui.core import clock
 from looptui.core.registry import Registry
 from looptui.core.tracker import Tracker
-from looptui.session.events import build as events
 from looptui.session.debug.handover import DebuggerHandover
+from looptui.session.events import build as events
 from looptui.session.health.stuck import StuckWatch
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, mark_blocked
 from looptui.session.output.capture import OutputCapture

@@ -89,7 +89,7 @@ class AgentDebug:
         try:
             reply = await self.service.handle(message, console_refusal=refusal)
         # a strange task or value must not cost the client its connection
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             reason = f"{type(err).__name__}: {err}"
             reply = {"ok": False, "text": reason, "reason": reason}
         return {"type": "reply", "id": message.get("id"), **reply}

@@ -22,6 +22,11 @@ from looptui.core.records import ExceptionInfo
 from looptui.core.registry import REGISTRY, ROUTINE_KINDS, ROUTINE_STATES, Registry
 from looptui.core.tracker import Tracker, kept_line
 from looptui.session.commands import run_command
+from looptui.session.debug.births import TaskBirths
+from looptui.session.debug.console import Console
+from looptui.session.debug.handover import DebuggerHandover
+from looptui.session.debug.service import DebugService
+from looptui.session.debug.tasks import TaskBook
 from looptui.session.events import build as events
 from looptui.session.events.deferred import InOrder, is_heavy
 from looptui.session.events.encode import RAW_KINDS
@@ -31,11 +36,6 @@ from looptui.session.health.import_watch import ImportWatch
 from looptui.session.health.lag import LagProbe
 from looptui.session.health.stuck import StuckWatch, await_stack
 from looptui.session.health.waiting import WaitingWatch
-from looptui.session.debug.births import TaskBirths
-from looptui.session.debug.console import Console
-from looptui.session.debug.handover import DebuggerHandover
-from looptui.session.debug.service import DebugService
-from looptui.session.debug.tasks import TaskBook
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, mark_blocked
 from looptui.session.interface import Reply, Sink
 from looptui.session.output.capture import OutputCapture

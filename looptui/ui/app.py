@@ -393,8 +393,10 @@ class LoopTuiApp(App[list[str]]):
                 self._log_version = version
                 pane.collect(trackers, general)
             for layer in stack[1:]:
-                if _is_details(layer) or _is_screen(layer, "tasks", "TasksScreen"):
+                if _is_details(layer):
                     layer.refresh_view(now)
+                elif _is_screen(layer, "tasks", "TasksScreen"):
+                    layer.refresh_view(now)  # type: ignore[attr-defined]  # read each second
                 elif _is_stopping(layer):
                     active = [t for t in trackers if t.state not in TERMINAL_STATES]
                     layer.show(active, now - self._quit_started)
@@ -864,7 +866,7 @@ class LoopTuiApp(App[list[str]]):
         if not callable(ask):
             self._say("not available for this session", "warning")
             return None
-        return ask  # type: ignore[no-any-return]
+        return ask
 
     def action_tasks(self) -> None:
         """Every asyncio task of the program (see :mod:`.screens.tasks`)."""

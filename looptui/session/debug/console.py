@@ -147,10 +147,10 @@ def _pretty(value: Any) -> str:
         from rich.pretty import pretty_repr
 
         text = pretty_repr(value, max_width=100)
-    except Exception:  # noqa: BLE001 - the value's own __repr__ failed: try the plain one
+    except Exception:
         try:
             text = repr(value)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             text = f"<repr failed: {type(err).__name__}: {err}>"
     return text if len(text) <= RESULT_LIMIT else text[:RESULT_LIMIT] + " …"
 
@@ -246,7 +246,7 @@ class Console:
                 if code is last and value is not None:
                     reply["result"] = _pretty(value)
                     self.last = value
-        except (Exception, SystemExit, KeyboardInterrupt) as exc:  # noqa: BLE001 - shown
+        except (Exception, SystemExit, KeyboardInterrupt) as exc:
             reply.update(ok=False, error=_user_traceback(exc))
         reply["output"] = output.text
         return reply

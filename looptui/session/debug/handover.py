@@ -173,7 +173,7 @@ class DebuggerHandover:
                 suspended = front()
                 suspended.__enter__()
                 self._suspended = suspended
-            except Exception:  # noqa: BLE001 - a front end that cannot step aside
+            except Exception:
                 # (no terminal of its own, already gone): the debugger runs all the same
                 self._suspended = None
 

@@ -26,7 +26,6 @@ import threading
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
 from looptui.core.context import current_tracker, output_redirect
-
 from looptui.session.output.flood import INBOX_SIZE, ThreadInbox
 from looptui.session.output.log_records import RecordTap
 

@@ -106,7 +106,7 @@ class TaskOwners:
     def _noted(self, task: object) -> Tracker | None:
         """The creating loop the task factory noted (Python 3.11)."""
         try:
-            return self._created.get(task)  # type: ignore[arg-type]
+            return self._created.get(task)
         except TypeError:  # not weak-referenceable
             return None
 
@@ -117,6 +117,6 @@ def _context_owner(task: object) -> Tracker | None:
     if not callable(get_context):
         return None
     try:
-        return get_context().get(current_tracker)  # type: ignore[no-any-return]
-    except Exception:  # noqa: BLE001 - a task-like object of another kind: unknown
+        return get_context().get(current_tracker)
+    except Exception:
         return None

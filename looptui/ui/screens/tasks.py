@@ -197,7 +197,7 @@ class TasksScreen(Screen[None]):
         failed = bool(row.get("failed"))
         style = self.failed_style if failed else ("dim" if row.get("own") else "")
         styles = (style, "", style, "", "", "dim")
-        return [Text(text, style=cell_style) for text, cell_style in zip(texts, styles)]
+        return [Text(text, style=cell_style) for text, cell_style in zip(texts, styles, strict=True)]
 
     def show(self) -> None:
         """Draw the rows: when the same tasks are listed in the same order (most
@@ -216,7 +216,7 @@ class TasksScreen(Screen[None]):
                 if texts == before:
                     continue
                 styled = self._styled(keyed[key], texts)
-                for index, (text, old) in enumerate(zip(texts, before)):
+                for index, (text, old) in enumerate(zip(texts, before, strict=True)):
                     if text != old:
                         table.update_cell(key, columns[index], styled[index])
         else:
@@ -274,7 +274,7 @@ class TasksScreen(Screen[None]):
             return None
         try:
             key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        except Exception:  # noqa: BLE001 - the cursor is between two redraws: none
+        except Exception:
             return None
         return self._keyed.get(str(key))
 
