@@ -205,6 +205,12 @@ def format_event(event: dict[str, Any]) -> list[str]:
         error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
         text = f"main failed: {safe_text(event.get('name'), 200, multiline=False)}: {error}"
         extra = _indented(event.get("traceback") or "")
+    elif kind == "task_failed":  # a task died with an exception nobody retrieved
+        error = safe_text(f"{event.get('error')}: {event.get('message')}", 200, multiline=False)
+        text = (f"task {safe_text(event.get('task'), 100, multiline=False)} failed "
+                f"(never retrieved) at {safe_text(event.get('where'), 200, multiline=False)}"
+                f": {error}")
+        extra = _indented(event.get("traceback") or "")
     elif kind == "hook_failed":
         error = safe_text(f"{event.get('error')}: {event.get('message')}", 300, multiline=False)
         text = (f"{safe_text(event.get('client'), 80, multiline=False)}."

@@ -74,6 +74,34 @@ async def _filter(app: LoopTuiApp, pilot: Pilot) -> None:
     await pilot.press(*"data")
 
 
+async def _tasks(app: LoopTuiApp, pilot: Pilot) -> None:
+    app.session.failed_tasks = 1  # type: ignore[misc]
+    app.refresh_now()
+    await pilot.press("a")
+    for _ in range(100):
+        await pilot.pause()
+        if getattr(app.screen, "readings", 0):
+            break
+
+
+async def _console(app: LoopTuiApp, pilot: Pilot) -> None:
+    await pilot.press("c")
+    await pilot.pause()
+    app.screen.query_one("#console-input").cursor_blink = False
+    for line in ('cache["users"]', "loops['fetch_prices'].last_exception.summary",
+                 'print("prices:", len(cache["prices"])); cache', "await asyncio.sleep(0.01, 'ok')",
+                 "cache['prices']['btc']", "for k in ('users', 'guilds'):",
+                 "    print(k, cache[k])", ""):
+        count = len(app.screen.results)  # type: ignore[attr-defined]
+        for key in line:
+            await pilot.press(key if key != " " else "space")
+        await pilot.press("enter")
+        for _ in range(200):
+            await pilot.pause()
+            if app.screen.buffer or len(app.screen.results) > count:  # type: ignore[attr-defined]
+                break
+
+
 SHOTS: dict[str, tuple[tuple[int, int], Steps]] = {
     "table": ((124, 24), _table),
     "details": ((124, 50), _details),
@@ -83,6 +111,8 @@ SHOTS: dict[str, tuple[tuple[int, int], Steps]] = {
     "filter": ((124, 14), _filter),
     "trouble": ((124, 12), _trouble),
     "narrow": ((80, 24), _table),
+    "tasks": ((124, 22), _tasks),
+    "console": ((124, 26), _console),
 }
 
 

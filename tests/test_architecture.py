@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "looptui.session.health": 5,
     "looptui.session.events": 5,
     "looptui.session.reload": 6,
+    "looptui.session.debug": 6,
     "looptui.session.remote": 7,
     "looptui.session.session": 7,
     "looptui.session": 8,  # the package's __init__: the session layer's public face

@@ -9,10 +9,11 @@ state the real engine would. Everything is deterministic: build data under a
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime
 from contextlib import contextmanager
-from typing import Any, Iterator, Sequence
+from typing import Any, Awaitable, Callable, Iterator, Sequence
 
 from looptui.core import clock
 from looptui.core.registry import Registry
@@ -157,6 +158,9 @@ class FakeSession:
     status = ""
     live = False
     local = None
+    failed_tasks = 0
+    debugging: Callable[[dict[str, Any]], Awaitable[dict[str, Any]]] | None = None
+    """What answers the tasks view and the console (the demo's :class:`DemoDebug`)."""
 
     def __init__(self, module_name: str = "mybot") -> None:
         self.registry = Registry()
@@ -210,6 +214,11 @@ class FakeSession:
 
     def install_capture(self) -> None:
         self.captured = True
+
+    async def debug(self, request: dict[str, Any]) -> dict[str, Any]:
+        if self.debugging is None:
+            return {"ok": False, "reason": "not available for this session"}
+        return await self.debugging(request)
 
     async def command(self, loop: str, command: str, value: Any = None) -> Reply:
         """Carry out a command through the session layer's own command rules."""
@@ -317,6 +326,66 @@ def fake_traceback(error: BaseException, where: str = "mybot.py", func: str = "b
     )
 
 
+class DemoDebug:
+    """The tasks view's and the console's answers for the demo bot (screenshots).
+
+    The task rows are made by hand, as the demo's loops are; the console is looptui's
+    real one, evaluating in a namespace like the bot's.
+    """
+
+    def __init__(self, session: FakeSession) -> None:
+        from looptui.session.debug.console import Console
+
+        self.session = session
+        self.namespace: dict[str, Any] = {
+            "asyncio": asyncio, "cache": {"prices": {}, "users": 1042, "guilds": 12},
+            "PRICE_URL": "https://api.example.com/prices",
+        }
+        self.console = Console(lambda: self.namespace, self._names)
+        now = clock.now()
+        self.failures = [{
+            "id": 1, "name": "refresh-cache", "coro": "refresh_cache", "state": "failed",
+            "where": "mybot.py:203", "failed": True, "own": False, "loop": None,
+            "created_by": "update_status", "error": "KeyError", "message": "'guild_id'",
+            "time": now - 42, "traceback": fake_traceback(
+                KeyError("guild_id"), func="refresh_cache", line=203,
+                code='guild = payload["guild_id"]'),
+        }]
+        self.tasks = [
+            {"id": 10, "name": "Task-1", "coro": "main", "state": "waiting",
+             "where": "mybot.py:240", "age": 3605.0, "loop": None, "created_by": None,
+             "own": False, "failed": False},
+            {"id": 11, "name": "heartbeat", "coro": "Bot.heartbeat", "state": "waiting",
+             "where": "mybot.py:188", "age": 3600.0, "loop": None, "created_by": None,
+             "parent": "Task-1", "born": True, "own": False, "failed": False},
+            {"id": 12, "name": "discord-ext-tasks: update_status", "coro": "Loop._loop",
+             "state": "waiting", "where": "(sleeping: between bodies)", "age": 3600.0,
+             "loop": "update_status", "created_by": None, "born": True, "own": False,
+             "failed": False},
+            {"id": 13, "name": "discord-ext-tasks: backup_database", "coro": "Loop._loop",
+             "state": "waiting", "where": "mybot.py:34", "age": 3600.0,
+             "loop": "backup_database", "created_by": None, "born": True, "own": False,
+             "failed": False},
+            {"id": 14, "name": "upload-chunk-7", "coro": "upload_chunk", "state": "waiting",
+             "where": "mybot.py:39", "age": 3.1, "loop": None,
+             "created_by": "backup_database", "born": True, "own": False, "failed": False},
+        ]
+
+    def _names(self) -> dict[str, Any]:
+        return {"loops": {t.name: t for t in self.session.registry.trackers()},
+                "clients": []}
+
+    async def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
+        if request.get("type") == "eval":
+            if request.get("action") == "cancel":
+                return {"ok": self.console.cancel(request.get("eval"))}
+            return await self.console.run(str(request.get("source")), request.get("eval"))
+        if request.get("action", "list") == "list":
+            return {"ok": True, "tasks": self.tasks, "failures": self.failures,
+                    "failed_total": len(self.failures)}
+        return {"ok": True, "text": "  (demo)\n", "reason": ""}
+
+
 def demo_session(fake: FrozenClock) -> FakeSession:
     """A bot with loops in most states, as in the README screenshots."""
     s = FakeSession("mybot")
@@ -371,4 +440,5 @@ def demo_session(fake: FrozenClock) -> FakeSession:
     t = s.add("stats_export", seconds=120, iterations=9, state=LoopState.STOPPED, line=160)
     run_body(t, fake, ago=700, took=0.3)
     s.print("bot connected as mybot#0001")
+    s.debugging = DemoDebug(s)
     return s

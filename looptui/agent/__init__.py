@@ -38,6 +38,7 @@ from looptui.core.registry import REGISTRY
 from looptui.session.remote.discovery import private_dir, remove_stale, socket_dir
 
 from .attached import AttachedWatch
+from .debugging import AgentDebug
 from .endpoint import PathTaken, bind_unix, new_token, parse_hostport, program_name, socket_name
 from .observe import observe_loops
 from .server import AgentServer
@@ -53,7 +54,7 @@ def _disabled() -> bool:
 
 def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
           token: str | None = None, metrics: str | None = None,
-          announce: bool = True) -> str | None:
+          announce: bool = True, console: bool = False) -> str | None:
     """Start the agent on the running event loop and return its address.
 
     Calling it again returns the same address (the first call's options hold). A file
@@ -69,6 +70,9 @@ def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
             generated one, shown once).
         metrics: Serve Prometheus metrics on ``"[HOST:]PORT"`` (needs ``looptui[metrics]``).
         announce: Write the address (and a generated token, once) to stderr.
+        console: Also answer the console (``c`` in ``looptui attach``: Python evaluated in
+            the program) on TCP. On the Unix socket, which only the program's user can
+            open, it is always answered.
 
     Returns:
         ``unix:PATH``, or ``HOST:PORT?token=…`` when *tcp* is given; ``None`` when
@@ -116,6 +120,8 @@ def start(*, path: str | os.PathLike[str] | None = None, tcp: str | None = None,
             part.remove_files() if isinstance(part, AgentServer) else part.close()
         raise
     server.while_attached.append(AttachedWatch(REGISTRY, server.broadcast))
+    server.debug = AgentDebug(REGISTRY, server.broadcast, console_on_tcp=console)
+    server.debug.serve(server.handlers)
     observe_loops(REGISTRY)
     loop.create_task(_listen(server, unix_sock, tcp_sock), name="looptui-agent")
     addresses = [f"unix:{sock_path}"]
@@ -201,6 +207,8 @@ def stop() -> None:
     if metrics_server is not None:
         metrics_server.close()
     if server is not None:
+        if server.debug is not None:
+            server.debug.uninstall()
         server.close_now()
 
 

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from looptui.core import clock
 from looptui.core.registry import Registry
 from looptui.core.tracker import Tracker
+from looptui.session.debug.handover import DebuggerHandover
 from looptui.session.events import build as events
 from looptui.session.health.stuck import StuckWatch
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD, Block, Watchdog, mark_blocked
@@ -46,6 +47,7 @@ class AttachedWatch:
         self.active = False
         self.blocked_count = 0
         self.capture = OutputCapture(self._deliver, tee=True)
+        self.debugger = DebuggerHandover(self.capture)  # pdb gets the program's terminal
         self.watchdog = Watchdog(self._blocked, block_threshold)
         self.stuck = StuckWatch(registry)
         self.owners = TaskOwners(registry)  # owner() only: no task factory is installed
@@ -57,6 +59,7 @@ class AttachedWatch:
             return
         self.active = True
         self.capture.install()
+        self.debugger.install()
         self.watchdog.start()
         self.stuck.start()
 
@@ -67,6 +70,7 @@ class AttachedWatch:
         self.active = False
         self.stuck.stop()
         self.watchdog.stop()
+        self.debugger.uninstall()
         self.capture.uninstall()
 
     # ------------------------------------------------------------------ output

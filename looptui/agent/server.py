@@ -51,6 +51,7 @@ from looptui.session.remote.framing import MessageReader, MessageTooBig
 
 from .accept import Acceptor
 from .client import AgentClient, LoopMark
+from .debugging import AgentDebug
 from .endpoint import same_token
 from .memory import release_soon
 
@@ -142,6 +143,8 @@ class AgentServer:
         self._closed = asyncio.Event()
         self._routine: bool | None = None
         """Whether the registry listener takes routine events (None: not listening)."""
+        self.debug: AgentDebug | None = None
+        """Answers the tasks view's and the console's messages (see :mod:`.debugging`)."""
         self.while_attached: list[Any] = []
         """Parts with ``start()``/``stop()`` that run only while a client is attached."""
         self._in_order = InOrder("the agent")
@@ -413,8 +416,11 @@ class AgentServer:
 
     # ------------------------------------------------------------- what is sent
     def _session_fields(self) -> dict[str, Any]:
-        return {"lag": self._probe.lag, "lag_max": self._probe.lag_max,
-                "clients": len(self.clients)}
+        fields = {"lag": self._probe.lag, "lag_max": self._probe.lag_max,
+                  "clients": len(self.clients)}
+        if self.debug is not None:  # tasks that died unretrieved: the header counts them
+            fields["failed_tasks"] = self.debug.tasks.failed_total
+        return fields
 
     def _snapshot_for(self, client: AgentClient, tracker: Tracker) -> dict[str, Any]:
         mark = client.marks.get(tracker.name)

@@ -91,6 +91,9 @@ class Notes(TypedDict, total=False):
     """An attached program went away, since when (``session/remote/mirror``)."""
     process: str
     """The program an attached loop runs in (``session/remote/mirror``)."""
+    debugger: dict[str, Any]
+    """The body stopped in a debugger: iteration, where, since, for how long
+    (``session/debug/handover``; the stuck check leaves that time out)."""
 
 
 class Controls(Protocol):

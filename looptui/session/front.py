@@ -12,6 +12,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from looptui.session.commands import is_paused
+from looptui.session.debug.console import is_complete
+from looptui.session.debug.tasks import row_matches
 from looptui.session.events.batched import BatchedLines, ThreadedLines
 from looptui.session.events.recorder import EXIT_RECORD_FAILED
 from looptui.session.health.watchdog import DEFAULT_THRESHOLD
@@ -32,8 +34,8 @@ if TYPE_CHECKING:
 __all__ = [
     "BatchedLines", "EXIT_RECORD_FAILED", "DEFAULT_THRESHOLD", "ELLIPSIS", "LOG_RATE", "LineWriter",
     "QuitSignals", "TargetError", "ThreadedLines", "TargetImportError", "TargetUsageError", "attached_session",
-    "cell_width", "check_program", "clip_line", "forced_exit_started", "is_paused", "one_line",
-    "python_source_filter", "run_bounded", "safe_text",
+    "cell_width", "check_program", "clip_line", "forced_exit_started", "is_complete", "is_paused", "one_line",
+    "python_source_filter", "row_matches", "run_bounded", "safe_text",
 ]
 
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
     from looptui.core.records import ExceptionInfo
     from looptui.core.tracker import Tracker
+    from looptui.session.debug.handover import DebuggerHandover
 
 __all__ = [
     "COMMANDS", "Reply", "Sink", "LoopDirectory", "SessionView", "LocalSession", "NoLoopsReason",
@@ -125,6 +126,15 @@ class SessionView(Protocol):
     @property
     def startup_lag(self) -> float | None: ...
     @property
+    def failed_tasks(self) -> int:
+        """Tasks that died with an exception nobody retrieved (the header counts them)."""
+
+    async def debug(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer a request of the tasks view (``{"type": "tasks", …}``) or the console
+        (``{"type": "eval", …}``): a dict with ``ok`` and, when refused, ``reason``."""
+        ...
+
+    @property
     def blocked_count(self) -> int: ...
     @property
     def last_block(self) -> dict[str, Any] | None: ...
@@ -207,6 +217,11 @@ class NoLoopsReason(Protocol):
 
 class LocalSession(SessionView, Protocol):
     """What only a session of a program in this process offers its front ends."""
+
+    @property
+    def debugger(self) -> DebuggerHandover:
+        """Hands the terminal to ``pdb`` and back: the TUI sets its ``front`` to step
+        aside while a debugger runs."""
 
     @property
     def import_hooks(self) -> list[Callable[[], None]]:

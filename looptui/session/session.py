@@ -22,6 +22,11 @@ from looptui.core.records import ExceptionInfo
 from looptui.core.registry import REGISTRY, ROUTINE_KINDS, ROUTINE_STATES, Registry
 from looptui.core.tracker import Tracker, kept_line
 from looptui.session.commands import run_command
+from looptui.session.debug.births import TaskBirths
+from looptui.session.debug.console import Console
+from looptui.session.debug.handover import DebuggerHandover
+from looptui.session.debug.service import DebugService
+from looptui.session.debug.tasks import TaskBook
 from looptui.session.events import build as events
 from looptui.session.events.deferred import InOrder, is_heavy
 from looptui.session.events.encode import RAW_KINDS
@@ -107,6 +112,9 @@ class Session:
         last_block: The latest stall: ``loop`` (name or ``None``), ``duration``,
             ``time``, ``stack``, ``monitor``; ``None`` before any.
         stuck: The stuck-iteration check (``tracker.notes["stuck"]``).
+        debugger: Hands the terminal to ``pdb`` and other debuggers the program starts
+            (:class:`~looptui.session.debug.handover.DebuggerHandover`; the TUI sets
+            its ``front``).
         log_limiter: Limits ``log`` events per loop (``total_dropped``).
         reload_error: Why the last reload failed (:class:`ReloadError`: ``summary`` one
             line, ``traceback`` in full with file:line), or ``None`` once one succeeds.
@@ -175,6 +183,7 @@ class Session:
         self.recorder = Recorder(record, on_error=self._record_failed,
                                  program_root=self.root) if record else None
         self.capture = OutputCapture(self._deliver, self.note)
+        self.debugger = DebuggerHandover(self.capture)
         self._probe = LagProbe()
         self.watchdog = Watchdog(self._blocked, block_threshold)
         self.blocked_count = 0
@@ -182,6 +191,11 @@ class Session:
         self.last_block: dict[str, Any] | None = None
         self.stuck = StuckWatch(registry)
         self.owners = TaskOwners(registry)
+        self.task_births = TaskBirths(clock.now)
+        self.task_book = TaskBook(registry, self.owners, self.root, on_failed=self._task_failed,
+                                  births=self.task_births)
+        self.debug_service = DebugService(self.task_book,
+                                          Console(self._console_globals, self._console_names))
         self.log_limiter = LogLimiter(self._log_dropped)
         self._sinks: list[Sink] = []
         self._wants: list[Callable[[str, dict[str, Any]], bool]] | None = []
@@ -391,6 +405,34 @@ class Session:
         for line in text.splitlines() or [""]:
             self._deliver(None, stream, line)
 
+    # --------------------------------------------------------------- debugging
+    async def debug(self, request: dict[str, Any]) -> dict[str, Any]:
+        """Answer a debugging request: the tasks view's and the console's (see
+        :mod:`~looptui.session.debug.service`)."""
+        return await self.debug_service.handle(request)
+
+    @property
+    def failed_tasks(self) -> int:
+        """Tasks that died with an exception nobody retrieved (the header counts them)."""
+        return self.task_book.failed_total
+
+    def _task_failed(self, row: dict[str, Any]) -> None:
+        self.emit("task_failed", time=row.get("time"), loop=row.get("created_by"),
+                  task=row.get("name"), coro=row.get("coro"), where=row.get("where"),
+                  error=row.get("error"), message=row.get("message"),
+                  traceback=row.get("traceback"))
+
+    def _console_globals(self) -> dict[str, Any]:
+        module = self.module
+        return module.__dict__ if module is not None else {}
+
+    def _console_names(self) -> dict[str, Any]:
+        loops = {}
+        for tracker in self.registry.trackers():
+            lp = loop_object(tracker)
+            loops[tracker.name] = lp if lp is not None else tracker
+        return {"loops": loops, "clients": self.live_clients()}
+
     # --------------------------------------------------------------- blocked loop
     def _blocked(self, block: Block) -> None:
         """The watchdog saw the event loop stall: note it on the loop, count it, emit it."""
@@ -453,10 +495,13 @@ class Session:
         self._started = True
         self.program = resolve_program(self.target, self.as_module)  # usage errors first
         self.capture.install()
+        self.debugger.install()
         self._probe.start(startup=True)  # the import holds the loop: start-up, shown apart
         self._install_adapters()
         self.clients.install()
         self.owners.install()
+        self.task_book.install()
+        self.task_births.install()  # after owners: its factory goes through theirs
         self._saved_argv = sys.argv
         sys.argv = [self.target, *self.program_args]  # argparse at import sees the program's
         baseline = set(sys.modules)  # what the user's program did not import
@@ -795,12 +840,15 @@ class Session:
         self._probe.stop()
         self.watchdog.stop()
         self.stuck.stop()
+        self.task_births.uninstall()  # before owners: theirs is inside ours
         self.owners.uninstall()
+        self.task_book.uninstall()
         if self.adapters is not None:
             self.adapters.uninstall()
             if self.adapters.recognise in LOOP_RECOGNISERS:
                 LOOP_RECOGNISERS.remove(self.adapters.recognise)
             self.adapters = None
+        self.debugger.uninstall()
         self.capture.uninstall()
         if self._listening:
             self.registry.remove_listener(self._on_registry_event)

@@ -62,7 +62,8 @@ MIN_ROWS_PER_TICK = 8
 QUIT_TIMEOUT = 5.0
 """Seconds the graceful quit waits for loops to stop before naming the stubborn ones."""
 TABLE_KEYS = ("details", "stop", "restart", "interval", "pause", "copy", "filter", "log",
-              "trigger", "cancel", "sort", "trouble-only", "edit", "quit")
+              "trigger", "cancel", "sort", "trouble-only", "edit", "quit",
+              "tasks", "console")  # debugging: a, c
 """Binding ids of the table's footer, most used first: as many as fit are shown, then
 ``? more`` (help lists every key; the command palette every action)."""
 
@@ -80,6 +81,15 @@ def _is_screen(screen: object, module_name: str, class_name: str) -> bool:
 def _is_details(screen: object) -> TypeGuard[DetailsScreen]:
     """Whether *screen* is a details view."""
     return _is_screen(screen, "details", "DetailsScreen")
+
+
+def _is_debug_view(screen: object) -> bool:
+    """Whether *screen* is the tasks view, a task's stack or the console (which have
+    keys of their own: the table's do not act there)."""
+    return (_is_screen(screen, "tasks", "TasksScreen")
+            or _is_screen(screen, "tasks", "TaskStackScreen")
+            or _is_screen(screen, "tasks", "ConfirmScreen")
+            or _is_screen(screen, "console", "ConsoleScreen"))
 
 
 def _is_stopping(screen: object) -> TypeGuard[StoppingScreen]:
@@ -157,6 +167,10 @@ class LoopTuiApp(App[list[str]]):
                 tooltip="Show every key"),
         Binding("q", "request_quit", "Quit", id="quit",
                 tooltip="Quit: stop loops gracefully (press again to force)"),
+        Binding("a", "tasks", "Tasks", id="tasks",
+                tooltip="Every asyncio task of the program, and the ones that died"),
+        Binding("c", "console", "Console", id="console",
+                tooltip="Python in the program's namespace, on its event loop"),
         Binding("e", "reload_error", "Reload error", show=False, id="reload-error",
                 tooltip="Show the traceback of the last failed reload"),
         Binding("R", "reload", "Reload", show=False, id="reload",
@@ -197,6 +211,22 @@ class LoopTuiApp(App[list[str]]):
         self._header_at = -math.inf
         self._header_key: tuple[Any, ...] = ()
         self._colours: tuple[object, Colours] | None = None
+        self.console_history: list[str] = []
+        """What was typed in the console (``c``), kept while the app runs."""
+        # pdb: the TUI steps aside. Set now, not at mount: a loop body may stop in the
+        # debugger while the app starts (its driver already reads the keys by then).
+        if session.local is not None:
+            session.local.debugger.front = self.suspend
+
+    async def run_async(self, *args: Any, **kwargs: Any) -> list[str] | None:
+        """Run the app; once it ended, a debugger started later (an ``after_loop`` hook at
+        the quit) uses the terminal as it is, without a TUI to step aside."""
+        try:
+            return await super().run_async(*args, **kwargs)
+        finally:
+            local = self.session.local
+            if local is not None and local.debugger.front == self.suspend:
+                local.debugger.front = None
 
     def get_driver_class(self) -> type:
         """Textual's driver for this platform, or on Linux/macOS its variant that ends
@@ -268,6 +298,7 @@ class LoopTuiApp(App[list[str]]):
     def on_mount(self) -> None:
         self.app_resume_signal.subscribe(self, self._resumed)
         self._install_capture()
+
         self._header = self.query_one("#status", StatusHeader)
         self._hint = self.query_one("#empty", EmptyHint)
         table = self.table
@@ -330,7 +361,7 @@ class LoopTuiApp(App[list[str]]):
             # The header counts every loop's state: on timer ticks at most once a
             # second (or when loops come and go, or what it says otherwise changes), so
             # a tick's cost does not grow with the number of loops.
-            key = (registry.version, status, main_state, view)
+            key = (registry.version, status, main_state, view, session.failed_tasks)
             if not budgeted or key != self._header_key or now - self._header_at >= HEADER_EVERY:
                 self._header_key = key
                 self._header_at = now
@@ -342,6 +373,7 @@ class LoopTuiApp(App[list[str]]):
                     offline=session.offline,
                     view=view, colours=self.colours,
                     startup=session.startup_lag,
+                    failed_tasks=session.failed_tasks,
                 ))
             stack = self.screen_stack
             if not any(not layer.is_modal for layer in stack[1:]):  # the table is visible
@@ -362,6 +394,8 @@ class LoopTuiApp(App[list[str]]):
             for layer in stack[1:]:
                 if _is_details(layer):
                     layer.refresh_view(now)
+                elif _is_screen(layer, "tasks", "TasksScreen"):
+                    layer.refresh_view(now)  # type: ignore[attr-defined]  # read each second
                 elif _is_stopping(layer):
                     active = [t for t in trackers if t.state not in TERMINAL_STATES]
                     layer.show(active, now - self._quit_started)
@@ -514,6 +548,10 @@ class LoopTuiApp(App[list[str]]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Hide the table-only keys (filter, sort, log pane) while another screen is shown."""
+        if action not in ("request_quit", "copy_or_quit") and _is_debug_view(self.screen):
+            return False  # the tasks view and the console have keys of their own
+        if action in {"tasks", "console"} and isinstance(self.focused, FilterInput):
+            return False
         if action in {"filter", "toggle_log", "clear_filter", "cycle_sort", "toggle_trouble"}:
             stack = self.screen_stack
             if action != "clear_filter" and isinstance(self.focused, FilterInput):
@@ -821,9 +859,37 @@ class LoopTuiApp(App[list[str]]):
             self._say("reloaded")
         self.refresh_now()
 
+    # ---------------------------------------------------------------- debugging
+    def _ask(self) -> Callable[[dict[str, Any]], Any] | None:
+        return self.session.debug
+
+    def action_tasks(self) -> None:
+        """Every asyncio task of the program (see :mod:`.screens.tasks`)."""
+        ask = self._ask()
+        if ask is None:
+            return
+        from .screens.tasks import TasksScreen
+
+        self.push_screen(TasksScreen(ask, failed_style=self.colours.style("failed")))
+
+    def action_console(self) -> None:
+        """Python on the program's event loop (see :mod:`.screens.console`)."""
+        ask = self._ask()
+        if ask is None:
+            return
+        from .screens.console import ConsoleScreen
+
+        self.push_screen(ConsoleScreen(ask, self.console_history, self.session.module_name))
+
     # --------------------------------------------------------------------- quit
     def action_request_quit(self) -> None:
-        """First press: stop every loop gracefully; second press: exit at once."""
+        """First press: stop every loop gracefully; second press: exit at once.
+
+        In the console, ``ctrl+c`` cancels the evaluation instead (``q`` is typed there).
+        """
+        if _is_screen(self.screen, "console", "ConsoleScreen"):
+            self.screen.interrupt()  # type: ignore[attr-defined]
+            return
         if self.quitting:
             still = [t.name for t in self.session.registry.trackers()
                      if t.state not in TERMINAL_STATES]

@@ -20,7 +20,7 @@ from looptui.core.asyncio_internals import gathered, task_waiter
 
 __all__ = [
     "RawFrame", "walk_frames", "format_frames", "callback_frames", "is_machinery",
-    "is_monitor_code", "is_monitor_callback", "await_chain",
+    "is_monitor_code", "is_monitor_callback", "await_chain", "task_await_text",
 ]
 
 RawFrame = tuple[str, int, str]
@@ -213,3 +213,9 @@ def await_chain(coro: Any, limit: int = 60, waiting_on: Any = None) -> list[str]
         if aw is not None:
             lines.append("  ... (chain cut) ...\n")
     return lines
+
+
+def task_await_text(task: Any, head: str) -> str:
+    """*head*, then what *task* is awaiting now (:func:`await_chain`), as text."""
+    lines = await_chain(task.get_coro(), waiting_on=_waiter(task))
+    return head + ("".join(lines) if lines else "  (running: not at an await)\n")

@@ -22,8 +22,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from looptui.core import clock
-from looptui.core.asyncio_internals import task_waiter
-from looptui.session.health.stacks import await_chain
+from looptui.session.health.stacks import task_await_text
 from looptui.session.program.owners import task_of
 
 if TYPE_CHECKING:
@@ -32,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "StuckWatch", "stuck_after", "await_stack", "STUCK_MIN_SECONDS", "STUCK_INTERVALS",
-    "CHECK_EVERY",
+    "CHECK_EVERY", "debugger_time",
 ]
 
 STUCK_MIN_SECONDS = 10.0
@@ -52,6 +51,16 @@ def stuck_after(tracker: Tracker) -> float:
     return max(STUCK_MIN_SECONDS, STUCK_INTERVALS * interval)
 
 
+def debugger_time(tracker: Tracker, seq: int) -> float:
+    """Seconds the body *seq* of *tracker*'s loop spent stopped in a debugger
+    (``tracker.notes["debugger"]``, see :mod:`looptui.session.debug.handover`): a body
+    paused in ``pdb`` is not stuck."""
+    note = tracker.notes.get("debugger") if tracker.notes else None
+    if isinstance(note, dict) and note.get("_seq") == seq:
+        return float(note.get("duration", 0.0))
+    return 0.0
+
+
 def await_stack(tracker: Tracker) -> str:
     """What *tracker*'s loop is awaiting right now, as traceback-style text.
 
@@ -64,9 +73,7 @@ def await_stack(tracker: Tracker) -> str:
         return "(the loop has no task)\n"
     if task.done():
         return "(the loop's task has ended)\n"
-    head = f"task {task.get_name()!r}:\n"
-    lines = await_chain(task.get_coro(), waiting_on=task_waiter(task))
-    return head + ("".join(lines) if lines else "  (running: not at an await)\n")
+    return task_await_text(task, f"task {task.get_name()!r}:\n")
 
 
 class StuckWatch:
@@ -112,6 +119,7 @@ class StuckWatch:
             else:
                 since, iteration, limit = token.started, token.iteration, stuck_after(tracker)
                 hook = None
+                since += debugger_time(tracker, token.seq)  # stopped in pdb: not stuck
             running_for = now - since
             if running_for < limit:
                 continue

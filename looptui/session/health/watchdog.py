@@ -34,6 +34,7 @@ import math
 import sys
 import threading
 import time
+import weakref
 from typing import TYPE_CHECKING, Any, Callable
 
 from looptui.core.asyncio_internals import loop_selector
@@ -43,13 +44,25 @@ from looptui.session.health.stalls import NO_STACK, Block, Sample, analyse
 if TYPE_CHECKING:
     from looptui.core.tracker import Tracker
 
-__all__ = ["Watchdog", "Block", "DEFAULT_THRESHOLD", "NO_STACK", "mark_blocked"]
+__all__ = ["Watchdog", "Block", "DEFAULT_THRESHOLD", "NO_STACK", "mark_blocked", "excuse_stall"]
 
 DEFAULT_THRESHOLD = 0.1
 """A stall at least this long (seconds) is reported (``--block-threshold``)."""
 MAX_SAMPLES = 4000
 """Samples kept per stall (minutes at the sampling rate); later ones extend the last."""
 _IDLE = math.inf
+_RUNNING: weakref.WeakSet[Watchdog] = weakref.WeakSet()
+"""Watchdogs watching an event loop now (see :func:`excuse_stall`)."""
+
+
+def excuse_stall() -> None:
+    """The event loop's current stall is not a block: a debugger holds it on purpose.
+
+    Every running watchdog drops what it sampled of the stall in progress, samples no
+    more of it, and does not report it when the loop gets back to ``select``.
+    """
+    for dog in list(_RUNNING):
+        dog.excuse()
 
 
 def mark_blocked(tracker: Tracker, block: Block, now: float) -> None:
@@ -88,6 +101,7 @@ class Watchdog:
         self._stacks: dict[tuple[RawFrame, ...], tuple[RawFrame, ...]] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._excused = _IDLE  # start of a stall that is not to be reported (a debugger)
 
     @property
     def running(self) -> bool:
@@ -115,11 +129,13 @@ class Watchdog:
         self._stop.clear()
         self._thread = threading.Thread(target=self._watch, name="looptui-watchdog", daemon=True)
         self._thread.start()
+        _RUNNING.add(self)
         return True
 
     def stop(self) -> None:
         """Stop watching and give the selector its own ``select`` back."""
         self._stop.set()
+        _RUNNING.discard(self)
         thread, self._thread = self._thread, None
         if thread is not None:
             thread.join(timeout=1.0)
@@ -139,7 +155,7 @@ class Watchdog:
             if since is not _IDLE:
                 self._busy_since = _IDLE
                 busy = mono() - since
-                if busy >= self.threshold:
+                if busy >= self.threshold and since != self._excused:
                     self._stall_over(since, busy)
             events = real(timeout)
             self._busy_since = mono()
@@ -151,6 +167,12 @@ class Watchdog:
             return False
         self._selector = selector
         return True
+
+    def excuse(self) -> None:
+        """Do not report the stall in progress (see :func:`excuse_stall`)."""
+        with self._lock:
+            self._excused = self._busy_since
+            self._stall_since, self._samples, self._stacks = _IDLE, [], {}
 
     # ------------------------------------------------------------- loop thread
     def _stall_over(self, since: float, duration: float) -> None:
@@ -176,6 +198,9 @@ class Watchdog:
                 break
             since = self._busy_since
             now = time.monotonic()
+            if since == self._excused:  # a debugger holds the loop: nothing to sample
+                wait = slow
+                continue
             if now - since < half:
                 # Each wake-up takes the interpreter lock from the loop thread: as few
                 # as possible while all is well (the GIL hand-over is the real cost).

@@ -25,7 +25,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any, Callable, TextIO
 
-from looptui.core.context import current_tracker
+from looptui.core.context import current_tracker, output_redirect
 from looptui.session.output.flood import INBOX_SIZE, ThreadInbox
 from looptui.session.output.log_records import RecordTap
 
@@ -59,6 +59,10 @@ class _BinaryProxy:
 
 class _StreamProxy(io.TextIOBase):
     """Replacement for ``sys.stdout``/``sys.stderr`` that routes lines to the capture."""
+
+    looptui_capture = True
+    """Marks the capture's streams (a debugger created while they were in place is
+    pointed at the terminal instead: see :mod:`looptui.session.debug.handover`)."""
 
     def __init__(self, capture: OutputCapture, stream: str) -> None:
         super().__init__()
@@ -102,6 +106,9 @@ class _StreamProxy(io.TextIOBase):
         capture = self._capture
         if not capture.active:
             return self._original.write(s)
+        redirect = output_redirect.get()
+        if redirect is not None and redirect(self._stream, s):
+            return len(s)
         if capture.tee:
             self._original.write(s)
         label = self._stream

@@ -80,6 +80,11 @@ class TaskOwners:
             loop.set_task_factory(None)
         self._factory = None
 
+    def created_by(self, task: object) -> Tracker | None:
+        """The loop whose body or hook created *task* (its context, or what the task
+        factory noted), without looking through the loops: cheap enough for every task."""
+        return _context_owner(task) or self._noted(task)
+
     def owner(self, task: object) -> Tracker | None:
         """The tracker whose loop runs *task* or created it, or ``None``.
 
@@ -88,20 +93,30 @@ class TaskOwners:
         """
         if task is None:
             return None
-        get_context = getattr(task, "get_context", None)
-        if callable(get_context):
-            try:
-                owner = get_context().get(current_tracker)
-            except Exception:
-                owner = None
-            if owner is not None:
-                return owner
+        owner = _context_owner(task)
+        if owner is not None:
+            return owner
         # A loop's own task first: a loop started from another loop's body was created
         # in that other loop's context, but belongs to itself.
         for tracker in self.registry.trackers():
             if task_of(tracker) is task:
                 return tracker
+        return self._noted(task)
+
+    def _noted(self, task: object) -> Tracker | None:
+        """The creating loop the task factory noted (Python 3.11)."""
         try:
             return self._created.get(task)
         except TypeError:  # not weak-referenceable
             return None
+
+
+def _context_owner(task: object) -> Tracker | None:
+    """The loop in the context *task* runs in (Python 3.12+: ``task.get_context()``)."""
+    get_context = getattr(task, "get_context", None)
+    if not callable(get_context):
+        return None
+    try:
+        return get_context().get(current_tracker)
+    except Exception:
+        return None

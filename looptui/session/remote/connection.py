@@ -116,6 +116,8 @@ class Connection:
         self.last_error: str | None = None
         self.lag = 0.0
         self.lag_max = 0.0
+        self.failed_tasks = 0
+        """Tasks of the program that died with an exception nobody retrieved."""
         self.hello: dict[str, Any] = {}
         self.events = "all"
         """What the hello asks for: ``all`` events, or ``table`` (no routine ones)."""
@@ -340,24 +342,33 @@ class Connection:
         if isinstance(values, dict):
             self.lag = float(values.get("lag") or 0.0)
             self.lag_max = float(values.get("lag_max") or 0.0)
+            self.failed_tasks = int(values.get("failed_tasks") or 0)
 
     # ---------------------------------------------------------------- commands
     async def request(self, loop: str, command: str, value: Any = None) -> dict[str, Any]:
         """Send a command for the loop the program calls *loop*; its reply message."""
+        return await self.ask({"type": "command", "loop": loop, "command": command,
+                               "value": value})
+
+    async def ask(self, message: dict[str, Any], timeout: float | None = REPLY_TIMEOUT
+                  ) -> dict[str, Any]:
+        """Send a request (a ``command``; the tasks view's and the console's ``tasks``,
+        ``eval``) and wait for its reply (*timeout* None: as long as it takes, or until
+        the program goes)."""
         writer = self._writer
         if writer is None or not self.connected:
             return {"ok": False, "reason": "the program is not connected"}
         ident = next(self._ids)
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._replies[ident] = future
-        writer.write(wire.encode({"type": "command", "id": ident, "loop": loop,
-                                  "command": command, "value": value}))
+        writer.write(wire.encode({**message, "id": ident}))
         try:
             await writer.drain()
-            return await asyncio.wait_for(future, REPLY_TIMEOUT)
+            return await asyncio.wait_for(future, timeout)
         except (OSError, asyncio.TimeoutError) as err:
-            self._replies.pop(ident, None)
             return {"ok": False, "reason": f"no reply from the program ({type(err).__name__})"}
+        finally:
+            self._replies.pop(ident, None)
 
     def set_events(self, events: str) -> None:
         """Ask for ``all`` events or only the ``table`` ones, now and on every reconnection."""

@@ -23,6 +23,7 @@ from looptui.session.interface import Reply, Sink
 from looptui.session.output.sanitize import safe_text
 from looptui.session.program.loader import TargetUsageError
 
+from . import debug_requests
 from .address import Address
 from .connection import Connection
 from .mirror import MirrorTracker
@@ -125,6 +126,11 @@ class RemoteSession:
     def lag(self) -> float:
         """The largest event-loop lag among the connected programs."""
         return max((c.lag for c in self.connections if c.connected), default=0.0)
+
+    @property
+    def failed_tasks(self) -> int:
+        """Tasks of the programs that died with an exception nobody retrieved."""
+        return sum(c.failed_tasks for c in self.connections)
 
     @property
     def status(self) -> str:
@@ -243,6 +249,11 @@ class RemoteSession:
             if connection.mirrors.get(tracker.remote_name) is tracker:
                 return await connection.command(tracker, command, value)
         return Reply(False, f"{loop}: its program is gone", "warning", "its program is gone")
+
+    async def debug(self, request: dict[str, Any]) -> dict[str, Any]:
+        """The tasks view's and the console's requests, asked of the programs (see
+        :mod:`~looptui.session.remote.debug_requests`)."""
+        return await debug_requests.ask(self.connections, request)
 
     async def details(self, loop: str) -> Reply:
         """Fetch everything the program knows of *loop* (every exception, what it awaits)."""

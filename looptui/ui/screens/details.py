@@ -430,6 +430,8 @@ class DetailsScreen(Screen[None]):
             parts = []
             stack = None
             for key, item in value.items():
+                if key.startswith("_"):  # bookkeeping of the layer that made the note
+                    continue
                 if key == "stack":
                     stack = item
                     continue
@@ -472,11 +474,15 @@ class DetailsScreen(Screen[None]):
         for label, justify in columns:
             table.add_column(label, justify=justify, no_wrap=True,
                              overflow="ellipsis", max_width=60 if not label else None)
+        note = t.notes.get("debugger") if t.notes else None
+        debugged = note.get("_seq", -1) if isinstance(note, dict) else -1
         for record in reversed(records[-RECORDS:]):
             mark, style = _OUTCOME_MARK.get(record.outcome, ("?", ""))
             outcome = Text(f"{mark} {record.outcome or 'running'}", style=style)
             if record.triggered:
                 outcome.append(" (trigger)", style="dim")
+            if record.seq >= 0 and record.seq == debugged:
+                outcome.append(" (in debugger)", style="dim")
             exc = record.exception
             table.add_row(
                 str(record.iteration),

@@ -68,6 +68,7 @@ def header_text(
     view: str = "",
     colours: Colours = DEFAULT_COLOURS,
     startup: float | None = None,
+    failed_tasks: int = 0,
 ) -> list[Part]:
     """The parts of the header, in the order they are drawn.
 
@@ -75,7 +76,8 @@ def header_text(
     5 sleeping · main failed (bot.run() at bot.py:88)``; right: any status
     (``reload failed: … (e: traceback)``, ``stopping…``), how the table is sorted and
     filtered (*view*), and ``lag 0.4 ms (max 2.1 ms)``. Trouble (failed and retrying
-    counts, loops that blocked the event loop, a failed main) comes first and is never
+    counts, loops that blocked the event loop, tasks that died with an exception nobody
+    retrieved, a failed main) comes first and is never
     cut; on a narrow terminal the lag, the view, the name of the program and the calm
     counts give way first, and a status keeps a short form. Counts are in their state's
     colour (*colours*, from the app's theme). *startup*: how long start-up (the program's
@@ -95,6 +97,10 @@ def header_text(
                                    style=colours.state(state)), NEVER, count=True))
     if blocked:
         parts.append(Part(Text(f"blocked {blocked}×", style=colours.style("trouble")), NEVER))
+    if failed_tasks:  # tasks that died with an exception nobody retrieved (a: tasks)
+        word = "task" if failed_tasks == 1 else "tasks"
+        parts.append(Part(Text(f"{failed_tasks} {word} failed (a)",
+                               style=colours.style("failed")), NEVER))
     main = Text(f"main {one_line(main_state or '', 20)}",
                 style=colours.style("failed" if main_state == "failed" else ""))
     named = main.copy()
