@@ -42,7 +42,7 @@ SLOW_MODULES = frozenset({
     "test_robust_hangup", "test_robust_record", "test_robust_signals", "test_terminal_guard",
     "test_ui_format", "test_agent_crowd", "test_attach_neighbour", "test_attach_sizes",
     "test_empty_states", "test_headless_output", "test_run_as_main", "test_run_as_main_pycord",
-    "test_tmux_keys", "test_debug_breakpoint", "test_agent_debugging",
+    "test_tmux_keys", "test_debug_breakpoint", "test_agent_debugging", "test_event_paths",
 })
 """Modules whose tests start processes (looptui itself, an agent's program, a fresh
 interpreter) or drive a real terminal (a pty): they carry the ``slow`` marker, so

@@ -23,6 +23,7 @@ What a front end gets:
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Literal, Protocol
 
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
     from looptui.core.records import ExceptionInfo
     from looptui.core.tracker import Tracker
-    from looptui.session.debug.handover import DebuggerHandover
 
 __all__ = [
     "COMMANDS", "Reply", "Sink", "LoopDirectory", "SessionView", "LocalSession", "NoLoopsReason",
@@ -215,11 +215,19 @@ class NoLoopsReason(Protocol):
     def then(self) -> str: ...
 
 
+class DebuggerFront(Protocol):
+    """The part of the debugger hand-over a front end sets: *front* returns a context
+    manager that gives the terminal away while it is entered (the TUI's ``suspend``),
+    or is ``None`` when nothing has to step aside."""
+
+    front: Callable[[], AbstractContextManager[Any]] | None
+
+
 class LocalSession(SessionView, Protocol):
     """What only a session of a program in this process offers its front ends."""
 
     @property
-    def debugger(self) -> DebuggerHandover:
+    def debugger(self) -> DebuggerFront:
         """Hands the terminal to ``pdb`` and back: the TUI sets its ``front`` to step
         aside while a debugger runs."""
 
