@@ -424,6 +424,20 @@ def test_after_a_suspension_and_fg_the_whole_screen_is_drawn_again(tmp_path, sus
         wait_until(lambda: (tmp_path / "after_loop").exists())
     finally:
         tmux("kill-session", "-t", name)
+        _end_left_behind(pidfile, "marked.py")
+
+
+def _end_left_behind(pidfile, script: str) -> None:
+    """Kill the looptui a failed terminal test left behind (stopped by the test's own
+    SIGTSTP, it can outlive its tmux session), if it is still that process."""
+    try:
+        pid = int(pidfile.read_text())
+        with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+            if script.encode() not in cmdline.read():
+                return
+        os.kill(pid, signal.SIGKILL)
+    except (OSError, ValueError):
+        pass  # never written, already gone, or no /proc: nothing to end
 
 
 def test_an_error_handler_that_never_returns_is_marked_stuck():
