@@ -4,15 +4,14 @@ open in the editor, first/last, screens closed with ``q``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from test_ui_app import RecordingApp, until
+from test_ui_app import RecordingApp, clock, session, until  # noqa: F401  (the fixtures)
 from textual.selection import Selection
 from textual.widgets import Static
 from textual.widgets.data_table import ColumnKey
-from ui_fakes import FakeSession, FrozenClock, demo_session, frozen_time
+from ui_fakes import FakeSession, FrozenClock, demo_session
 
 from looptui.core.states import LoopState
 from looptui.ui import column_layout
@@ -32,17 +31,6 @@ NARROW = (80, 24)
 ORDER = ["loop", "status", "iter", "every", "next", "last", "took", "errors", "exception"]
 WANTS = {"loop": 20, "status": 8, "iter": 4, "every": 25, "next": 5, "last": 7, "took": 5,
          "errors": 6, "exception": 60}
-
-
-@pytest.fixture
-def clock() -> Iterator[FrozenClock]:
-    with frozen_time() as fake:
-        yield fake
-
-
-@pytest.fixture
-def session(clock: FrozenClock) -> FakeSession:
-    return demo_session(clock)
 
 
 # ------------------------------------------------------------------ column layout
